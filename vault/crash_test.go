@@ -1,0 +1,132 @@
+package vault
+
+import (
+	"bufio"
+	"crypto/rand"
+	"fmt"
+	"math/big"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+const crashChildEnv = "HEARKEN_CRASH_CHILD"
+
+// crashChild creates threads from 16 goroutines and prints each receipt the
+// moment CreateThread returns, until it is killed.
+func crashChild() {
+	path := os.Getenv(crashChildEnv)
+	team, err := ParseTeam(strings.NewReader(os.Getenv("HEARKEN_CRASH_TEAM")))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	s, err := OpenStore(path, nil)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	out := bufio.NewWriter(os.Stdout)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for {
+				r, err := s.CreateThread("safeguarding", report("crash test report"), team.Recipients())
+				if err != nil {
+					fmt.Fprintln(os.Stderr, err)
+					os.Exit(3)
+				}
+				mu.Lock()
+				fmt.Fprintln(out, r.Reveal())
+				out.Flush()
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// TestCrashDurability kills a writer with SIGKILL at random moments and
+// proves every receipt it printed finds its thread after reopening, and the
+// file passes bbolt's consistency check.
+func TestCrashDurability(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: kills a child process repeatedly")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, _ := testTeam(t, 2)
+	var teamText strings.Builder
+	for _, m := range ms {
+		teamText.WriteString(m.TeamLine() + "\n")
+	}
+	path := filepath.Join(t.TempDir(), "crash.db")
+	total := 0
+	const kills = 12
+	for round := range kills {
+		cmd := exec.Command(exe, "-test.run=^$")
+		cmd.Env = append(os.Environ(), crashChildEnv+"="+path, "HEARKEN_CRASH_TEAM="+teamText.String())
+		stdout, _ := cmd.StdoutPipe()
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		var acked []string
+		done := make(chan struct{})
+		go func() {
+			sc := bufio.NewScanner(stdout)
+			for sc.Scan() {
+				acked = append(acked, sc.Text())
+			}
+			close(done)
+		}()
+		n, _ := rand.Int(rand.Reader, big.NewInt(300))
+		time.Sleep(150*time.Millisecond + time.Duration(n.Int64())*time.Millisecond)
+		cmd.Process.Signal(syscall.SIGKILL)
+		<-done
+		cmd.Wait()
+		if strings.TrimSpace(stderr.String()) != "" {
+			t.Fatalf("round %d: child failed: %s", round, stderr.String())
+		}
+
+		s, err := OpenStore(path, nil)
+		if err != nil {
+			t.Fatalf("round %d: reopen after kill: %v", round, err)
+		}
+		err = s.db.View(func(tx *bolt.Tx) error {
+			for err := range tx.Check() {
+				return err
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("round %d: consistency check: %v", round, err)
+		}
+		for _, code := range acked {
+			r, err := ParseReceipt(code)
+			if err != nil {
+				t.Fatalf("round %d: child printed a bad receipt", round)
+			}
+			if _, err := s.Thread(r); err != nil {
+				t.Fatalf("round %d: acknowledged thread lost: %v", round, err)
+			}
+		}
+		s.Close()
+		total += len(acked)
+		t.Logf("round %d: %d acknowledged threads survived SIGKILL", round, len(acked))
+	}
+	if total < kills {
+		t.Fatalf("only %d threads acknowledged over %d rounds: the test proved little", total, kills)
+	}
+}

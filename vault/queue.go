@@ -1,0 +1,259 @@
+package vault
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+const (
+	// maxPendingBytes bounds one Pending answer; at least one item is
+	// always returned so a large item cannot stall the queue.
+	maxPendingBytes = 64 << 20
+	// MaxReplySize bounds a sealed team reply.
+	MaxReplySize = 4 << 20
+)
+
+// Pending lists queued items after sequence number after, oldest first, for
+// the given routes (all routes if routes is nil), at most limit items.
+func (s *Store) Pending(after uint64, limit int, routes []string) ([]Item, error) {
+	var out []Item
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketQueue).Cursor()
+		size := 0
+		for k, v := c.Seek(seqKey(after + 1)); k != nil && len(out) < limit; k, v = c.Next() {
+			var q queueEntry
+			if err := unmarshal(v, &q); err != nil {
+				return err
+			}
+			if routes != nil && !slices.Contains(routes, q.Route) {
+				continue
+			}
+			tb, rec, err := s.threadByID(tx, q.Thread)
+			if errors.Is(err, ErrNotFound) {
+				continue // expired, awaiting deletion
+			}
+			if err != nil {
+				return err
+			}
+			var ir itemRecord
+			if err := getJSON(tb.Bucket(bucketItems), q.Item, &ir); err != nil {
+				return err
+			}
+			sealed := tb.Bucket(bucketSealed).Get(q.Item)
+			if len(out) > 0 && size+len(sealed) > maxPendingBytes {
+				break
+			}
+			size += len(sealed)
+			out = append(out, Item{
+				Seq: binary.BigEndian.Uint64(k), ID: idString(q.Item), Thread: idString(q.Thread),
+				Route: rec.Route, Kind: ir.Kind, Day: ir.Day, Sealed: bytes.Clone(sealed),
+			})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// AddReply stores a team reply, already sealed by the reviewer to the
+// thread's reply recipient and the team. itemID is chosen by the reviewer so
+// that a retried push is a no-op rather than a duplicate.
+func (s *Store) AddReply(threadID, itemID string, sealed []byte) (Item, error) {
+	tid, err := parseID(threadID)
+	if err != nil {
+		return Item{}, ErrNotFound
+	}
+	iid, err := parseID(itemID)
+	if err != nil {
+		return Item{}, fmt.Errorf("invalid item id")
+	}
+	if len(sealed) > MaxReplySize {
+		return Item{}, ErrTooLarge
+	}
+	if !bytes.HasPrefix(sealed, []byte("age-encryption.org/v1\n")) {
+		return Item{}, ErrMalformed
+	}
+	day := s.today()
+	var it Item
+	err = s.db.Batch(func(tx *bolt.Tx) error {
+		tb, rec, err := s.threadByID(tx, tid)
+		if err != nil {
+			return err
+		}
+		if owner := tx.Bucket(bucketItemIdx).Get(iid); owner != nil {
+			if !bytes.Equal(owner, tid) {
+				return errors.New("item id already used")
+			}
+			var ir itemRecord
+			if err := getJSON(tb.Bucket(bucketItems), iid, &ir); err != nil {
+				return err
+			}
+			it = Item{Seq: ir.Seq, ID: itemID, Thread: threadID, Route: rec.Route, Kind: ir.Kind, Day: ir.Day}
+			return nil
+		}
+		rec.RepliesWaiting = true
+		if err := s.putItem(tx, tb, rec, tid, iid, KindReply, day, sealed); err != nil {
+			return err
+		}
+		it = Item{Seq: tx.Bucket(bucketQueue).Sequence(), ID: itemID, Thread: threadID, Route: rec.Route, Kind: KindReply, Day: day}
+		return nil
+	})
+	return it, err
+}
+
+// Ack records that member has stored an item. Once quorum members have, the
+// item leaves the queue, so no lasting record of arrival order remains. An
+// acknowledged report marks its thread read. Acknowledging twice is a no-op.
+func (s *Store) Ack(itemID, member string, quorum int) error {
+	iid, err := parseID(itemID)
+	if err != nil {
+		return ErrNotFound
+	}
+	return s.db.Batch(func(tx *bolt.Tx) error {
+		tid := tx.Bucket(bucketItemIdx).Get(iid)
+		if tid == nil {
+			return ErrNotFound
+		}
+		tid = bytes.Clone(tid)
+		tb, rec, err := s.threadByID(tx, tid)
+		if err != nil {
+			return err
+		}
+		items := tb.Bucket(bucketItems)
+		var ir itemRecord
+		if err := getJSON(items, iid, &ir); err != nil {
+			return err
+		}
+		if ir.Seq == 0 || slices.Contains(ir.AckedBy, member) {
+			return nil
+		}
+		ir.AckedBy = append(ir.AckedBy, member)
+		if len(ir.AckedBy) >= max(quorum, 1) {
+			if err := tx.Bucket(bucketQueue).Delete(seqKey(ir.Seq)); err != nil {
+				return err
+			}
+			ir.Seq = 0
+		}
+		if ir.Kind == KindReport && !rec.Read {
+			rec.Read = true
+			if err := putJSON(tb, keyInfo, rec); err != nil {
+				return err
+			}
+		}
+		return putJSON(items, iid, ir)
+	})
+}
+
+// PurgeAcked deletes the sealed reports and follow-ups that have left the
+// queue: the team holds them now. Replies stay, for the reporter to read.
+func (s *Store) PurgeAcked() (int, error) {
+	n := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketThreads).ForEachBucket(func(tid []byte) error {
+			tb := tx.Bucket(bucketThreads).Bucket(tid)
+			items, sb := tb.Bucket(bucketItems), tb.Bucket(bucketSealed)
+			if items == nil || sb == nil {
+				return nil
+			}
+			var purge [][]byte
+			err := items.ForEach(func(k, v []byte) error {
+				var ir itemRecord
+				if err := unmarshal(v, &ir); err != nil {
+					return err
+				}
+				if ir.Kind != KindReply && ir.Seq == 0 && !ir.Purged {
+					purge = append(purge, bytes.Clone(k))
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			for _, k := range purge {
+				var ir itemRecord
+				if err := getJSON(items, k, &ir); err != nil {
+					return err
+				}
+				ir.Purged = true
+				if err := sb.Delete(k); err != nil {
+					return err
+				}
+				if err := putJSON(items, k, ir); err != nil {
+					return err
+				}
+				n++
+			}
+			return nil
+		})
+	})
+	return n, err
+}
+
+// DeleteInactive deletes every thread with no activity for more than days
+// days, with everything in it, and returns how many it deleted.
+func (s *Store) DeleteInactive(days int) (int, error) {
+	today := s.today()
+	n := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		threads := tx.Bucket(bucketThreads)
+		var doomed [][]byte
+		err := threads.ForEachBucket(func(tid []byte) error {
+			var rec threadRecord
+			if err := getJSON(threads.Bucket(tid), keyInfo, &rec); err != nil {
+				return err
+			}
+			if d := daysBetween(rec.Active, today); d < 0 || d > days {
+				doomed = append(doomed, bytes.Clone(tid))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, tid := range doomed {
+			if err := deleteThread(tx, tid); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("failed to delete inactive threads: %w", err)
+	}
+	return n, nil
+}
+
+func deleteThread(tx *bolt.Tx, tid []byte) error {
+	threads := tx.Bucket(bucketThreads)
+	tb := threads.Bucket(tid)
+	var rec threadRecord
+	if err := getJSON(tb, keyInfo, &rec); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bucketLookup).Delete(rec.Lookup); err != nil {
+		return err
+	}
+	if items := tb.Bucket(bucketItems); items != nil {
+		err := items.ForEach(func(k, v []byte) error {
+			var ir itemRecord
+			if err := unmarshal(v, &ir); err != nil {
+				return err
+			}
+			if ir.Seq != 0 {
+				if err := tx.Bucket(bucketQueue).Delete(seqKey(ir.Seq)); err != nil {
+					return err
+				}
+			}
+			return tx.Bucket(bucketItemIdx).Delete(k)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return threads.DeleteBucket(tid)
+}

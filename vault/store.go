@@ -1,0 +1,568 @@
+package vault
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"filippo.io/age"
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+)
+
+// SchemaVersion is the layout this code reads and writes.
+const SchemaVersion = 1
+
+var (
+	// ErrNotFound means no live thread or item matches. A wrong receipt, an
+	// expired thread and one that never existed all give this same error.
+	ErrNotFound = errors.New("not found")
+	// ErrCorrupt means the store file is damaged.
+	ErrCorrupt = errors.New("the store file is damaged")
+	// ErrSchema means the store file has a layout this version cannot use.
+	ErrSchema = errors.New("the store file has an unknown layout")
+	// ErrLocked means another process has the store open.
+	ErrLocked = errors.New("the store file is in use by another process")
+)
+
+var (
+	bucketMeta    = []byte("meta")
+	bucketThreads = []byte("threads")
+	bucketLookup  = []byte("lookup")
+	bucketItemIdx = []byte("itemindex")
+	bucketQueue   = []byte("queue")
+
+	keySchema    = []byte("schema")
+	keyLookupKey = []byte("lookup-key")
+
+	keyInfo      = []byte("info")
+	bucketItems  = []byte("items")
+	bucketSealed = []byte("sealed")
+)
+
+// Options tune a Store. The zero value is usable.
+type Options struct {
+	// Timeout is how long Open waits for another process's lock. Default 1s.
+	Timeout time.Duration
+	// Now is the clock; only its calendar day is ever kept. Default time.Now.
+	Now func() time.Time
+	// RetentionDays is how long a thread lives without activity; past it a
+	// thread is treated as gone even before DeleteInactive removes it.
+	// Zero means 90.
+	RetentionDays int
+	// ReadOnly opens the file without writing to it.
+	ReadOnly bool
+}
+
+// Store is the sealed store in one bbolt file. It holds ciphertext, wrapped
+// reply secrets, calendar days and random ids; nothing that names a reporter.
+type Store struct {
+	db        *bolt.DB
+	now       func() time.Time
+	retention int
+	lookupKey []byte
+}
+
+// ThreadInfo is what the server knows of a thread.
+type ThreadInfo struct {
+	ID             string
+	Route          string
+	Created        string // calendar day
+	Active         string // calendar day of the last activity
+	RepliesWaiting bool   // team replies the reporter has not yet seen
+	Read           bool   // a team member has fetched and acknowledged the report
+}
+
+// Item is a sealed envelope on its way to the team.
+type Item struct {
+	Seq    uint64 // queue position; 0 once it has left the queue
+	ID     string
+	Thread string
+	Route  string
+	Kind   Kind
+	Day    string
+	Sealed []byte
+}
+
+type threadRecord struct {
+	Route          string `json:"route"`
+	Created        string `json:"created"`
+	Active         string `json:"active"`
+	RepliesWaiting bool   `json:"replies_waiting,omitempty"`
+	Read           bool   `json:"read,omitempty"`
+	Lookup         []byte `json:"lookup"`
+	Salt           []byte `json:"salt"`
+	WrappedReply   []byte `json:"wrapped_reply"`
+	Items          int    `json:"items"`
+}
+
+type itemRecord struct {
+	N       int      `json:"n"` // order within the thread
+	Kind    Kind     `json:"kind"`
+	Day     string   `json:"day"`
+	Seq     uint64   `json:"seq,omitempty"`
+	AckedBy []string `json:"acked_by,omitempty"`
+	Purged  bool     `json:"purged,omitempty"`
+}
+
+type queueEntry struct {
+	Thread []byte `json:"thread"`
+	Item   []byte `json:"item"`
+	Route  string `json:"route"`
+}
+
+// OpenStore opens the store at path, creating it if there is no file. It refuses
+// a damaged file, a file of another layout or version, and a file another
+// process holds, with a message that says what to do. It never recreates an
+// existing file.
+func OpenStore(path string, opts *Options) (s *Store, err error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	timeout := opts.Timeout
+	if timeout == 0 {
+		timeout = time.Second
+	}
+	fi, statErr := os.Stat(path)
+	exists := statErr == nil
+	if exists && fi.Size() == 0 {
+		return nil, fmt.Errorf("%w: %s is empty; if this is a new installation, remove the empty file and start again", ErrCorrupt, path)
+	}
+	if !exists && opts.ReadOnly {
+		return nil, fmt.Errorf("failed to open store: %s does not exist", path)
+	}
+	// bbolt can panic on some damaged files; none of its panics carry report
+	// data (the file holds only ciphertext), but a panic is not an answer.
+	defer func() {
+		if r := recover(); r != nil {
+			s, err = nil, corruptErr(path)
+		}
+	}()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: opts.ReadOnly})
+	switch {
+	case errors.Is(err, bolterrors.ErrTimeout):
+		return nil, fmt.Errorf("%w: %s; stop the other intake process first", ErrLocked, path)
+	case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrChecksum),
+		errors.Is(err, bolterrors.ErrVersionMismatch), errors.Is(err, bolterrors.ErrInvalidMapping):
+		return nil, corruptErr(path)
+	case err != nil:
+		if exists {
+			return nil, fmt.Errorf("%w (%v)", corruptErr(path), err)
+		}
+		return nil, fmt.Errorf("failed to open store: %w", err)
+	}
+	s = &Store{db: db, now: opts.Now, retention: opts.RetentionDays}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.retention <= 0 {
+		s.retention = 90
+	}
+	if err := s.check(path, !exists); err != nil {
+		db.Close()
+		return nil, err
+	}
+	// Concurrent CreateThread calls share one commit, and so one fsync.
+	db.MaxBatchDelay = 2 * time.Millisecond
+	return s, nil
+}
+
+func corruptErr(path string) error {
+	return fmt.Errorf("%w: %s failed its consistency check; stop, keep the file for inspection, and restore the newest verified backup (see the README); it will not be recreated", ErrCorrupt, path)
+}
+
+// check verifies the file's consistency and layout, and lays out a new file.
+func (s *Store) check(path string, fresh bool) error {
+	err := s.db.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return corruptErr(path)
+	}
+	if fresh {
+		return s.initialize()
+	}
+	return s.db.View(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil {
+			return fmt.Errorf("%w: %s is not a Hearken store; check --data points at the right folder", ErrSchema, path)
+		}
+		v, err := strconv.Atoi(string(meta.Get(keySchema)))
+		switch {
+		case err != nil:
+			return fmt.Errorf("%w: %s has no readable schema version; restore a verified backup", ErrSchema, path)
+		case v > SchemaVersion:
+			return fmt.Errorf("%w: %s was written by a newer Hearken (schema %d, this one reads %d); run the newer version, do not delete the file", ErrSchema, path, v, SchemaVersion)
+		case v < SchemaVersion:
+			return fmt.Errorf("%w: %s has an old schema %d that this version does not read", ErrSchema, path, v)
+		}
+		for _, b := range [][]byte{bucketThreads, bucketLookup, bucketItemIdx, bucketQueue} {
+			if tx.Bucket(b) == nil {
+				return fmt.Errorf("%w: %s is missing part of its layout; restore a verified backup", ErrSchema, path)
+			}
+		}
+		key := meta.Get(keyLookupKey)
+		if len(key) != lookupKey {
+			return fmt.Errorf("%w: %s has no lookup key; restore a verified backup", ErrSchema, path)
+		}
+		s.lookupKey = bytes.Clone(key)
+		return nil
+	})
+}
+
+func (s *Store) initialize() error {
+	key := make([]byte, lookupKey)
+	if _, err := rand.Read(key); err != nil {
+		return fmt.Errorf("failed to read randomness: %w", err)
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		meta, err := tx.CreateBucket(bucketMeta)
+		if err != nil {
+			return err
+		}
+		if err := meta.Put(keySchema, []byte(strconv.Itoa(SchemaVersion))); err != nil {
+			return err
+		}
+		if err := meta.Put(keyLookupKey, key); err != nil {
+			return err
+		}
+		for _, b := range [][]byte{bucketThreads, bucketLookup, bucketItemIdx, bucketQueue} {
+			if _, err := tx.CreateBucket(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("failed to lay out new store: %w", err)
+	}
+	s.lookupKey = key
+	return nil
+}
+
+// Close closes the store.
+func (s *Store) Close() error { return s.db.Close() }
+
+func (s *Store) today() string { return Today(s.now()) }
+
+func newID() ([]byte, error) {
+	u, err := uuid.NewRandom()
+	if err != nil {
+		return nil, fmt.Errorf("failed to read randomness: %w", err)
+	}
+	return u[:], nil
+}
+
+func idString(b []byte) string {
+	u, err := uuid.FromBytes(b)
+	if err != nil {
+		return ""
+	}
+	return u.String()
+}
+
+func parseID(s string) ([]byte, error) {
+	u, err := uuid.Parse(s)
+	if err != nil || len(s) != 36 {
+		return nil, ErrNotFound
+	}
+	return u[:], nil
+}
+
+func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
+
+// CreateThread seals report to the route's team and stores it as a new
+// thread. It returns the receipt only once the thread is durably committed.
+// It sets report's Kind, Day, Route and ReplyTo.
+func (s *Store) CreateThread(route string, report *Envelope, team []age.Recipient) (Receipt, error) {
+	receipt, err := NewReceipt()
+	if err != nil {
+		return Receipt{}, err
+	}
+	reply, err := age.GenerateHybridIdentity()
+	if err != nil {
+		return Receipt{}, fmt.Errorf("failed to create reply key: %w", err)
+	}
+	threadID, err := newID()
+	if err != nil {
+		return Receipt{}, err
+	}
+	itemID, err := newID()
+	if err != nil {
+		return Receipt{}, err
+	}
+	salt := make([]byte, saltSize)
+	if _, err := rand.Read(salt); err != nil {
+		return Receipt{}, fmt.Errorf("failed to read randomness: %w", err)
+	}
+	wrapped, err := wrapReplyIdentity(receipt, salt, threadID, reply)
+	if err != nil {
+		return Receipt{}, err
+	}
+	day := s.today()
+	report.Kind, report.Day, report.Route = KindReport, day, route
+	report.ReplyTo = reply.Recipient().String()
+	sealed, err := Seal(report, team...)
+	if err != nil {
+		return Receipt{}, err
+	}
+	rec := threadRecord{
+		Route: route, Created: day, Active: day,
+		Lookup: lookupID(s.lookupKey, receipt), Salt: salt, WrappedReply: wrapped,
+	}
+	// Batch may run this function more than once; everything random was
+	// decided above, so each run writes the same thing.
+	err = s.db.Batch(func(tx *bolt.Tx) error {
+		lookup := tx.Bucket(bucketLookup)
+		if lookup.Get(rec.Lookup) != nil {
+			return errors.New("receipt collision")
+		}
+		tb, err := tx.Bucket(bucketThreads).CreateBucket(threadID)
+		if err != nil {
+			return err
+		}
+		if err := lookup.Put(rec.Lookup, threadID); err != nil {
+			return err
+		}
+		r := rec
+		return s.putItem(tx, tb, &r, threadID, itemID, KindReport, day, sealed)
+	})
+	if err != nil {
+		return Receipt{}, fmt.Errorf("failed to store report: %w", err)
+	}
+	return receipt, nil
+}
+
+// putItem adds a sealed item to a thread and to the staff queue, and saves
+// the thread record.
+func (s *Store) putItem(tx *bolt.Tx, tb *bolt.Bucket, rec *threadRecord, threadID, itemID []byte, kind Kind, day string, sealed []byte) error {
+	items, err := tb.CreateBucketIfNotExists(bucketItems)
+	if err != nil {
+		return err
+	}
+	sb, err := tb.CreateBucketIfNotExists(bucketSealed)
+	if err != nil {
+		return err
+	}
+	queue := tx.Bucket(bucketQueue)
+	seq, err := queue.NextSequence()
+	if err != nil {
+		return err
+	}
+	rec.Items++
+	ir := itemRecord{N: rec.Items, Kind: kind, Day: day, Seq: seq}
+	if err := putJSON(items, itemID, ir); err != nil {
+		return err
+	}
+	if err := sb.Put(itemID, sealed); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bucketItemIdx).Put(itemID, threadID); err != nil {
+		return err
+	}
+	if err := putJSON(queue, seqKey(seq), queueEntry{Thread: threadID, Item: itemID, Route: rec.Route}); err != nil {
+		return err
+	}
+	rec.Active = day
+	return putJSON(tb, keyInfo, rec)
+}
+
+func putJSON(b *bolt.Bucket, key []byte, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(key, data)
+}
+
+func getJSON(b *bolt.Bucket, key []byte, v any) error {
+	data := b.Get(key)
+	if data == nil {
+		return ErrNotFound
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%w: unreadable record", ErrCorrupt)
+	}
+	return nil
+}
+
+// thread finds a live thread by receipt inside tx.
+func (s *Store) thread(tx *bolt.Tx, r Receipt) ([]byte, *bolt.Bucket, *threadRecord, error) {
+	if r.IsZero() {
+		return nil, nil, nil, ErrNotFound
+	}
+	id := tx.Bucket(bucketLookup).Get(lookupID(s.lookupKey, r))
+	if id == nil {
+		return nil, nil, nil, ErrNotFound
+	}
+	id = bytes.Clone(id)
+	tb, rec, err := s.threadByID(tx, id)
+	return id, tb, rec, err
+}
+
+func (s *Store) threadByID(tx *bolt.Tx, id []byte) (*bolt.Bucket, *threadRecord, error) {
+	tb := tx.Bucket(bucketThreads).Bucket(id)
+	if tb == nil {
+		return nil, nil, ErrNotFound
+	}
+	var rec threadRecord
+	if err := getJSON(tb, keyInfo, &rec); err != nil {
+		return nil, nil, err
+	}
+	if s.expired(&rec) {
+		return nil, nil, ErrNotFound
+	}
+	return tb, &rec, nil
+}
+
+func (s *Store) expired(rec *threadRecord) bool {
+	d := daysBetween(rec.Active, s.today())
+	return d < 0 || d > s.retention
+}
+
+func info(id []byte, rec *threadRecord) ThreadInfo {
+	return ThreadInfo{
+		ID: idString(id), Route: rec.Route, Created: rec.Created, Active: rec.Active,
+		RepliesWaiting: rec.RepliesWaiting, Read: rec.Read,
+	}
+}
+
+// Thread looks up a receipt's thread. A wrong, unknown or expired receipt
+// gives ErrNotFound alike.
+func (s *Store) Thread(r Receipt) (ThreadInfo, error) {
+	var ti ThreadInfo
+	err := s.db.View(func(tx *bolt.Tx) error {
+		id, _, rec, err := s.thread(tx, r)
+		if err != nil {
+			return err
+		}
+		ti = info(id, rec)
+		return nil
+	})
+	return ti, err
+}
+
+// FollowUp seals a reporter's further message to the team and adds it to
+// the receipt's thread. It returns once the message is durably committed.
+func (s *Store) FollowUp(r Receipt, msg *Envelope, team []age.Recipient) error {
+	ti, err := s.Thread(r)
+	if err != nil {
+		return err
+	}
+	itemID, err := newID()
+	if err != nil {
+		return err
+	}
+	day := s.today()
+	msg.Kind, msg.Day, msg.Route, msg.ReplyTo, msg.Author = KindFollowUp, day, ti.Route, "", ""
+	sealed, err := Seal(msg, team...)
+	if err != nil {
+		return err
+	}
+	return s.db.Batch(func(tx *bolt.Tx) error {
+		id, tb, rec, err := s.thread(tx, r)
+		if err != nil {
+			return err
+		}
+		return s.putItem(tx, tb, rec, id, itemID, KindFollowUp, day, sealed)
+	})
+}
+
+// Replies opens the team's replies on the receipt's thread, oldest first,
+// with the reply identity that only the receipt unwraps. Viewing marks the
+// replies seen and counts as activity.
+func (s *Store) Replies(r Receipt) ([]*Envelope, ThreadInfo, error) {
+	var (
+		ti     ThreadInfo
+		sealed [][]byte
+		id     *age.HybridIdentity
+	)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		tid, tb, rec, err := s.thread(tx, r)
+		if err != nil {
+			return err
+		}
+		ti = info(tid, rec)
+		if id, err = unwrapReplyIdentity(r, rec.Salt, tid, rec.WrappedReply); err != nil {
+			return ErrNotFound
+		}
+		sealed, err = replies(tb)
+		return err
+	})
+	if err != nil {
+		return nil, ThreadInfo{}, err
+	}
+	out := make([]*Envelope, 0, len(sealed))
+	for _, b := range sealed {
+		e, err := Open(b, id)
+		if err != nil || e.Kind != KindReply {
+			continue // a reply the reporter cannot open is one they never see
+		}
+		out = append(out, e)
+	}
+	if ti.RepliesWaiting || ti.Active != s.today() {
+		err = s.db.Batch(func(tx *bolt.Tx) error {
+			_, tb, rec, err := s.thread(tx, r)
+			if err != nil {
+				return err
+			}
+			rec.RepliesWaiting, rec.Active = false, s.today()
+			return putJSON(tb, keyInfo, rec)
+		})
+		if err != nil {
+			return nil, ThreadInfo{}, fmt.Errorf("failed to update thread: %w", err)
+		}
+	}
+	return out, ti, nil
+}
+
+// replies returns a thread's reply envelopes in the order they arrived.
+func replies(tb *bolt.Bucket) ([][]byte, error) {
+	items, sb := tb.Bucket(bucketItems), tb.Bucket(bucketSealed)
+	if items == nil || sb == nil {
+		return nil, nil
+	}
+	type entry struct {
+		n      int
+		sealed []byte
+	}
+	var es []entry
+	err := items.ForEach(func(k, v []byte) error {
+		var ir itemRecord
+		if err := json.Unmarshal(v, &ir); err != nil {
+			return fmt.Errorf("%w: unreadable item", ErrCorrupt)
+		}
+		if ir.Kind == KindReply {
+			es = append(es, entry{ir.N, bytes.Clone(sb.Get(k))})
+		}
+		return nil
+	})
+	out := make([][]byte, len(es))
+	// Few replies per thread: a simple insertion sort keeps order by N.
+	for i := 1; i < len(es); i++ {
+		for j := i; j > 0 && es[j].n < es[j-1].n; j-- {
+			es[j], es[j-1] = es[j-1], es[j]
+		}
+	}
+	for i, e := range es {
+		out[i] = e.sealed
+	}
+	return out, err
+}
+
+func unmarshal(data []byte, v any) error {
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%w: unreadable record", ErrCorrupt)
+	}
+	return nil
+}

@@ -1,0 +1,100 @@
+package vault
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func testTeam(t testing.TB, n int) ([]*Member, *Team) {
+	t.Helper()
+	var ms []*Member
+	var lines []string
+	for i := range n {
+		m, err := GenerateMember(fmt.Sprintf("Lead %d", i+1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms = append(ms, m)
+		lines = append(lines, m.TeamLine())
+	}
+	team, err := ParseTeam(strings.NewReader("# safeguarding team\n\n" + strings.Join(lines, "\n") + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ms, team
+}
+
+func TestParseTeam(t *testing.T) {
+	ms, team := testTeam(t, 3)
+	if len(team.Members) != 3 || team.Members[2].Name != "Lead 3" {
+		t.Fatalf("parsed %+v", team.Members)
+	}
+	if got, ok := team.Lookup(ms[1].SigningPublic()); !ok || got.Name != "Lead 2" {
+		t.Fatal("lookup failed")
+	}
+	other, _ := GenerateMember("Stranger")
+	if _, ok := team.Lookup(other.SigningPublic()); ok {
+		t.Fatal("stranger found")
+	}
+	if len(team.Recipients()) != 3 {
+		t.Fatal("recipients")
+	}
+}
+
+func TestParseTeamErrors(t *testing.T) {
+	a, _ := GenerateMember("Alice")
+	b, _ := GenerateMember("Bob")
+	fa := strings.Fields(a.TeamLine())
+	fb := strings.Fields(b.TeamLine())
+	x25519 := "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"
+	tests := []struct {
+		name, file, want string
+	}{
+		{"empty", "# nobody\n", "no members"},
+		{"two words", "# c\n" + fa[0] + " " + fa[1] + "\n", "line 2: expected"},
+		{"classic recipient", x25519 + " " + fa[1] + " Eve\n", "line 1: the first word must be a post-quantum"},
+		{"bad recipient", fa[0][:len(fa[0])-3] + "qqq " + fa[1] + " Eve\n", "line 1: the age recipient is not valid"},
+		{"bad signing", fa[0] + " ed25519:AAAA Eve\n", "line 1: signing key is not a valid"},
+		{"unprefixed signing", fa[0] + " " + strings.TrimPrefix(fa[1], "ed25519:") + " Eve\n", "line 1: signing key must start"},
+		{"duplicate recipient", a.TeamLine() + "\n" + fa[0] + " " + fb[1] + " Bob\n", "line 2: this recipient is already on line 1"},
+		{"duplicate signing", a.TeamLine() + "\n" + fb[0] + " " + fa[1] + " Bob\n", "line 2: this signing key is already on line 1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseTeam(strings.NewReader(tt.file))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want %q", err, tt.want)
+			}
+			for _, f := range append(fa, fb...) {
+				if len(f) > 12 && strings.Contains(err.Error(), f[8:]) {
+					t.Fatal("error echoes key material")
+				}
+			}
+			if strings.Contains(err.Error(), "ed25519:AAAA") || strings.Contains(err.Error(), x25519[:20]) {
+				t.Fatal("error echoes key material")
+			}
+		})
+	}
+}
+
+func FuzzParseTeam(f *testing.F) {
+	a, _ := GenerateMember("Alice")
+	f.Add(a.TeamLine() + "\n")
+	f.Add("# comment\n\n" + a.TeamLine() + "\n")
+	f.Add("age1pq1 ed25519: x\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		team, err := ParseTeam(strings.NewReader(s))
+		if err != nil {
+			for _, w := range strings.Fields(s) {
+				if len(w) >= 16 && strings.Contains(err.Error(), w) {
+					t.Fatalf("error echoes input word %q", w)
+				}
+			}
+			return
+		}
+		if len(team.Members) == 0 {
+			t.Fatal("team without members accepted")
+		}
+	})
+}
