@@ -42,7 +42,7 @@ func FormatSigningKey(pub ed25519.PublicKey) string {
 func ParseSigningKey(s string) (ed25519.PublicKey, error) {
 	rest, ok := strings.CutPrefix(s, signingKeyPrefix)
 	if !ok {
-		return nil, errors.New("signing key must start with " + signingKeyPrefix)
+		return nil, errors.New(`signing key must start with "ed25519:"`)
 	}
 	b, err := base64.RawURLEncoding.DecodeString(rest)
 	if err != nil || len(b) != ed25519.PublicKeySize {

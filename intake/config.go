@@ -1,0 +1,366 @@
+package intake
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/hearken-project/hearken/vault"
+)
+
+// Defaults used when the config file leaves a setting out.
+const (
+	DefaultRetentionDays        = 90
+	DefaultQuickExitURL         = "https://www.bbc.co.uk/weather"
+	DefaultMaxConcurrent        = 8
+	DefaultSubmissionsPerMinute = 30
+	DefaultBackupKeep           = 7
+)
+
+// Config is the deployment's configuration, read from a TOML file.
+type Config struct {
+	School          string               `toml:"school"`
+	DefaultLanguage string               `toml:"default_language"`
+	Languages       []string             `toml:"languages"`
+	Emergency       map[string][]Contact `toml:"emergency"`
+	Routes          []Route              `toml:"routes"`
+	RetentionDays   int                  `toml:"retention_days"`
+	Limits          Limits               `toml:"limits"`
+	QuickExitURL    string               `toml:"quick_exit_url"`
+	OnionAddress    string               `toml:"onion_address"`
+	// PurgeAcknowledged deletes sealed reports and follow-ups from the
+	// server once every team member has synced them.
+	PurgeAcknowledged bool `toml:"purge_acknowledged"`
+	// BackupDir, if set, receives a verified backup of the store once a
+	// day while the server runs; BackupKeep are kept (default 7).
+	BackupDir  string `toml:"backup_dir"`
+	BackupKeep int    `toml:"backup_keep"`
+
+	// Path is the file the config was loaded from, if any.
+	Path string `toml:"-"`
+}
+
+// Contact is one emergency contact shown on every page.
+type Contact struct {
+	Name  string `toml:"name"`
+	Phone string `toml:"phone"`
+	URL   string `toml:"url"`
+}
+
+// Route is one destination for reports: a name and the team that can read them.
+type Route struct {
+	Name     string            `toml:"name"`
+	Labels   map[string]string `toml:"labels"`
+	TeamFile string            `toml:"team"`
+
+	// Team is loaded from TeamFile (relative to the config file).
+	Team *vault.Team `toml:"-"`
+}
+
+// Limits bounds the work the public site accepts.
+type Limits struct {
+	MaxConcurrentSubmissions int `toml:"max_concurrent_submissions"`
+	SubmissionsPerMinute     int `toml:"submissions_per_minute"`
+}
+
+// ConfigError lists every problem found in a config, so an operator can fix
+// them all in one go.
+type ConfigError struct {
+	Problems []string
+}
+
+func (e *ConfigError) Error() string {
+	if len(e.Problems) == 1 {
+		return "invalid config: " + e.Problems[0]
+	}
+	return "invalid config:\n  " + strings.Join(e.Problems, "\n  ")
+}
+
+// LoadConfig reads and checks a config file and the team files it names.
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("failed to read config: %w", err)
+	}
+	cfg := &Config{}
+	md, err := toml.Decode(string(data), cfg)
+	if err != nil {
+		var perr toml.ParseError
+		if errors.As(err, &perr) {
+			return nil, fmt.Errorf("invalid config %s: line %d: %s", path, perr.Position.Line, perr.Message)
+		}
+		return nil, fmt.Errorf("invalid config %s: %w", path, err)
+	}
+	cfg.Path = path
+	var problems []string
+	for _, k := range md.Undecoded() {
+		problems = append(problems, fmt.Sprintf("unknown setting %q", k.String()))
+	}
+	dir := filepath.Dir(path)
+	for i := range cfg.Routes {
+		rt := &cfg.Routes[i]
+		if rt.TeamFile == "" {
+			continue // reported by Validate
+		}
+		p := rt.TeamFile
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(dir, p)
+		}
+		team, err := loadTeam(p)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("route %q: team file %s: %v", rt.Name, rt.TeamFile, err))
+			continue
+		}
+		rt.Team = team
+	}
+	cfg.applyDefaults()
+	if err := cfg.Validate(); err != nil {
+		var cerr *ConfigError
+		if errors.As(err, &cerr) {
+			problems = append(problems, cerr.Problems...)
+		} else {
+			problems = append(problems, err.Error())
+		}
+	}
+	if len(problems) > 0 {
+		return nil, &ConfigError{Problems: problems}
+	}
+	return cfg, nil
+}
+
+func (c *Config) applyDefaults() {
+	if c.School == "" {
+		c.School = "our school"
+	}
+	if c.DefaultLanguage == "" {
+		c.DefaultLanguage = "en"
+	}
+	if len(c.Languages) == 0 {
+		c.Languages = []string{c.DefaultLanguage}
+	}
+	if c.RetentionDays == 0 {
+		c.RetentionDays = DefaultRetentionDays
+	}
+	if c.QuickExitURL == "" {
+		c.QuickExitURL = DefaultQuickExitURL
+	}
+	if c.BackupKeep == 0 {
+		c.BackupKeep = DefaultBackupKeep
+	}
+	if c.BackupDir != "" && !filepath.IsAbs(c.BackupDir) && c.Path != "" {
+		c.BackupDir = filepath.Join(filepath.Dir(c.Path), c.BackupDir)
+	}
+	if c.Limits.MaxConcurrentSubmissions == 0 {
+		c.Limits.MaxConcurrentSubmissions = DefaultMaxConcurrent
+	}
+	if c.OnionAddress != "" {
+		c.OnionAddress = strings.ToLower(strings.TrimSuffix(c.OnionAddress, "/"))
+		if !strings.HasSuffix(c.OnionAddress, ".onion") {
+			c.OnionAddress += ".onion"
+		}
+	}
+	if c.Limits.SubmissionsPerMinute == 0 {
+		c.Limits.SubmissionsPerMinute = DefaultSubmissionsPerMinute
+	}
+}
+
+// Validate checks a config whose defaults have been applied and whose teams
+// have been loaded.
+func (c *Config) Validate() error {
+	var p []string
+	if !hasLocale(c.DefaultLanguage) {
+		p = append(p, fmt.Sprintf("default_language %q is not available (have %s)", c.DefaultLanguage, strings.Join(localeCodes(), ", ")))
+	}
+	seenLang := map[string]bool{}
+	for _, l := range c.Languages {
+		if !hasLocale(l) {
+			p = append(p, fmt.Sprintf("languages: %q is not available (have %s)", l, strings.Join(localeCodes(), ", ")))
+		}
+		if seenLang[l] {
+			p = append(p, fmt.Sprintf("languages: %q is listed twice", l))
+		}
+		seenLang[l] = true
+	}
+	if !seenLang[c.DefaultLanguage] {
+		p = append(p, fmt.Sprintf("default_language %q must also be in languages", c.DefaultLanguage))
+	}
+	if len(c.Emergency[c.DefaultLanguage]) == 0 {
+		p = append(p, fmt.Sprintf("emergency: no contacts for the default language %q (every page shows who to call if someone is in danger)", c.DefaultLanguage))
+	}
+	for lang, contacts := range c.Emergency {
+		if !seenLang[lang] {
+			p = append(p, fmt.Sprintf("emergency.%s: language is not in languages", lang))
+		}
+		for i, ct := range contacts {
+			if strings.TrimSpace(ct.Name) == "" || strings.TrimSpace(ct.Phone) == "" {
+				p = append(p, fmt.Sprintf("emergency.%s[%d]: name and phone are required", lang, i+1))
+			}
+			if ct.Phone != "" && telURI(ct.Phone) == "" {
+				p = append(p, fmt.Sprintf("emergency.%s[%d]: phone %q has no digits", lang, i+1, ct.Phone))
+			}
+			if ct.URL != "" {
+				if err := checkHTTPURL(ct.URL); err != nil {
+					p = append(p, fmt.Sprintf("emergency.%s[%d]: url: %v", lang, i+1, err))
+				}
+			}
+		}
+	}
+	if len(c.Routes) == 0 {
+		p = append(p, "no routes: add at least one [[routes]] with a name and a team file")
+	}
+	seenRoute := map[string]bool{}
+	for i, rt := range c.Routes {
+		where := fmt.Sprintf("routes[%d]", i+1)
+		if !validRouteName(rt.Name) {
+			p = append(p, fmt.Sprintf("%s: name %q must be 1-32 lowercase letters, digits or hyphens", where, rt.Name))
+		}
+		if seenRoute[rt.Name] {
+			p = append(p, fmt.Sprintf("%s: name %q is used twice", where, rt.Name))
+		}
+		seenRoute[rt.Name] = true
+		if rt.TeamFile == "" {
+			p = append(p, fmt.Sprintf("%s: team file is required", where))
+		} else if rt.Team != nil && len(rt.Team.Members) == 0 {
+			p = append(p, fmt.Sprintf("%s: team file %s has no members", where, rt.TeamFile))
+		}
+		if len(c.Routes) > 1 && rt.Labels[c.DefaultLanguage] == "" {
+			p = append(p, fmt.Sprintf("%s: a label for the default language %q is required when there is more than one route", where, c.DefaultLanguage))
+		}
+	}
+	if c.RetentionDays < 1 {
+		p = append(p, "retention_days must be at least 1")
+	}
+	if c.BackupKeep < 1 {
+		p = append(p, "backup_keep must be at least 1")
+	}
+	if c.Limits.MaxConcurrentSubmissions < 1 {
+		p = append(p, "limits.max_concurrent_submissions must be at least 1")
+	}
+	if c.Limits.SubmissionsPerMinute < 1 {
+		p = append(p, "limits.submissions_per_minute must be at least 1")
+	}
+	if err := checkHTTPURL(c.QuickExitURL); err != nil {
+		p = append(p, fmt.Sprintf("quick_exit_url: %v", err))
+	}
+	if c.OnionAddress != "" {
+		h := strings.TrimSuffix(strings.ToLower(c.OnionAddress), ".onion")
+		if len(h) != 56 || strings.Trim(h, "abcdefghijklmnopqrstuvwxyz234567") != "" {
+			p = append(p, "onion_address must be a v3 onion host name (56 base32 characters then .onion)")
+		}
+	}
+	if len(p) > 0 {
+		return &ConfigError{Problems: p}
+	}
+	return nil
+}
+
+// routeByName returns the configured route with that name.
+func (c *Config) routeByName(name string) (*Route, bool) {
+	for i := range c.Routes {
+		if c.Routes[i].Name == name {
+			return &c.Routes[i], true
+		}
+	}
+	return nil, false
+}
+
+func (c *Config) languageEnabled(lang string) bool {
+	for _, l := range c.Languages {
+		if l == lang {
+			return true
+		}
+	}
+	return false
+}
+
+// contacts returns the emergency contacts for lang, falling back to the
+// default language so the danger line is never empty.
+func (c *Config) contacts(lang string) []Contact {
+	if cs := c.Emergency[lang]; len(cs) > 0 {
+		return cs
+	}
+	return c.Emergency[c.DefaultLanguage]
+}
+
+// maxTeamFile bounds a team file; a real one is a few lines.
+const maxTeamFile = 1 << 20
+
+// loadTeam reads a team file. vault.ParseTeam's errors name the line and
+// never echo key material.
+func loadTeam(path string) (*vault.Team, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, errors.New("file not found")
+		}
+		return nil, fmt.Errorf("failed to open: %w", err)
+	}
+	defer f.Close()
+	return vault.ParseTeam(io.LimitReader(f, maxTeamFile))
+}
+
+func validRouteName(s string) bool {
+	if len(s) < 1 || len(s) > 32 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func checkHTTPURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return errors.New("not a valid URL")
+	}
+	if u.Scheme != "https" && u.Scheme != "http" || u.Host == "" {
+		return errors.New("must be an http:// or https:// address")
+	}
+	return nil
+}
+
+// telURI turns a phone number as written ("0800 1111") into a tel: URI, or
+// "" if it has no digits.
+func telURI(phone string) string {
+	var b strings.Builder
+	for i, r := range phone {
+		if r >= '0' && r <= '9' || r == '+' && i == 0 {
+			b.WriteRune(r)
+		}
+	}
+	if strings.Trim(b.String(), "+") == "" {
+		return ""
+	}
+	return "tel:" + b.String()
+}
+
+// Summary describes a valid config for `intake check`.
+func (c *Config) Summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "config OK: %s\n", c.School)
+	fmt.Fprintf(&b, "  languages: %s (default %s)\n", strings.Join(c.Languages, ", "), c.DefaultLanguage)
+	for _, rt := range c.Routes {
+		fmt.Fprintf(&b, "  route %s: %d team members in %s\n", rt.Name, len(rt.Team.Members), rt.TeamFile)
+	}
+	fmt.Fprintf(&b, "  retention: %d days\n", c.RetentionDays)
+	if c.BackupDir != "" {
+		fmt.Fprintf(&b, "  daily backups: %s (keeping %d)\n", c.BackupDir, c.BackupKeep)
+	} else {
+		fmt.Fprintf(&b, "  note: backup_dir is not set; run intake backup yourself while the server is stopped\n")
+	}
+	for _, l := range c.Languages {
+		if loc := locales[l]; loc != nil && !loc.Reviewed {
+			fmt.Fprintf(&b, "  note: the %s text is machine-drafted and needs review by a native speaker\n", loc.Name)
+		}
+	}
+	return b.String()
+}

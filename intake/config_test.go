@@ -1,0 +1,109 @@
+package intake
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func appendFile(t *testing.T, path, s string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(s)
+	f.Close()
+}
+
+func TestLoadConfig(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := LoadConfig(writeConfig(t, dir, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.RetentionDays != 90 || cfg.Limits.MaxConcurrentSubmissions != DefaultMaxConcurrent ||
+		cfg.Routes[0].Team == nil || len(cfg.Routes[0].Team.Members) != 1 {
+		t.Errorf("defaults or team not applied: %+v", cfg)
+	}
+	if s := cfg.Summary(); !strings.Contains(s, "machine-drafted") || !strings.Contains(s, "1 team members") {
+		t.Errorf("summary:\n%s", s)
+	}
+}
+
+func TestConfigProblems(t *testing.T) {
+	for _, tc := range []struct {
+		name, extra, want string
+	}{
+		{"unknown key", `colour = "red"`, `unknown setting "colour"`},
+		{"bad language", `languages = ["en", "de"]`, `languages: "de" is not available`},
+		{"bad quick exit", `quick_exit_url = "javascript:alert(1)"`, "quick_exit_url"},
+		{"bad onion", `onion_address = "example.com"`, "onion_address"},
+		{"negative retention", `retention_days = -1`, "retention_days"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			p := writeConfig(t, dir, "")
+			data, _ := os.ReadFile(p)
+			// Put the extra setting at the top level, before any table.
+			s := strings.Replace(string(data), "languages = [", "old_languages = [", 1)
+			if !strings.HasPrefix(tc.extra, "languages") {
+				s = string(data)
+			}
+			os.WriteFile(p, []byte(tc.extra+"\n"+s), 0o644)
+			_, err := LoadConfig(p)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestConfigBadTeamLine(t *testing.T) {
+	dir := t.TempDir()
+	p := writeConfig(t, dir, "")
+	line := member(t).TeamLine()
+	// Damage the recipient on line 3.
+	bad := "# team\n" + line + "\n" + strings.Replace(line, "age1pq1", "age1pq1zz", 1) + "x\n"
+	os.WriteFile(filepath.Join(dir, "team.txt"), []byte(bad), 0o644)
+	_, err := LoadConfig(p)
+	if err == nil || !strings.Contains(err.Error(), "line 3") {
+		t.Fatalf("err = %v, want a line number", err)
+	}
+	for _, f := range strings.Fields(line)[:2] {
+		if strings.Contains(err.Error(), f[len(f)-20:]) {
+			t.Errorf("error echoes key material: %v", err)
+		}
+	}
+}
+
+func TestConfigMissingTeam(t *testing.T) {
+	dir := t.TempDir()
+	p := writeConfig(t, dir, "")
+	os.Remove(filepath.Join(dir, "team.txt"))
+	if _, err := LoadConfig(p); err == nil || !strings.Contains(err.Error(), "team.txt") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestExampleConfig(t *testing.T) {
+	data, err := os.ReadFile("../deploy/intake.example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "teams"), 0o755)
+	for _, f := range []string{"safeguarding.txt", "head.txt"} {
+		os.WriteFile(filepath.Join(dir, "teams", f), []byte(member(t).TeamLine()+"\n"), 0o644)
+	}
+	p := filepath.Join(dir, "intake.toml")
+	os.WriteFile(p, data, 0o644)
+	cfg, err := LoadConfig(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Routes) != 2 || len(cfg.Languages) != 5 {
+		t.Errorf("example config: %d routes, %d languages", len(cfg.Routes), len(cfg.Languages))
+	}
+}

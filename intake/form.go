@@ -1,0 +1,225 @@
+package intake
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/hearken-project/hearken/vault"
+)
+
+const (
+	// MaxMessageChars bounds the main message, in characters.
+	MaxMessageChars = 20000
+	// maxFieldChars bounds every other text field, in characters.
+	maxFieldChars = 2000
+	// maxParts bounds the number of parts in one multipart form.
+	maxParts = 32
+	// maxURLEncoded bounds a form sent without files.
+	maxURLEncoded = 256 << 10
+)
+
+// formError is a submission the site refuses, with the status and the
+// translated message to show.
+type formError struct {
+	status int
+	key    string
+}
+
+func (e *formError) Error() string { return e.key }
+
+var (
+	errBadForm     = &formError{http.StatusBadRequest, "err_400"}
+	errTooBig      = &formError{http.StatusRequestEntityTooLarge, "err_413"}
+	errMediaType   = &formError{http.StatusUnsupportedMediaType, "err_415"}
+	errBadText     = &formError{http.StatusBadRequest, "err_bad_text"}
+	errNoMessage   = &formError{http.StatusBadRequest, "err_message_missing"}
+	errLongMessage = &formError{http.StatusBadRequest, "err_message_long"}
+	errBadChoice   = &formError{http.StatusBadRequest, "err_bad_choice"}
+	errManyFiles   = &formError{http.StatusBadRequest, "err_too_many_files"}
+	errFileBig     = &formError{http.StatusRequestEntityTooLarge, "err_file_big"}
+	errFileType    = &formError{http.StatusUnsupportedMediaType, "err_file_type"}
+	errFileWrong   = &formError{http.StatusBadRequest, "err_file_mismatch"}
+	errFileBroken  = &formError{http.StatusBadRequest, "err_file_damaged"}
+	errHoneypot    = &formError{http.StatusBadRequest, "err_honeypot"}
+)
+
+// submission is a parsed form, held in memory only.
+type submission struct {
+	fields map[string]string
+	files  []vault.Attachment
+}
+
+// fieldLimits names the text fields a form may carry and their size in
+// characters. Anything else is refused.
+var fieldLimits = map[string]int{
+	"message":    MaxMessageChars,
+	"about":      maxFieldChars,
+	"danger":     16,
+	"when_where": maxFieldChars,
+	"role":       16,
+	"contact":    maxFieldChars,
+	"route":      64,
+	"website":    maxFieldChars,
+	"receipt":    128,
+}
+
+// parseForm reads a form from r without ever touching disk: multipart is
+// streamed part by part, each part read through a limit into memory.
+// Files are cleaned with CleanAttachment as they arrive.
+func parseForm(r *http.Request, allowFiles bool) (*submission, *formError) {
+	ct := r.Header.Get("Content-Type")
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return nil, errMediaType
+	}
+	switch mt {
+	case "multipart/form-data":
+		boundary := params["boundary"]
+		if boundary == "" {
+			return nil, errBadForm
+		}
+		return parseMultipart(multipart.NewReader(r.Body, boundary), allowFiles)
+	case "application/x-www-form-urlencoded":
+		return parseURLEncoded(r.Body)
+	default:
+		return nil, errMediaType
+	}
+}
+
+func parseURLEncoded(body io.Reader) (*submission, *formError) {
+	data, err := io.ReadAll(io.LimitReader(body, maxURLEncoded+1))
+	if err != nil {
+		return nil, readError(err)
+	}
+	if len(data) > maxURLEncoded {
+		return nil, errTooBig
+	}
+	vals, err := url.ParseQuery(string(data))
+	if err != nil {
+		return nil, errBadForm
+	}
+	sub := &submission{fields: map[string]string{}}
+	for name, vs := range vals {
+		if len(vs) != 1 {
+			return nil, errBadForm
+		}
+		if ferr := sub.setField(name, vs[0]); ferr != nil {
+			return nil, ferr
+		}
+	}
+	return sub, nil
+}
+
+func parseMultipart(mr *multipart.Reader, allowFiles bool) (*submission, *formError) {
+	sub := &submission{fields: map[string]string{}}
+	for n := 0; ; n++ {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			return sub, nil
+		}
+		if err != nil {
+			return nil, readError(err)
+		}
+		if n >= maxParts {
+			part.Close()
+			return nil, errBadForm
+		}
+		ferr := sub.readPart(part, allowFiles)
+		part.Close()
+		if ferr != nil {
+			return nil, ferr
+		}
+	}
+}
+
+func (sub *submission) readPart(part *multipart.Part, allowFiles bool) *formError {
+	name := part.FormName()
+	if name == "file" {
+		if !allowFiles {
+			return errBadForm
+		}
+		data, err := io.ReadAll(io.LimitReader(part, MaxAttachmentSize+1))
+		if err != nil {
+			return readError(err)
+		}
+		fileName := part.FileName()
+		if fileName == "" && len(data) == 0 {
+			return nil // the empty part a browser sends when no file was chosen
+		}
+		if len(data) > MaxAttachmentSize {
+			return errFileBig
+		}
+		if len(sub.files) >= MaxAttachments {
+			return errManyFiles
+		}
+		clean, safeName, mediaType, cleaned, err := CleanAttachment(fileName, part.Header.Get("Content-Type"), data)
+		switch {
+		case errors.Is(err, ErrAttachmentType):
+			return errFileType
+		case errors.Is(err, ErrAttachmentMismatch):
+			return errFileWrong
+		case err != nil:
+			return errFileBroken
+		}
+		sub.files = append(sub.files, vault.Attachment{Name: safeName, Type: mediaType, Cleaned: cleaned, Data: clean})
+		return nil
+	}
+	if part.FileName() != "" {
+		return errBadForm
+	}
+	limit, ok := fieldLimits[name]
+	if !ok {
+		return errBadForm
+	}
+	// UTF-8 takes at most 4 bytes a character.
+	data, err := io.ReadAll(io.LimitReader(part, int64(limit)*4+1))
+	if err != nil {
+		return readError(err)
+	}
+	if len(data) > limit*4 {
+		if name == "message" {
+			return errLongMessage
+		}
+		return errTooBig
+	}
+	return sub.setField(name, string(data))
+}
+
+func (sub *submission) setField(name, value string) *formError {
+	limit, ok := fieldLimits[name]
+	if !ok {
+		return errBadForm
+	}
+	if _, dup := sub.fields[name]; dup {
+		return errBadForm
+	}
+	if !utf8.ValidString(value) {
+		return errBadText
+	}
+	// Browsers send line breaks as CRLF; count and keep them as one.
+	value = strings.ReplaceAll(value, "\r\n", "\n")
+	if utf8.RuneCountInString(value) > limit {
+		if name == "message" {
+			return errLongMessage
+		}
+		return errBadForm
+	}
+	sub.fields[name] = value
+	return nil
+}
+
+// readError maps a failed body read to a status: over the size cap is 413,
+// anything else is a malformed request.
+func readError(err error) *formError {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return errTooBig
+	}
+	return errBadForm
+}

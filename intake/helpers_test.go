@@ -1,0 +1,199 @@
+package intake
+
+import (
+	"bytes"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/textproto"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/rs/zerolog"
+
+	"github.com/hearken-project/hearken/vault"
+)
+
+var (
+	memberOnce sync.Once
+	testMember *vault.Member
+	memberErr  error
+)
+
+// member returns one generated team member shared by the tests.
+func member(t testing.TB) *vault.Member {
+	t.Helper()
+	memberOnce.Do(func() { testMember, memberErr = vault.GenerateMember("Sam Lead") })
+	if memberErr != nil {
+		t.Fatal(memberErr)
+	}
+	return testMember
+}
+
+// syncBuffer is a log sink safe for concurrent writers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+type testEnv struct {
+	cfg     *Config
+	store   *vault.Store
+	srv     *Server
+	logs    *syncBuffer
+	dataDir string
+}
+
+// writeConfig writes a complete config and team file into dir and returns
+// the config path.
+func writeConfig(t testing.TB, dir, extra string) string {
+	t.Helper()
+	team := "# test team\n" + member(t).TeamLine() + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "team.txt"), []byte(team), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := `school = "Hillside School"
+default_language = "en"
+languages = ["en", "es", "fr", "ar", "zh"]
+quick_exit_url = "https://www.bbc.co.uk/weather"
+` + extra + `
+
+[[emergency.en]]
+name = "Police and ambulance"
+phone = "999"
+
+[[emergency.en]]
+name = "Childline"
+phone = "0800 1111"
+url = "https://www.childline.org.uk/"
+
+[[emergency.es]]
+name = "Policía"
+phone = "112"
+
+[[routes]]
+name = "safeguarding"
+team = "team.txt"
+[routes.labels]
+en = "The safeguarding team"
+`
+	p := filepath.Join(dir, "intake.toml")
+	if err := os.WriteFile(p, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func newEnv(t testing.TB, extra string) *testEnv {
+	t.Helper()
+	dir := t.TempDir()
+	cfg, err := LoadConfig(writeConfig(t, dir, extra))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dataDir := filepath.Join(dir, "data")
+	store, err := OpenStore(dataDir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	logs := &syncBuffer{}
+	srv := NewServer(cfg, store, zerolog.New(logs))
+	return &testEnv{cfg: cfg, store: store, srv: srv, logs: logs, dataDir: dataDir}
+}
+
+func (e *testEnv) do(req *http.Request) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	e.srv.ServeHTTP(rec, req)
+	return rec
+}
+
+func (e *testEnv) get(path string) *httptest.ResponseRecorder {
+	return e.do(httptest.NewRequest(http.MethodGet, path, nil))
+}
+
+func (e *testEnv) postForm(path string, vals url.Values) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(vals.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return e.do(req)
+}
+
+// threads counts the items waiting for the team: every stored report or
+// follow-up is one.
+func (e *testEnv) items(t testing.TB) int {
+	t.Helper()
+	items, err := e.store.Pending(0, 1000, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(items)
+}
+
+type filePart struct {
+	name, contentType string
+	data              []byte
+}
+
+// multipartBody builds a form the way a browser does.
+func multipartBody(t testing.TB, fields [][2]string, files []filePart) (io.Reader, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for _, f := range fields {
+		if err := mw.WriteField(f[0], f[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range files {
+		h := textproto.MIMEHeader{}
+		h.Set("Content-Disposition", `form-data; name="file"; filename="`+f.name+`"`)
+		h.Set("Content-Type", f.contentType)
+		w, err := mw.CreatePart(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(f.data)
+	}
+	mw.Close()
+	return &buf, mw.FormDataContentType()
+}
+
+func (e *testEnv) postMultipart(t testing.TB, path string, fields [][2]string, files []filePart) *httptest.ResponseRecorder {
+	body, ct := multipartBody(t, fields, files)
+	req := httptest.NewRequest(http.MethodPost, path, body)
+	req.Header.Set("Content-Type", ct)
+	return e.do(req)
+}
+
+// receiptOf pulls the code out of a receipt page.
+func receiptOf(t testing.TB, body string) string {
+	t.Helper()
+	const open = `<strong id="receipt">`
+	i := strings.Index(body, open)
+	if i < 0 {
+		t.Fatalf("no receipt on the page:\n%s", body)
+	}
+	rest := body[i+len(open):]
+	code := rest[:strings.Index(rest, "<")]
+	if _, err := vault.ParseReceipt(code); err != nil {
+		t.Fatalf("receipt on the page does not parse: %v", err)
+	}
+	return code
+}

@@ -1,0 +1,254 @@
+package intake
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/hearken-project/hearken/vault"
+)
+
+func (s *Server) landing(w http.ResponseWriter, r *http.Request, lang string) {
+	p := s.newPage(lang, "", "landing_title")
+	s.render(w, http.StatusOK, "landing", p)
+}
+
+func (s *Server) safety(w http.ResponseWriter, r *http.Request, lang string) {
+	s.render(w, http.StatusOK, "safety", s.newPage(lang, "safety", "safety_title"))
+}
+
+func (s *Server) reportForm(w http.ResponseWriter, r *http.Request, lang string) {
+	p := s.newPage(lang, "report", "report_title")
+	for _, rt := range s.cfg.Routes {
+		label := rt.Labels[lang]
+		if label == "" {
+			label = rt.Labels[s.cfg.DefaultLanguage]
+		}
+		if label == "" {
+			label = rt.Name
+		}
+		p.Routes = append(p.Routes, routeView{Name: rt.Name, Label: label})
+	}
+	s.render(w, http.StatusOK, "report", p)
+}
+
+func (s *Server) checkForm(w http.ResponseWriter, r *http.Request, lang string) {
+	s.render(w, http.StatusOK, "check", s.newPage(lang, "check", "check_title"))
+}
+
+// choices are the accepted values of the form's radio groups ("" means not
+// answered).
+var choices = map[string][]string{
+	"danger": {"", "yes", "no", "unsure"},
+	"role":   {"", "student", "staff", "parent", "other"},
+}
+
+// reportFields are sealed in this order when present.
+var reportFields = []string{"message", "about", "danger", "when_where", "role", "contact"}
+
+func (s *Server) submitReport(w http.ResponseWriter, r *http.Request, lang string) {
+	release, ok := s.admit(w, r, lang)
+	if !ok {
+		return
+	}
+	defer release()
+
+	sub, ferr := parseForm(r, true)
+	if ferr == nil {
+		ferr = sub.checkMessage()
+	}
+	if ferr == nil {
+		for name, allowed := range choices {
+			if !oneOf(sub.fields[name], allowed) {
+				ferr = errBadChoice
+			}
+		}
+	}
+	var route *Route
+	if ferr == nil {
+		route, ferr = s.chooseRoute(sub.fields["route"])
+	}
+	if ferr != nil {
+		s.renderError(w, lang, ferr.status, ferr.key)
+		return
+	}
+
+	env := &vault.Envelope{Attachments: sub.files}
+	for _, name := range reportFields {
+		if v := sub.fields[name]; strings.TrimSpace(v) != "" {
+			env.Fields = append(env.Fields, vault.Field{Name: name, Value: v})
+		}
+	}
+	// The team replies in the language the reporter used.
+	env.Fields = append(env.Fields, vault.Field{Name: "language", Value: lang})
+
+	receipt, err := s.store.CreateThread(route.Name, env, route.Team.Recipients())
+	if err != nil {
+		s.log.Error().Err(err).Msg("failed to store report")
+		s.renderError(w, lang, http.StatusInternalServerError, "")
+		return
+	}
+
+	p := s.newPage(lang, "", "receipt_title")
+	p.Receipt = receipt.Reveal()
+	p.DangerFirst = sub.fields["danger"] == "yes"
+	s.render(w, http.StatusOK, "receipt", p)
+}
+
+// checkMessage checks the fields every submission shares: the honeypot and
+// a message with something in it.
+func (sub *submission) checkMessage() *formError {
+	if sub.fields["website"] != "" {
+		return errHoneypot
+	}
+	if strings.TrimSpace(sub.fields["message"]) == "" {
+		return errNoMessage
+	}
+	return nil
+}
+
+func (s *Server) chooseRoute(name string) (*Route, *formError) {
+	if name == "" {
+		return &s.cfg.Routes[0], nil
+	}
+	rt, ok := s.cfg.routeByName(name)
+	if !ok {
+		return nil, errBadChoice
+	}
+	return rt, nil
+}
+
+func oneOf(v string, allowed []string) bool {
+	for _, a := range allowed {
+		if v == a {
+			return true
+		}
+	}
+	return false
+}
+
+// checkCode shows the team's replies for a receipt.
+func (s *Server) checkCode(w http.ResponseWriter, r *http.Request, lang string) {
+	sub, ferr := parseForm(r, false)
+	if ferr != nil {
+		s.renderError(w, lang, ferr.status, ferr.key)
+		return
+	}
+	receipt, ok := s.parseReceipt(w, lang, sub.fields["receipt"])
+	if !ok {
+		return
+	}
+	s.showThread(w, lang, receipt, "")
+}
+
+// parseReceipt answers a code that cannot be used. Only a failed check
+// symbol gets its own message; every other failure looks like an unknown code.
+func (s *Server) parseReceipt(w http.ResponseWriter, lang, text string) (vault.Receipt, bool) {
+	receipt, err := vault.ParseReceipt(text)
+	switch {
+	case err == nil:
+		return receipt, true
+	case errors.Is(err, vault.ErrReceiptTypo):
+		s.checkNotice(w, lang, "check_typo")
+	default:
+		s.checkNotice(w, lang, "check_not_found")
+	}
+	return vault.Receipt{}, false
+}
+
+func (s *Server) checkNotice(w http.ResponseWriter, lang, key string) {
+	p := s.newPage(lang, "check", "check_title")
+	p.Notice = p.T(key)
+	s.render(w, http.StatusOK, "check", p)
+}
+
+// showThread renders the team's replies. The reporter's own words are never
+// shown back: someone standing over them could make them reveal it.
+func (s *Server) showThread(w http.ResponseWriter, lang string, receipt vault.Receipt, noticeKey string) {
+	replies, info, err := s.store.Replies(receipt)
+	if errors.Is(err, vault.ErrNotFound) {
+		s.checkNotice(w, lang, "check_not_found")
+		return
+	}
+	if err != nil {
+		s.log.Error().Err(err).Msg("failed to open replies")
+		s.renderError(w, lang, http.StatusInternalServerError, "")
+		return
+	}
+	p := s.newPage(lang, "check", "thread_title")
+	p.Receipt = receipt.Reveal()
+	p.Info = threadView{Read: info.Read}
+	if noticeKey != "" {
+		p.Notice = p.T(noticeKey)
+	}
+	_, routeOK := s.cfg.routeByName(info.Route)
+	p.Closed = !routeOK
+	for _, e := range replies {
+		rv := replyView{Author: e.Author, Day: e.Day, Text: e.Field("message")}
+		for _, a := range e.Attachments {
+			rv.Files = append(rv.Files, a.Name)
+		}
+		p.Replies = append(p.Replies, rv)
+	}
+	s.render(w, http.StatusOK, "thread", p)
+}
+
+// addMessage adds a follow-up to the receipt's thread.
+func (s *Server) addMessage(w http.ResponseWriter, r *http.Request, lang string) {
+	release, ok := s.admit(w, r, lang)
+	if !ok {
+		return
+	}
+	defer release()
+
+	sub, ferr := parseForm(r, true)
+	if ferr == nil {
+		ferr = sub.checkMessage()
+	}
+	if ferr == nil {
+		for name := range sub.fields {
+			if name != "receipt" && name != "message" && name != "website" {
+				ferr = errBadForm
+			}
+		}
+	}
+	if ferr != nil {
+		s.renderError(w, lang, ferr.status, ferr.key)
+		return
+	}
+	receipt, ok := s.parseReceipt(w, lang, sub.fields["receipt"])
+	if !ok {
+		return
+	}
+	info, err := s.store.Thread(receipt)
+	if errors.Is(err, vault.ErrNotFound) {
+		s.checkNotice(w, lang, "check_not_found")
+		return
+	}
+	if err != nil {
+		s.log.Error().Err(err).Msg("failed to look up thread")
+		s.renderError(w, lang, http.StatusInternalServerError, "")
+		return
+	}
+	// A follow-up goes only to the team of the thread's own route: sending
+	// it elsewhere could reach the very people a report was about.
+	route, ok := s.cfg.routeByName(info.Route)
+	if !ok {
+		s.showThread(w, lang, receipt, "")
+		return
+	}
+	env := &vault.Envelope{
+		Fields:      []vault.Field{{Name: "message", Value: sub.fields["message"]}, {Name: "language", Value: lang}},
+		Attachments: sub.files,
+	}
+	if err := s.store.FollowUp(receipt, env, route.Team.Recipients()); err != nil {
+		if errors.Is(err, vault.ErrNotFound) {
+			s.checkNotice(w, lang, "check_not_found")
+			return
+		}
+		s.log.Error().Err(err).Msg("failed to store follow-up")
+		s.renderError(w, lang, http.StatusInternalServerError, "")
+		return
+	}
+	s.showThread(w, lang, receipt, "add_sent")
+}

@@ -1,0 +1,150 @@
+package intake
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static/style.css
+var styleCSS []byte
+
+// styleVersion changes whenever the stylesheet does, so browsers may cache
+// it for a long time.
+var styleVersion = func() string {
+	sum := sha256.Sum256(styleCSS)
+	return hex.EncodeToString(sum[:6])
+}()
+
+// pageNames are the templates that render a whole page through the layout.
+var pageNames = []string{"landing", "report", "receipt", "check", "thread", "safety", "error"}
+
+func parseTemplates() map[string]*template.Template {
+	m := map[string]*template.Template{}
+	for _, name := range pageNames {
+		m[name] = template.Must(template.New(name).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
+	}
+	return m
+}
+
+var pages = parseTemplates()
+
+// page is what every template sees.
+type page struct {
+	L           *locale
+	Lang        string
+	Page        string // path after /{lang}/, for the language links
+	Title       string
+	School      string
+	QuickExit   string
+	CSS         string
+	Contacts    []contactView
+	Languages   []*locale
+	DangerFirst bool
+	Notice      string
+
+	Routes  []routeView
+	Receipt string
+	Info    threadView
+	Replies []replyView
+	Closed  bool
+}
+
+// T looks up a translated string for the page's language.
+func (p *page) T(key string) string { return p.L.T(key) }
+
+type contactView struct {
+	Name, Phone string
+	Tel         template.URL // built from digits only by telURI
+	URL, Host   string
+}
+
+type routeView struct{ Name, Label string }
+
+type threadView struct{ Read bool }
+
+type replyView struct {
+	Author, Day, Text string
+	Files             []string
+}
+
+// newPage fills in what the layout needs for lang.
+func (s *Server) newPage(lang, pageName, titleKey string) *page {
+	l := locales[lang]
+	p := &page{
+		L:         l,
+		Lang:      lang,
+		Page:      pageName,
+		School:    s.cfg.School,
+		QuickExit: s.cfg.QuickExitURL,
+		CSS:       "/style.css?v=" + styleVersion,
+		Languages: s.langs,
+	}
+	p.Title = l.T(titleKey)
+	for _, c := range s.cfg.contacts(lang) {
+		cv := contactView{Name: c.Name, Phone: c.Phone, Tel: template.URL(telURI(c.Phone))}
+		if c.URL != "" {
+			if u, err := url.Parse(c.URL); err == nil {
+				cv.URL, cv.Host = c.URL, u.Host
+			}
+		}
+		p.Contacts = append(p.Contacts, cv)
+	}
+	return p
+}
+
+// render writes a page. It renders into a buffer first so that a template
+// failure becomes a clean 500 instead of half a page.
+func (s *Server) render(w http.ResponseWriter, status int, name string, p *page) {
+	var buf bytes.Buffer
+	if err := pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
+		s.log.Error().Str("template", name).Err(err).Msg("failed to render page")
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// renderError writes a calm, translated error page. msgKey may be "" to use
+// the status's own message.
+func (s *Server) renderError(w http.ResponseWriter, lang string, status int, msgKey string) {
+	if lang == "" || !s.cfg.languageEnabled(lang) {
+		lang = s.cfg.DefaultLanguage
+	}
+	code := strconv.Itoa(status)
+	if _, ok := locales["en"].Text["err_"+code+"_title"]; !ok {
+		code = "500"
+	}
+	p := s.newPage(lang, "", "err_"+code+"_title")
+	if msgKey == "" {
+		msgKey = "err_" + code
+	}
+	p.Notice = p.T(msgKey)
+	s.render(w, status, "error", p)
+}
+
+// serveStyle serves the embedded stylesheet.
+func serveStyle(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", "text/css; charset=utf-8")
+	h.Set("ETag", `"`+styleVersion+`"`)
+	if r.URL.Query().Get("v") == styleVersion {
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		h.Set("Cache-Control", "public, max-age=300")
+	}
+	http.ServeContent(w, r, "style.css", time.Time{}, bytes.NewReader(styleCSS))
+}

@@ -1,0 +1,313 @@
+package intake
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/hearken-project/hearken/vault"
+)
+
+// Timeouts for the public listener. Reporters may be on Tor, where 10 KB/s
+// is a realistic upload speed: one 10 MiB attachment then takes
+// 10,485,760 B / 10,240 B/s ≈ 1,024 s ≈ 17 minutes. ReadTimeout allows 30
+// minutes for the whole request, so a report with a photo finishes with room
+// to spare; WriteTimeout runs from the end of the headers, so it must cover
+// the read plus the time to seal, store and answer.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Minute
+	writeTimeout      = readTimeout + 2*time.Minute
+	idleTimeout       = 60 * time.Second
+	maxHeaderBytes    = 32 << 10
+	// shutdownGrace lets submissions in flight finish on SIGINT/SIGTERM.
+	shutdownGrace = writeTimeout
+)
+
+// StoreFile is the store's file name inside the data directory.
+const StoreFile = "hearken.db"
+
+// ServeOptions are the settings for Serve that do not come from the config.
+type ServeOptions struct {
+	DataDir string
+	// Listen is "host:port" or "unix:/path/to/socket".
+	Listen string
+	// StaffListen, if set, serves the staff channel on its own listener,
+	// never beside the public site. A unix socket is made mode 0600.
+	StaffListen string
+	Logger      zerolog.Logger
+	// ErrorLog receives net/http's own messages. Nil discards them: they can
+	// carry client addresses.
+	ErrorLog *log.Logger
+	// Ready, if set, is called with the listening address once serving.
+	Ready func(addr net.Addr)
+}
+
+// OpenStore opens (or creates) the store in dataDir.
+func OpenStore(dataDir string, cfg *Config) (*vault.Store, error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("failed to create data directory: %w", err)
+	}
+	return vault.OpenStore(filepath.Join(dataDir, StoreFile), &vault.Options{RetentionDays: cfg.RetentionDays})
+}
+
+// Serve runs the public site until ctx is done, then lets submissions in
+// flight finish and closes the store.
+func Serve(ctx context.Context, cfg *Config, opts ServeOptions) error {
+	lg := opts.Logger
+	store, err := OpenStore(opts.DataDir, cfg)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := store.Close(); err != nil {
+			lg.Error().Err(err).Msg("failed to close store")
+		}
+	}()
+
+	ln, err := Listen(opts.Listen)
+	if err != nil {
+		return err
+	}
+	var staffLn net.Listener
+	if opts.StaffListen != "" {
+		if err := checkStaffAddr(opts.StaffListen); err != nil {
+			ln.Close()
+			return err
+		}
+		if staffLn, err = listen(opts.StaffListen, 0o600); err != nil {
+			ln.Close()
+			return fmt.Errorf("staff channel: %w", err)
+		}
+	}
+
+	retentionDone := make(chan struct{})
+	retentionCtx, stopRetention := context.WithCancel(context.Background())
+	go func() {
+		defer close(retentionDone)
+		maintain(retentionCtx, store, cfg, lg)
+	}()
+	defer func() {
+		stopRetention()
+		<-retentionDone
+	}()
+
+	errorLog := opts.ErrorLog
+	if errorLog == nil {
+		errorLog = log.New(io.Discard, "", 0)
+	}
+	srv := &http.Server{
+		Handler:           NewServer(cfg, store, lg),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          errorLog,
+	}
+	served := make(chan error, 2)
+	go func() { served <- srv.Serve(ln) }()
+	lg.Info().Str("listen", ln.Addr().String()).Str("school", cfg.School).Int("routes", len(cfg.Routes)).Msg("serving")
+	var staffSrv *http.Server
+	if staffLn != nil {
+		teams := map[string]*vault.Team{}
+		for _, rt := range cfg.Routes {
+			teams[rt.Name] = rt.Team
+		}
+		staffSrv = &http.Server{
+			Handler:           NewStaffHandler(store, teams, lg),
+			ReadHeaderTimeout: readHeaderTimeout,
+			ReadTimeout:       5 * time.Minute,
+			WriteTimeout:      6 * time.Minute,
+			IdleTimeout:       idleTimeout,
+			MaxHeaderBytes:    maxHeaderBytes,
+			ErrorLog:          errorLog,
+		}
+		go func() { served <- staffSrv.Serve(staffLn) }()
+		lg.Info().Str("listen", staffLn.Addr().String()).Msg("serving the staff channel")
+	}
+	if opts.Ready != nil {
+		opts.Ready(ln.Addr())
+	}
+
+	var serveErr error
+	select {
+	case err := <-served:
+		serveErr = fmt.Errorf("failed to serve: %w", err)
+	case <-ctx.Done():
+		lg.Info().Msg("shutting down: waiting for submissions in progress")
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	servers := []*http.Server{srv}
+	if staffSrv != nil {
+		servers = append(servers, staffSrv)
+	}
+	for _, s := range servers {
+		if err := s.Shutdown(sctx); err != nil {
+			lg.Error().Err(err).Msg("shutdown did not finish cleanly")
+		}
+	}
+	if serveErr != nil {
+		return serveErr
+	}
+	lg.Info().Msg("stopped")
+	return nil
+}
+
+// maintain runs the daily chores now and then once a day: retention, the
+// purge of acknowledged items, and a verified backup.
+func maintain(ctx context.Context, store *vault.Store, cfg *Config, lg zerolog.Logger) {
+	t := time.NewTicker(24 * time.Hour)
+	defer t.Stop()
+	for {
+		n, err := store.DeleteInactive(cfg.RetentionDays)
+		if err != nil {
+			lg.Error().Err(err).Msg("retention failed")
+		} else {
+			lg.Info().Int("deleted", n).Int("days", cfg.RetentionDays).Msg("retention ran")
+		}
+		if cfg.PurgeAcknowledged {
+			if n, err := store.PurgeAcked(); err != nil {
+				lg.Error().Err(err).Msg("purge failed")
+			} else {
+				lg.Info().Int("purged", n).Msg("purged acknowledged items")
+			}
+		}
+		if cfg.BackupDir != "" {
+			if path, err := dailyBackup(store, cfg.BackupDir, cfg.BackupKeep, time.Now()); err != nil {
+				lg.Error().Err(err).Msg("backup failed")
+			} else if path != "" {
+				lg.Info().Str("file", filepath.Base(path)).Msg("backup written and verified")
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// dailyBackup writes today's backup into dir unless it is already there,
+// and keeps only the newest keep backups. It returns the new file's path.
+func dailyBackup(store *vault.Store, dir string, keep int, now time.Time) (string, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("failed to create backup directory: %w", err)
+	}
+	path := filepath.Join(dir, "hearken-"+vault.Today(now)+".db")
+	_, err := store.BackupFile(path)
+	if errors.Is(err, vault.ErrExists) {
+		path = ""
+	} else if err != nil {
+		return "", err
+	}
+	old, err := filepath.Glob(filepath.Join(dir, "hearken-????-??-??.db"))
+	if err != nil {
+		return path, err
+	}
+	// The names sort by day, oldest first.
+	for len(old) > keep {
+		if err := os.Remove(old[0]); err != nil {
+			return path, fmt.Errorf("failed to remove old backup: %w", err)
+		}
+		old = old[1:]
+	}
+	return path, nil
+}
+
+// checkStaffAddr allows the staff channel on a unix socket or a loopback
+// address only: team members reach it through SSH or Tor, never directly.
+func checkStaffAddr(addr string) error {
+	if strings.HasPrefix(addr, "unix:") {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("staff channel: %q is not host:port or unix:/path", addr)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("staff channel: %s is not a loopback address; use unix:/path or 127.0.0.1:PORT", host)
+	}
+	return nil
+}
+
+// Listen opens "host:port" or "unix:/path" for the public site. A unix
+// socket is made mode 0660 (the onion service's group reads it);
+// a socket file left by a process that died is replaced, but one that still
+// answers is not.
+func Listen(addr string) (net.Listener, error) { return listen(addr, 0o660) }
+
+func listen(addr string, mode os.FileMode) (net.Listener, error) {
+	path, ok := strings.CutPrefix(addr, "unix:")
+	if !ok {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("failed to listen: %w", err)
+		}
+		return ln, nil
+	}
+	if path == "" {
+		return nil, errors.New("failed to listen: unix: needs a socket path")
+	}
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.Mode().Type() != os.ModeSocket {
+			return nil, fmt.Errorf("failed to listen: %s exists and is not a socket", path)
+		}
+		c, err := net.DialTimeout("unix", path, time.Second)
+		if err == nil {
+			c.Close()
+			return nil, fmt.Errorf("failed to listen: something is already listening on %s", path)
+		}
+		if err := os.Remove(path); err != nil {
+			return nil, fmt.Errorf("failed to remove stale socket: %w", err)
+		}
+	}
+	// The umask makes the socket with its final mode, so there is no moment
+	// when it is more open. Umask is process-wide; nothing else creates
+	// files while the server starts.
+	old := syscall.Umask(int(^mode & 0o777))
+	ln, err := net.Listen("unix", path)
+	syscall.Umask(old)
+	if err != nil {
+		return nil, fmt.Errorf("failed to listen: %w", err)
+	}
+	if err := os.Chmod(path, mode); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("failed to set socket mode: %w", err)
+	}
+	return ln, nil
+}
+
+// Backup writes a verified copy of the store in dataDir to out, which must
+// not exist yet.
+func Backup(dataDir, out string) (int64, error) {
+	path := filepath.Join(dataDir, StoreFile)
+	if _, err := os.Stat(path); err != nil {
+		return 0, fmt.Errorf("failed to open store: %w", err)
+	}
+	store, err := vault.OpenStore(path, &vault.Options{ReadOnly: true})
+	if err != nil {
+		return 0, err
+	}
+	defer store.Close()
+	n, err := store.BackupFile(out)
+	if errors.Is(err, vault.ErrExists) {
+		return 0, fmt.Errorf("%s already exists; choose a new file name", out)
+	}
+	return n, err
+}

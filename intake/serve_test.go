@@ -1,0 +1,298 @@
+package intake
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"log"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/hearken-project/hearken/vault"
+)
+
+type liveServer struct {
+	addr    string
+	logs    *syncBuffer
+	errLogs *syncBuffer
+	dataDir string
+	cfg     *Config
+	stop    func() error
+}
+
+// startServer runs Serve on a free port, as cmd/intake does.
+func startServer(t *testing.T, listen string) *liveServer {
+	return startServerStaff(t, listen, "")
+}
+
+func startServerStaff(t *testing.T, listen, staffListen string) *liveServer {
+	t.Helper()
+	dir := t.TempDir()
+	cfg, err := LoadConfig(writeConfig(t, dir, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls := &liveServer{logs: &syncBuffer{}, errLogs: &syncBuffer{}, dataDir: filepath.Join(dir, "data"), cfg: cfg}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- Serve(ctx, cfg, ServeOptions{
+			DataDir:     ls.dataDir,
+			Listen:      listen,
+			StaffListen: staffListen,
+			Logger:      zerolog.New(ls.logs),
+			ErrorLog:    log.New(ls.errLogs, "", 0),
+			Ready:       func(a net.Addr) { ready <- a },
+		})
+	}()
+	select {
+	case a := <-ready:
+		ls.addr = a.String()
+	case err := <-done:
+		cancel()
+		t.Fatalf("serve: %v", err)
+	}
+	var stopped bool
+	ls.stop = func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		return <-done
+	}
+	t.Cleanup(func() { ls.stop() })
+	return ls
+}
+
+func (ls *liveServer) url(p string) string { return "http://" + ls.addr + p }
+
+func TestCanary(t *testing.T) {
+	ls := startServer(t, "127.0.0.1:0")
+	const message = "canary-message-zebra-quartz"
+	canaries := []string{"203.0.113.77", "CanaryAgent/9.9", "canary-referer.example", "canary=cookie-4711", "cookie-4711", message}
+
+	send := func(path string, vals url.Values) string {
+		req, err := http.NewRequest(http.MethodPost, ls.url(path), strings.NewReader(vals.Encode()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-For", "203.0.113.77")
+		req.Header.Set("User-Agent", "CanaryAgent/9.9")
+		req.Header.Set("Referer", "https://canary-referer.example/")
+		req.Header.Set("Cookie", "canary=cookie-4711")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s = %d", path, resp.StatusCode)
+		}
+		if resp.Header.Get("Set-Cookie") != "" {
+			t.Errorf("%s sets a cookie", path)
+		}
+		return string(body)
+	}
+	code := receiptOf(t, send("/en/report", url.Values{"message": {message}, "about": {message}}))
+	send("/en/check", url.Values{"receipt": {code}})
+	send("/en/check/add", url.Values{"receipt": {code}, "message": {message}})
+	// A request net/http itself rejects, so its error log has a chance to speak.
+	c, err := net.Dial("tcp", ls.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(c, "GET /%s HTTP/1.1\r\nHost: %s\r\nX-Forwarded-For: 203.0.113.77\r\nBad Header\r\n\r\n", message, ls.addr)
+	io.Copy(io.Discard, c)
+	c.Close()
+	if err := ls.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	canaries = append(canaries, code, strings.ReplaceAll(code, "-", ""))
+	logs := ls.logs.String() + ls.errLogs.String()
+	if !strings.Contains(logs, `"message":"serving"`) {
+		t.Fatalf("log capture is not working:\n%s", logs)
+	}
+	if strings.Contains(logs, `"/{lang}/report"`) {
+		t.Fatalf("a successful submission left a log line:\n%s", logs)
+	}
+	for _, c := range canaries {
+		if strings.Contains(strings.ToLower(logs), strings.ToLower(c)) {
+			t.Errorf("logs contain %q:\n%s", c, logs)
+		}
+	}
+	files := 0
+	err = filepath.WalkDir(ls.dataDir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		for _, c := range canaries {
+			if strings.Contains(strings.ToLower(d.Name()), strings.ToLower(c)) {
+				t.Errorf("file name %s contains %q", p, c)
+			}
+		}
+		if d.IsDir() {
+			return nil
+		}
+		files++
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		for _, c := range canaries {
+			if strings.Contains(strings.ToLower(string(data)), strings.ToLower(c)) {
+				t.Errorf("%s contains %q", p, c)
+			}
+		}
+		return nil
+	})
+	if err != nil || files == 0 {
+		t.Fatalf("walk: %v, %d files", err, files)
+	}
+}
+
+func TestHugeHeader(t *testing.T) {
+	ls := startServer(t, "127.0.0.1:0")
+	c, err := net.Dial("tcp", ls.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "POST /en/report HTTP/1.1\r\nHost: x\r\nX-Big: %s\r\nContent-Length: 0\r\n\r\n", strings.Repeat("a", 64<<10))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("huge header = %d, want 431", resp.StatusCode)
+	}
+	resp, err = http.Get(ls.url("/healthz"))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("server stopped serving: %v", err)
+	}
+	resp.Body.Close()
+}
+
+// A submission in flight when the server is told to stop still finishes
+// and is stored.
+func TestGracefulShutdown(t *testing.T) {
+	ls := startServer(t, "127.0.0.1:0")
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequest(http.MethodPost, ls.url("/en/report"), pr)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	got := make(chan *http.Response, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Error(err)
+			close(got)
+			return
+		}
+		got <- resp
+	}()
+	io.WriteString(pw, "message=started+before")
+	time.Sleep(100 * time.Millisecond) // the request is now in a handler
+	stopped := make(chan error, 1)
+	go func() { stopped <- ls.stop() }()
+	time.Sleep(100 * time.Millisecond)
+	io.WriteString(pw, "+the+stop")
+	pw.Close()
+	resp := <-got
+	if resp == nil {
+		t.Fatal("no response")
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	receiptOf(t, string(body))
+	if err := <-stopped; err != nil {
+		t.Fatal(err)
+	}
+	store, err := OpenStore(ls.dataDir, ls.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if items, _ := store.Pending(0, 10, nil); len(items) != 1 {
+		t.Fatalf("items after shutdown = %d, want 1", len(items))
+	}
+}
+
+func TestUnixSocket(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "intake.sock")
+	// A stale socket file is replaced.
+	stale, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale.(*net.UnixListener).SetUnlinkOnClose(false)
+	stale.Close()
+
+	ls := startServer(t, "unix:"+sock)
+	fi, err := os.Stat(sock)
+	if err != nil || fi.Mode().Perm() != 0o660 {
+		t.Fatalf("socket mode: %v %v", fi.Mode(), err)
+	}
+	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+	}}}
+	resp, err := client.Get("http://hearken/healthz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz over the socket: %v", err)
+	}
+	resp.Body.Close()
+	// A socket something still answers on is left alone.
+	if _, err := Listen("unix:" + sock); err == nil || !strings.Contains(err.Error(), "already listening") {
+		t.Fatalf("second listener: %v", err)
+	}
+	ls.stop()
+}
+
+func TestStaffListener(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "staff.sock")
+	ls := startServerStaff(t, "127.0.0.1:0", "unix:"+sock)
+	fi, err := os.Stat(sock)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("staff socket mode: %v %v", fi.Mode(), err)
+	}
+	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+	}}}
+	// Unsigned requests are refused; the public site is not served here.
+	for _, p := range []string{"/en/report", "/healthz"} {
+		resp, err := client.Get("http://staff" + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == 200 {
+			t.Errorf("staff listener serves %s", p)
+		}
+	}
+	// And the public listener does not serve the staff channel.
+	resp, err := http.Get(ls.url(vault.StaffItemsPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 404 {
+		t.Errorf("public listener answered the staff path with %d", resp.StatusCode)
+	}
+	if err := ls.stop(); err != nil {
+		t.Fatal(err)
+	}
+}

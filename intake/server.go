@@ -1,0 +1,205 @@
+package intake
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/rs/zerolog"
+
+	"github.com/hearken-project/hearken/vault"
+)
+
+const (
+	// maxBody caps every request body: five full attachments plus room for
+	// the form fields (a 20,000-character message is up to 80 KB in UTF-8)
+	// and multipart framing.
+	maxBody = MaxAttachments*MaxAttachmentSize + 256<<10
+	// uploadMemory bounds the memory that submissions in progress may use,
+	// all together, so a burst of large uploads waits or gets 503.
+	uploadMemory = 512 << 20
+	// memoryPerByte is how much memory one byte of body costs until it is
+	// sealed: the upload, its cleaned copy, the base64 JSON and the
+	// ciphertext all live at once.
+	memoryPerByte = 4
+	// queueWait is how long a submission waits for a slot or for upload
+	// memory before it is told to come back later.
+	queueWait = 3 * time.Second
+)
+
+// Server is the public site. It is an http.Handler.
+type Server struct {
+	cfg     *Config
+	store   *vault.Store
+	log     zerolog.Logger
+	langs   []*locale
+	handler http.Handler
+
+	mem   *budget      // upload bytes in memory, across requests
+	slots *budget      // submissions being handled at once
+	rate  *rateLimiter // submissions per minute, across all clients
+	// queueWait is how long a submission waits for a slot or memory.
+	queueWait time.Duration
+}
+
+// NewServer returns the public site for cfg, storing into store. cfg must
+// have passed Validate and have its teams loaded.
+func NewServer(cfg *Config, store *vault.Store, logger zerolog.Logger) *Server {
+	s := &Server{
+		cfg:   cfg,
+		store: store,
+		log:   logger,
+		mem:   newBudget(uploadMemory),
+		slots: newBudget(int64(cfg.Limits.MaxConcurrentSubmissions)),
+		rate:  newRateLimiter(cfg.Limits.SubmissionsPerMinute, nil),
+
+		queueWait: queueWait,
+	}
+	for _, l := range cfg.Languages {
+		s.langs = append(s.langs, locales[l])
+	}
+
+	r := mux.NewRouter()
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.renderError(w, "", http.StatusNotFound, "")
+	})
+	r.Use(captureRoute)
+
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.renderError(w, mux.Vars(r)["lang"], http.StatusForbidden, "")
+	}))
+	forms := func(h http.Handler) http.Handler { return cop.Handler(h) }
+
+	r.Handle("/healthz", s.methods(get(serveHealth)))
+	r.Handle("/style.css", s.methods(get(serveStyle)))
+	r.Handle("/", s.methods(s.pageGET(s.landing)))
+	r.Handle("/report", forms(s.methods(s.pageGET(s.reportForm), s.pagePOST(s.submitReport))))
+	r.Handle("/check", forms(s.methods(s.pageGET(s.checkForm), s.pagePOST(s.checkCode))))
+	r.Handle("/check/add", forms(s.methods(s.pagePOST(s.addMessage))))
+	r.Handle("/safety", s.methods(s.pageGET(s.safety)))
+	r.Handle("/{lang}", s.methods(s.pageGET(func(w http.ResponseWriter, r *http.Request, lang string) {
+		http.Redirect(w, r, "/"+lang+"/", http.StatusMovedPermanently)
+	})))
+	r.Handle("/{lang}/", s.methods(s.pageGET(s.landing)))
+	r.Handle("/{lang}/report", forms(s.methods(s.pageGET(s.reportForm), s.pagePOST(s.submitReport))))
+	r.Handle("/{lang}/check", forms(s.methods(s.pageGET(s.checkForm), s.pagePOST(s.checkCode))))
+	r.Handle("/{lang}/check/add", forms(s.methods(s.pagePOST(s.addMessage))))
+	r.Handle("/{lang}/safety", s.methods(s.pageGET(s.safety)))
+
+	s.handler = s.wrap(r)
+	return s
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.handler.ServeHTTP(w, r)
+}
+
+func serveHealth(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ok"))
+}
+
+// pageFunc handles a request for a page in a known, enabled language.
+type pageFunc func(w http.ResponseWriter, r *http.Request, lang string)
+
+type methodHandler struct {
+	method string
+	h      http.HandlerFunc
+}
+
+func get(h http.HandlerFunc) methodHandler { return methodHandler{http.MethodGet, h} }
+
+// pageGET and pagePOST resolve the language from the path (or the default
+// for unprefixed paths) and answer an unknown language with a 404 page.
+func (s *Server) pageGET(h pageFunc) methodHandler {
+	return methodHandler{http.MethodGet, s.withLang(h)}
+}
+
+func (s *Server) pagePOST(h pageFunc) methodHandler {
+	return methodHandler{http.MethodPost, s.withLang(h)}
+}
+
+func (s *Server) withLang(h pageFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		lang, ok := mux.Vars(r)["lang"]
+		if !ok {
+			lang = s.cfg.DefaultLanguage
+		} else if !s.cfg.languageEnabled(lang) {
+			s.renderError(w, "", http.StatusNotFound, "")
+			return
+		}
+		h(w, r, lang)
+	}
+}
+
+// methods dispatches on the request method; anything else gets a calm 405
+// with Allow. HEAD is answered like GET.
+func (s *Server) methods(hs ...methodHandler) http.Handler {
+	allow := ""
+	for _, m := range hs {
+		if allow != "" {
+			allow += ", "
+		}
+		allow += m.method
+		if m.method == http.MethodGet {
+			allow += ", HEAD"
+		}
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		method := r.Method
+		if method == http.MethodHead {
+			method = http.MethodGet
+		}
+		for _, m := range hs {
+			if m.method == method {
+				m.h(w, r)
+				return
+			}
+		}
+		w.Header().Set("Allow", allow)
+		s.renderError(w, mux.Vars(r)["lang"], http.StatusMethodNotAllowed, "")
+	})
+}
+
+// admit applies the global limits to a submission: the rate limit, the
+// number handled at once and the upload memory budget. When it returns
+// false it has already answered 503 with Retry-After.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, lang string) (release func(), ok bool) {
+	if ok, wait := s.rate.allow(); !ok {
+		s.busy(w, lang, wait)
+		return nil, false
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.queueWait)
+	defer cancel()
+	freeSlot, ok := s.slots.acquire(ctx, 1)
+	if !ok {
+		s.busy(w, lang, 10*time.Second)
+		return nil, false
+	}
+	// Reserve what the body can hold in memory: its declared length, or
+	// the cap when the length is unknown.
+	need := int64(maxBody)
+	if r.ContentLength >= 0 && r.ContentLength < need {
+		need = r.ContentLength
+	}
+	need *= memoryPerByte
+	freeMem, ok := s.mem.acquire(ctx, need)
+	if !ok {
+		freeSlot()
+		s.busy(w, lang, 10*time.Second)
+		return nil, false
+	}
+	return func() { freeMem(); freeSlot() }, true
+}
+
+func (s *Server) busy(w http.ResponseWriter, lang string, wait time.Duration) {
+	secs := int((wait + time.Second - 1) / time.Second)
+	if secs < 1 {
+		secs = 1
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	s.renderError(w, lang, http.StatusServiceUnavailable, "")
+}

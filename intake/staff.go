@@ -1,0 +1,375 @@
+package intake
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gorilla/mux"
+	"github.com/hearken-project/hearken/vault"
+	"github.com/rs/zerolog"
+)
+
+// The staff channel: team members' reviewer tools fetch sealed items, push
+// sealed replies and acknowledge what they stored. Every request is signed
+// (vault.Verifier); every refusal is the same 401 "unauthorized". It listens
+// on a unix socket or loopback, never on the public listener.
+
+const (
+	// staffMaxReplyBody fits a sealed reply of vault.MaxReplySize in base64
+	// plus the JSON around it.
+	staffMaxReplyBody = vault.MaxReplySize/3*4 + 8<<10
+	// staffMaxAckBody fits StaffMaxAcks uuids with their sequence numbers.
+	staffMaxAckBody = vault.StaffMaxAcks*80 + 1<<10
+	// staffMaxGetBody is what a GET may carry: nothing.
+	staffMaxGetBody = 0
+	// staffAckParallel bounds the acks of one request in flight at once.
+	staffAckParallel = 64
+)
+
+type staffHandler struct {
+	store    *vault.Store
+	teams    map[string]*vault.Team
+	verifier *vault.Verifier
+	log      zerolog.Logger
+	refused  [vault.ReasonForbidden + 1]atomic.Uint64
+}
+
+// NewStaffHandler returns the staff channel's handler. teams maps each route
+// name to its team; a member may use the routes whose team lists them.
+//
+// Serve it on its own listener (a unix socket of mode 0600, or loopback),
+// never beside the public site, with net/http's ErrorLog discarded.
+func NewStaffHandler(store *vault.Store, teams map[string]*vault.Team, log zerolog.Logger) http.Handler {
+	h := &staffHandler{
+		store:    store,
+		teams:    teams,
+		verifier: vault.NewVerifier(teams, nil),
+		log:      log,
+	}
+	r := mux.NewRouter()
+	r.Handle(vault.StaffItemsPath, h.signed(staffMaxGetBody, h.items)).Methods(http.MethodGet)
+	r.Handle(vault.StaffRepliesPath, h.signed(staffMaxReplyBody, h.reply)).Methods(http.MethodPost)
+	r.Handle(vault.StaffAcksPath, h.signed(staffMaxAckBody, h.acks)).Methods(http.MethodPost)
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		staffError(w, http.StatusNotFound, "no such staff endpoint")
+	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		staffError(w, http.StatusMethodNotAllowed, "method not allowed")
+	})
+	return r
+}
+
+type staffFunc func(w http.ResponseWriter, r *http.Request, m *vault.StaffMember, body []byte)
+
+// signed reads the body through a limit, verifies the signature over it and
+// only then runs next.
+func (h *staffHandler) signed(maxBody int64, next staffFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				// Refused before any signature check: say no more than 401 would.
+				h.refuse(w, r, vault.ReasonMalformed)
+				return
+			}
+			staffError(w, http.StatusBadRequest, "could not read the request")
+			return
+		}
+		m, err := h.verifier.Verify(r.Method, r.URL.EscapedPath(), r.URL.RawQuery, r.Header.Get, body)
+		if err != nil {
+			h.refuse(w, r, vault.UnauthorizedReason(err))
+			return
+		}
+		next(w, r, m, body)
+	})
+}
+
+// refuse answers the one generic 401 and counts the reason. The log line
+// names the route pattern and the reason only.
+func (h *staffHandler) refuse(w http.ResponseWriter, r *http.Request, reason vault.AuthReason) {
+	n := uint64(0)
+	if int(reason) < len(h.refused) {
+		n = h.refused[reason].Add(1)
+	}
+	h.log.Warn().Str("route", routePattern(r)).Str("reason", reason.String()).
+		Uint64("count", n).Msg("staff request refused")
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusUnauthorized)
+	io.WriteString(w, "unauthorized")
+}
+
+func routePattern(r *http.Request) string {
+	if rt := mux.CurrentRoute(r); rt != nil {
+		if p, err := rt.GetPathTemplate(); err == nil {
+			return p
+		}
+	}
+	return "unknown"
+}
+
+func staffError(w http.ResponseWriter, code int, msg string) {
+	staffJSON(w, code, vault.StaffError{Error: msg})
+}
+
+func staffJSON(w http.ResponseWriter, code int, v any) {
+	var b bytes.Buffer
+	if err := json.NewEncoder(&b).Encode(v); err != nil {
+		code = http.StatusInternalServerError
+		b.Reset()
+		b.WriteString(`{"error":"internal error"}` + "\n")
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
+	w.WriteHeader(code)
+	w.Write(b.Bytes())
+}
+
+func (h *staffHandler) internal(w http.ResponseWriter, r *http.Request, what string, err error) {
+	// Vault errors carry no report data, but log only their class.
+	h.log.Error().Str("route", routePattern(r)).Str("op", what).
+		Bool("corrupt", errors.Is(err, vault.ErrCorrupt)).Msg("staff request failed")
+	staffError(w, http.StatusInternalServerError, "the server could not complete this request; try again later")
+}
+
+// items serves GET /staff/v1/items?after=SEQ&limit=N.
+func (h *staffHandler) items(w http.ResponseWriter, r *http.Request, m *vault.StaffMember, _ []byte) {
+	q := r.URL.Query()
+	after, limit := uint64(0), vault.StaffMaxItems
+	if s := q.Get("after"); s != "" {
+		v, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			staffError(w, http.StatusBadRequest, "after must be a sequence number")
+			return
+		}
+		after = v
+	}
+	if s := q.Get("limit"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil || v < 1 {
+			staffError(w, http.StatusBadRequest, "limit must be a positive number")
+			return
+		}
+		limit = min(v, vault.StaffMaxItems)
+	}
+	if len(m.Routes) == 0 {
+		staffJSON(w, http.StatusOK, vault.ItemsResponse{Items: []vault.WireItem{}})
+		return
+	}
+	items, err := h.store.Pending(after, limit, m.Routes)
+	if err != nil {
+		h.internal(w, r, "pending", err)
+		return
+	}
+	resp := vault.ItemsResponse{Items: make([]vault.WireItem, 0, len(items))}
+	size := 0
+	for _, it := range items {
+		if len(resp.Items) > 0 && size+len(it.Sealed) > vault.StaffMaxBatchBytes {
+			break
+		}
+		size += len(it.Sealed)
+		resp.Items = append(resp.Items, vault.WireItemOf(it))
+	}
+	// A short page may still have been cut by the store's byte limit, so
+	// only an empty page is certainly the end.
+	resp.More = len(resp.Items) > 0
+	staffJSON(w, http.StatusOK, resp)
+}
+
+// reply serves POST /staff/v1/replies.
+func (h *staffHandler) reply(w http.ResponseWriter, r *http.Request, m *vault.StaffMember, body []byte) {
+	var req vault.ReplyRequest
+	if err := strictJSON(body, &req); err != nil {
+		staffError(w, http.StatusBadRequest, "the reply is not valid JSON of the expected shape")
+		return
+	}
+	if !validUUID(req.Thread) || !validUUID(req.ID) {
+		staffError(w, http.StatusBadRequest, "thread and id must be uuids")
+		return
+	}
+	if len(req.Sealed) == 0 {
+		staffError(w, http.StatusBadRequest, "the reply is empty")
+		return
+	}
+	if len(req.Sealed) > vault.MaxReplySize {
+		staffError(w, http.StatusRequestEntityTooLarge, "the reply is too large")
+		return
+	}
+	if route, ok, err := h.threadRoute(req.Thread); err != nil && !errors.Is(err, vault.ErrNotFound) {
+		h.internal(w, r, "thread", err)
+		return
+	} else if ok && !m.InRoute(route) {
+		h.refuse(w, r, vault.ReasonForbidden)
+		return
+	}
+	it, err := h.store.AddReply(req.Thread, req.ID, req.Sealed)
+	switch {
+	case errors.Is(err, vault.ErrNotFound):
+		staffError(w, http.StatusNotFound, "this conversation no longer exists on the server")
+		return
+	case errors.Is(err, vault.ErrTooLarge):
+		staffError(w, http.StatusRequestEntityTooLarge, "the reply is too large")
+		return
+	case errors.Is(err, vault.ErrMalformed):
+		staffError(w, http.StatusBadRequest, "the reply is not a sealed age file")
+		return
+	case err != nil && err.Error() == "item id already used":
+		staffError(w, http.StatusConflict, "this reply id is already used by another conversation")
+		return
+	case err != nil:
+		h.internal(w, r, "reply", err)
+		return
+	}
+	if !m.InRoute(it.Route) {
+		// Only reachable when the store cannot say a thread's route before
+		// storing; the thread id was never sent to this member.
+		h.log.Warn().Str("route", routePattern(r)).Msg("reply stored on a route outside the member's teams")
+	}
+	staffJSON(w, http.StatusOK, vault.ReplyResponse{Item: vault.WireItemOf(it)})
+}
+
+// threadRouter is implemented by stores that can name a thread's route
+// without a receipt.
+type threadRouter interface {
+	ThreadRoute(threadID string) (string, error)
+}
+
+func (h *staffHandler) threadRoute(thread string) (string, bool, error) {
+	tr, ok := any(h.store).(threadRouter)
+	if !ok {
+		return "", false, nil
+	}
+	route, err := tr.ThreadRoute(thread)
+	if err != nil {
+		return "", false, err
+	}
+	return route, true, nil
+}
+
+// acks serves POST /staff/v1/acks. The quorum is the size of the item's
+// route team, so an item leaves the queue once every member has it.
+func (h *staffHandler) acks(w http.ResponseWriter, r *http.Request, m *vault.StaffMember, body []byte) {
+	var req vault.AckRequest
+	if err := strictJSON(body, &req); err != nil {
+		staffError(w, http.StatusBadRequest, "the acknowledgement is not valid JSON of the expected shape")
+		return
+	}
+	if len(req.IDs) > vault.StaffMaxAcks || len(req.Seqs) != len(req.IDs) {
+		staffError(w, http.StatusBadRequest, "at most 500 ids, each with its sequence number")
+		return
+	}
+	for _, id := range req.IDs {
+		if !validUUID(id) {
+			staffError(w, http.StatusBadRequest, "ids must be uuids")
+			return
+		}
+	}
+	type ack struct {
+		id     string
+		quorum int
+		err    error
+	}
+	resp := vault.AckResponse{}
+	var todo []*ack
+	for i, id := range req.IDs {
+		route, found, err := h.queuedRoute(id, req.Seqs[i], m.Routes)
+		if err != nil {
+			h.internal(w, r, "ack", err)
+			return
+		}
+		if !found {
+			// Gone from the queue, or never in this member's routes: there
+			// is nothing for this member to acknowledge.
+			resp.Unknown = append(resp.Unknown, id)
+			continue
+		}
+		quorum := 1
+		if t := h.teams[route]; t != nil {
+			quorum = len(t.Members)
+		}
+		todo = append(todo, &ack{id: id, quorum: quorum})
+	}
+	// Concurrent Acks share bbolt batch commits (and so fsyncs); one at a
+	// time, a page of acks would cost a commit each.
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, staffAckParallel)
+	for _, a := range todo {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			a.err = h.store.Ack(a.id, m.Key, a.quorum)
+		}()
+	}
+	wg.Wait()
+	for _, a := range todo {
+		switch {
+		case errors.Is(a.err, vault.ErrNotFound):
+			resp.Unknown = append(resp.Unknown, a.id)
+		case a.err != nil:
+			h.internal(w, r, "ack", a.err)
+			return
+		default:
+			resp.Acked++
+		}
+	}
+	staffJSON(w, http.StatusOK, resp)
+}
+
+// queuedRoute finds the route of the queued item id at position seq, among
+// routes only. The store lists the queue by position, so this reads at most
+// the one entry at seq or the next one in the member's routes.
+func (h *staffHandler) queuedRoute(id string, seq uint64, routes []string) (string, bool, error) {
+	if seq == 0 || len(routes) == 0 {
+		return "", false, nil
+	}
+	items, err := h.store.Pending(seq-1, 1, routes)
+	if err != nil {
+		return "", false, err
+	}
+	if len(items) != 1 || items[0].Seq != seq || items[0].ID != id {
+		return "", false, nil
+	}
+	return items[0].Route, true, nil
+}
+
+// strictJSON decodes exactly one JSON value with no unknown fields.
+func strictJSON(body []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.DisallowUnknownFields()
+	if err := d.Decode(v); err != nil {
+		return err
+	}
+	if d.More() {
+		return errors.New("trailing data")
+	}
+	return nil
+}
+
+func validUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,80 @@
+package vault
+
+// Wire types of the staff channel, shared by the intake server and the
+// reviewer so neither imports the other. []byte fields travel as standard
+// base64 (encoding/json's default).
+
+// Staff channel paths.
+const (
+	StaffItemsPath   = "/staff/v1/items"
+	StaffRepliesPath = "/staff/v1/replies"
+	StaffAcksPath    = "/staff/v1/acks"
+)
+
+// Staff channel limits.
+const (
+	// StaffMaxItems is the most items one GET /staff/v1/items returns.
+	StaffMaxItems = 500
+	// StaffMaxBatchBytes bounds the sealed bytes of one items response; at
+	// least one item is always returned.
+	StaffMaxBatchBytes = 64 << 20
+	// StaffMaxAcks is the most ids one POST /staff/v1/acks may carry.
+	StaffMaxAcks = 500
+)
+
+// WireItem is one sealed item of the staff queue.
+type WireItem struct {
+	Seq    uint64 `json:"seq"`
+	ID     string `json:"id"`
+	Thread string `json:"thread"`
+	Route  string `json:"route"`
+	Kind   Kind   `json:"kind"`
+	Day    string `json:"day"`
+	Sealed []byte `json:"sealed"`
+}
+
+// ItemsResponse answers GET /staff/v1/items?after=SEQ&limit=N. More is set
+// when the response was cut short by a limit and more items may follow.
+type ItemsResponse struct {
+	Items []WireItem `json:"items"`
+	More  bool       `json:"more"`
+}
+
+// ReplyRequest is the body of POST /staff/v1/replies. ID is a uuid v4 chosen
+// by the reviewer, so a retried push is a no-op.
+type ReplyRequest struct {
+	Thread string `json:"thread"`
+	ID     string `json:"id"`
+	Sealed []byte `json:"sealed"`
+}
+
+// ReplyResponse answers POST /staff/v1/replies.
+type ReplyResponse struct {
+	Item WireItem `json:"item"`
+}
+
+// AckRequest is the body of POST /staff/v1/acks. Seqs[i] is the queue
+// position IDs[i] was received at; the server uses it to find the item's
+// route (and so its team) without scanning the queue.
+type AckRequest struct {
+	IDs  []string `json:"ids"`
+	Seqs []uint64 `json:"seqs"`
+}
+
+// AckResponse answers POST /staff/v1/acks. Unknown lists ids the server no
+// longer holds (already gone from the queue); they count as acknowledged.
+type AckResponse struct {
+	Acked   int      `json:"acked"`
+	Unknown []string `json:"unknown,omitempty"`
+}
+
+// StaffError is the body of a staff channel error other than 401.
+type StaffError struct {
+	Error string `json:"error"`
+}
+
+// WireItemOf converts a stored item to its wire form.
+func WireItemOf(it Item) WireItem {
+	return WireItem{Seq: it.Seq, ID: it.ID, Thread: it.Thread, Route: it.Route,
+		Kind: it.Kind, Day: it.Day, Sealed: it.Sealed}
+}
