@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -42,6 +43,8 @@ type Server struct {
 	rate  *rateLimiter // submissions per minute, across all clients
 	// queueWait is how long a submission waits for a slot or memory.
 	queueWait time.Duration
+
+	receiptCache sync.Map // receiptKey -> []string, see receiptPage
 }
 
 // NewServer returns the public site for cfg, storing into store. cfg must

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"sync"
 	"sync/atomic"
 
 	"github.com/gorilla/mux"
@@ -24,12 +23,10 @@ const (
 	// staffMaxReplyBody fits a sealed reply of vault.MaxReplySize in base64
 	// plus the JSON around it.
 	staffMaxReplyBody = vault.MaxReplySize/3*4 + 8<<10
-	// staffMaxAckBody fits StaffMaxAcks uuids with their sequence numbers.
-	staffMaxAckBody = vault.StaffMaxAcks*80 + 1<<10
+	// staffMaxAckBody fits StaffMaxAcks quoted uuids.
+	staffMaxAckBody = vault.StaffMaxAcks*40 + 1<<10
 	// staffMaxGetBody is what a GET may carry: nothing.
 	staffMaxGetBody = 0
-	// staffAckParallel bounds the acks of one request in flight at once.
-	staffAckParallel = 64
 )
 
 type staffHandler struct {
@@ -203,14 +200,20 @@ func (h *staffHandler) reply(w http.ResponseWriter, r *http.Request, m *vault.St
 		staffError(w, http.StatusRequestEntityTooLarge, "the reply is too large")
 		return
 	}
-	if route, ok, err := h.threadRoute(req.Thread); err != nil && !errors.Is(err, vault.ErrNotFound) {
-		h.internal(w, r, "thread", err)
-		return
-	} else if ok && !m.InRoute(route) {
-		h.refuse(w, r, vault.ReasonForbidden)
-		return
+	// A thread on a route outside the member's teams answers like one that
+	// does not exist.
+	route, err := h.store.ThreadRoute(req.Thread)
+	if err == nil && !m.InRoute(route) {
+		err = vault.ErrNotFound
 	}
-	it, err := h.store.AddReply(req.Thread, req.ID, req.Sealed)
+	if err == nil {
+		var it vault.Item
+		it, err = h.store.AddReply(req.Thread, req.ID, req.Sealed)
+		if err == nil {
+			staffJSON(w, http.StatusOK, vault.ReplyResponse{Item: vault.WireItemOf(it)})
+			return
+		}
+	}
 	switch {
 	case errors.Is(err, vault.ErrNotFound):
 		staffError(w, http.StatusNotFound, "this conversation no longer exists on the server")
@@ -221,49 +224,25 @@ func (h *staffHandler) reply(w http.ResponseWriter, r *http.Request, m *vault.St
 	case errors.Is(err, vault.ErrMalformed):
 		staffError(w, http.StatusBadRequest, "the reply is not a sealed age file")
 		return
-	case err != nil && err.Error() == "item id already used":
+	case errors.Is(err, vault.ErrItemIDUsed):
 		staffError(w, http.StatusConflict, "this reply id is already used by another conversation")
 		return
-	case err != nil:
+	default:
 		h.internal(w, r, "reply", err)
-		return
 	}
-	if !m.InRoute(it.Route) {
-		// Only reachable when the store cannot say a thread's route before
-		// storing; the thread id was never sent to this member.
-		h.log.Warn().Str("route", routePattern(r)).Msg("reply stored on a route outside the member's teams")
-	}
-	staffJSON(w, http.StatusOK, vault.ReplyResponse{Item: vault.WireItemOf(it)})
-}
-
-// threadRouter is implemented by stores that can name a thread's route
-// without a receipt.
-type threadRouter interface {
-	ThreadRoute(threadID string) (string, error)
-}
-
-func (h *staffHandler) threadRoute(thread string) (string, bool, error) {
-	tr, ok := any(h.store).(threadRouter)
-	if !ok {
-		return "", false, nil
-	}
-	route, err := tr.ThreadRoute(thread)
-	if err != nil {
-		return "", false, err
-	}
-	return route, true, nil
 }
 
 // acks serves POST /staff/v1/acks. The quorum is the size of the item's
-// route team, so an item leaves the queue once every member has it.
+// route team, so an item leaves the queue once every member has it. All the
+// acknowledgements in one request share one commit.
 func (h *staffHandler) acks(w http.ResponseWriter, r *http.Request, m *vault.StaffMember, body []byte) {
 	var req vault.AckRequest
 	if err := strictJSON(body, &req); err != nil {
 		staffError(w, http.StatusBadRequest, "the acknowledgement is not valid JSON of the expected shape")
 		return
 	}
-	if len(req.IDs) > vault.StaffMaxAcks || len(req.Seqs) != len(req.IDs) {
-		staffError(w, http.StatusBadRequest, "at most 500 ids, each with its sequence number")
+	if len(req.IDs) > vault.StaffMaxAcks {
+		staffError(w, http.StatusBadRequest, "at most 500 ids in one acknowledgement")
 		return
 	}
 	for _, id := range req.IDs {
@@ -272,74 +251,32 @@ func (h *staffHandler) acks(w http.ResponseWriter, r *http.Request, m *vault.Sta
 			return
 		}
 	}
-	type ack struct {
-		id     string
-		quorum int
-		err    error
+	quorum := func(route string) int {
+		if t := h.teams[route]; t != nil {
+			return len(t.Members)
+		}
+		return 1
+	}
+	errs, err := h.store.AckMany(req.IDs, m.Key, m.Routes, quorum)
+	if err != nil {
+		h.internal(w, r, "ack", err)
+		return
 	}
 	resp := vault.AckResponse{}
-	var todo []*ack
-	for i, id := range req.IDs {
-		route, found, err := h.queuedRoute(id, req.Seqs[i], m.Routes)
-		if err != nil {
-			h.internal(w, r, "ack", err)
-			return
-		}
-		if !found {
-			// Gone from the queue, or never in this member's routes: there
-			// is nothing for this member to acknowledge.
-			resp.Unknown = append(resp.Unknown, id)
-			continue
-		}
-		quorum := 1
-		if t := h.teams[route]; t != nil {
-			quorum = len(t.Members)
-		}
-		todo = append(todo, &ack{id: id, quorum: quorum})
-	}
-	// Concurrent Acks share bbolt batch commits (and so fsyncs); one at a
-	// time, a page of acks would cost a commit each.
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, staffAckParallel)
-	for _, a := range todo {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			a.err = h.store.Ack(a.id, m.Key, a.quorum)
-		}()
-	}
-	wg.Wait()
-	for _, a := range todo {
+	for i, err := range errs {
 		switch {
-		case errors.Is(a.err, vault.ErrNotFound):
-			resp.Unknown = append(resp.Unknown, a.id)
-		case a.err != nil:
-			h.internal(w, r, "ack", a.err)
+		case errors.Is(err, vault.ErrNotFound):
+			// Gone from the store, or never in this member's routes: there
+			// is nothing for this member to acknowledge.
+			resp.Unknown = append(resp.Unknown, req.IDs[i])
+		case err != nil:
+			h.internal(w, r, "ack", err)
 			return
 		default:
 			resp.Acked++
 		}
 	}
 	staffJSON(w, http.StatusOK, resp)
-}
-
-// queuedRoute finds the route of the queued item id at position seq, among
-// routes only. The store lists the queue by position, so this reads at most
-// the one entry at seq or the next one in the member's routes.
-func (h *staffHandler) queuedRoute(id string, seq uint64, routes []string) (string, bool, error) {
-	if seq == 0 || len(routes) == 0 {
-		return "", false, nil
-	}
-	items, err := h.store.Pending(seq-1, 1, routes)
-	if err != nil {
-		return "", false, err
-	}
-	if len(items) != 1 || items[0].Seq != seq || items[0].ID != id {
-		return "", false, nil
-	}
-	return items[0].Route, true, nil
 }
 
 // strictJSON decodes exactly one JSON value with no unknown fields.

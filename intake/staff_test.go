@@ -304,10 +304,9 @@ func TestStaffAcksQuorum(t *testing.T) {
 		}
 	}
 	ack := func(m *vault.Member, items ...vault.WireItem) vault.AckResponse {
-		req := vault.AckRequest{IDs: []string{}, Seqs: []uint64{}}
+		req := vault.AckRequest{IDs: []string{}}
 		for _, it := range items {
 			req.IDs = append(req.IDs, it.ID)
-			req.Seqs = append(req.Seqs, it.Seq)
 		}
 		body, _ := json.Marshal(req)
 		return decodeJSON[vault.AckResponse](t, f.do(signedReq(t, m, "POST", vault.StaffAcksPath, "", body)))
@@ -315,12 +314,6 @@ func TestStaffAcksQuorum(t *testing.T) {
 	// Alice cannot acknowledge a staff-route item she never received.
 	if r := ack(f.alice, staff); r.Acked != 0 || len(r.Unknown) != 1 {
 		t.Errorf("alice acked a staff item: %+v", r)
-	}
-	// A wrong sequence number finds nothing.
-	wrong := students
-	wrong.Seq = staff.Seq
-	if r := ack(f.alice, wrong); r.Acked != 0 {
-		t.Errorf("ack with the wrong seq counted: %+v", r)
 	}
 	// Students' team has two members: Alice's ack (twice) leaves it queued.
 	if r := ack(f.alice, students); r.Acked != 1 {
@@ -341,13 +334,21 @@ func TestStaffAcksQuorum(t *testing.T) {
 		t.Fatalf("queue holds %d items, want 0", n)
 	}
 	// Acknowledging again is harmless.
-	if r := ack(f.bob, staff); r.Acked != 0 || len(r.Unknown) != 1 {
+	if r := ack(f.bob, staff); r.Acked != 1 || len(r.Unknown) != 0 {
 		t.Errorf("second ack: %+v", r)
 	}
-	// Mismatched lists are refused.
-	body, _ := json.Marshal(vault.AckRequest{IDs: []string{students.ID}})
+	// Ids that are not uuids, and too many ids, are refused.
+	body, _ := json.Marshal(vault.AckRequest{IDs: []string{"not-a-uuid"}})
 	if w := f.do(signedReq(t, f.bob, "POST", vault.StaffAcksPath, "", body)); w.Code != http.StatusBadRequest {
-		t.Errorf("ids without seqs: %d", w.Code)
+		t.Errorf("bad id: %d", w.Code)
+	}
+	many := vault.AckRequest{}
+	for range vault.StaffMaxAcks + 1 {
+		many.IDs = append(many.IDs, students.ID)
+	}
+	body, _ = json.Marshal(many)
+	if w := f.do(signedReq(t, f.bob, "POST", vault.StaffAcksPath, "", body)); w.Code != http.StatusBadRequest && w.Code != http.StatusRequestEntityTooLarge {
+		t.Errorf("too many ids: %d", w.Code)
 	}
 }
 

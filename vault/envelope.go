@@ -18,6 +18,10 @@ const (
 	KindReport   Kind = "report"   // a reporter's first message; opens a thread
 	KindFollowUp Kind = "followup" // a reporter's later message
 	KindReply    Kind = "reply"    // a team member's answer
+	// KindNote is a team member's own record (triage, a note, the case
+	// chronology), sealed to themselves in the reviewer's local store. It
+	// never travels to the server.
+	KindNote Kind = "note"
 )
 
 // Field is one named answer from the report form, kept in form order.
@@ -164,7 +168,7 @@ func Open(sealed []byte, ids ...age.Identity) (*Envelope, error) {
 		return nil, ErrMalformed
 	}
 	switch e.Kind {
-	case KindReport, KindFollowUp, KindReply:
+	case KindReport, KindFollowUp, KindReply, KindNote:
 	default:
 		return nil, ErrMalformed
 	}

@@ -86,7 +86,7 @@ func (s *Store) AddReply(threadID, itemID string, sealed []byte) (Item, error) {
 		}
 		if owner := tx.Bucket(bucketItemIdx).Get(iid); owner != nil {
 			if !bytes.Equal(owner, tid) {
-				return errors.New("item id already used")
+				return ErrItemIDUsed
 			}
 			var ir itemRecord
 			if err := getJSON(tb.Bucket(bucketItems), iid, &ir); err != nil {
@@ -105,47 +105,105 @@ func (s *Store) AddReply(threadID, itemID string, sealed []byte) (Item, error) {
 	return it, err
 }
 
-// Ack records that member has stored an item. Once quorum members have, the
-// item leaves the queue, so no lasting record of arrival order remains. An
-// acknowledged report marks its thread read. Acknowledging twice is a no-op.
-func (s *Store) Ack(itemID, member string, quorum int) error {
-	iid, err := parseID(itemID)
+// ErrItemIDUsed means a reply's item id already belongs to another thread.
+var ErrItemIDUsed = errors.New("item id already used")
+
+// ThreadRoute returns the route of a live thread, for the staff channel to
+// check a member may reply to it.
+func (s *Store) ThreadRoute(threadID string) (string, error) {
+	tid, err := parseID(threadID)
 	if err != nil {
-		return ErrNotFound
+		return "", ErrNotFound
 	}
-	return s.db.Batch(func(tx *bolt.Tx) error {
-		tid := tx.Bucket(bucketItemIdx).Get(iid)
-		if tid == nil {
-			return ErrNotFound
-		}
-		tid = bytes.Clone(tid)
-		tb, rec, err := s.threadByID(tx, tid)
+	var route string
+	err = s.db.View(func(tx *bolt.Tx) error {
+		_, rec, err := s.threadByID(tx, tid)
 		if err != nil {
 			return err
 		}
-		items := tb.Bucket(bucketItems)
-		var ir itemRecord
-		if err := getJSON(items, iid, &ir); err != nil {
+		route = rec.Route
+		return nil
+	})
+	return route, err
+}
+
+// Ack records that member has stored an item; see AckMany.
+func (s *Store) Ack(itemID, member string, quorum int) error {
+	errs, err := s.AckMany([]string{itemID}, member, nil, func(string) int { return quorum })
+	if err != nil {
+		return err
+	}
+	return errs[0]
+}
+
+// AckMany records that member has stored each of itemIDs, in one commit.
+// An item whose route is not in routes (nil allows all) answers
+// ErrNotFound, like an unknown one. Once quorum(route) members have
+// acknowledged an item, it leaves the queue, so no lasting record of arrival
+// order remains; an acknowledged report marks its thread read.
+// Acknowledging twice is a no-op. The result holds one error per item.
+func (s *Store) AckMany(itemIDs []string, member string, routes []string, quorum func(route string) int) ([]error, error) {
+	ids := make([][]byte, len(itemIDs))
+	for i, id := range itemIDs {
+		ids[i], _ = parseID(id) // nil: reported as not found below
+	}
+	var errs []error
+	err := s.db.Batch(func(tx *bolt.Tx) error {
+		errs = make([]error, len(ids))
+		for i, iid := range ids {
+			if iid == nil {
+				errs[i] = ErrNotFound
+				continue
+			}
+			if err := s.ack(tx, iid, member, routes, quorum); errors.Is(err, ErrNotFound) {
+				errs[i] = err
+			} else if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("failed to record acknowledgements: %w", err)
+	}
+	return errs, nil
+}
+
+func (s *Store) ack(tx *bolt.Tx, iid []byte, member string, routes []string, quorum func(string) int) error {
+	tid := tx.Bucket(bucketItemIdx).Get(iid)
+	if tid == nil {
+		return ErrNotFound
+	}
+	tid = bytes.Clone(tid)
+	tb, rec, err := s.threadByID(tx, tid)
+	if err != nil {
+		return err
+	}
+	if routes != nil && !slices.Contains(routes, rec.Route) {
+		return ErrNotFound
+	}
+	items := tb.Bucket(bucketItems)
+	var ir itemRecord
+	if err := getJSON(items, iid, &ir); err != nil {
+		return err
+	}
+	if ir.Seq == 0 || slices.Contains(ir.AckedBy, member) {
+		return nil
+	}
+	ir.AckedBy = append(ir.AckedBy, member)
+	if len(ir.AckedBy) >= max(quorum(rec.Route), 1) {
+		if err := tx.Bucket(bucketQueue).Delete(seqKey(ir.Seq)); err != nil {
 			return err
 		}
-		if ir.Seq == 0 || slices.Contains(ir.AckedBy, member) {
-			return nil
+		ir.Seq = 0
+	}
+	if ir.Kind == KindReport && !rec.Read {
+		rec.Read = true
+		if err := putJSON(tb, keyInfo, rec); err != nil {
+			return err
 		}
-		ir.AckedBy = append(ir.AckedBy, member)
-		if len(ir.AckedBy) >= max(quorum, 1) {
-			if err := tx.Bucket(bucketQueue).Delete(seqKey(ir.Seq)); err != nil {
-				return err
-			}
-			ir.Seq = 0
-		}
-		if ir.Kind == KindReport && !rec.Read {
-			rec.Read = true
-			if err := putJSON(tb, keyInfo, rec); err != nil {
-				return err
-			}
-		}
-		return putJSON(items, iid, ir)
-	})
+	}
+	return putJSON(items, iid, ir)
 }
 
 // PurgeAcked deletes the sealed reports and follow-ups that have left the

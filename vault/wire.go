@@ -57,8 +57,7 @@ type ReplyResponse struct {
 // position IDs[i] was received at; the server uses it to find the item's
 // route (and so its team) without scanning the queue.
 type AckRequest struct {
-	IDs  []string `json:"ids"`
-	Seqs []uint64 `json:"seqs"`
+	IDs []string `json:"ids"`
 }
 
 // AckResponse answers POST /staff/v1/acks. Unknown lists ids the server no
@@ -75,6 +74,5 @@ type StaffError struct {
 
 // WireItemOf converts a stored item to its wire form.
 func WireItemOf(it Item) WireItem {
-	return WireItem{Seq: it.Seq, ID: it.ID, Thread: it.Thread, Route: it.Route,
-		Kind: it.Kind, Day: it.Day, Sealed: it.Sealed}
+	return WireItem(it)
 }

@@ -18,12 +18,13 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/hearken-project/hearken/intake"
 	"github.com/hearken-project/hearken/vault"
 )
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"intake": func() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) },
+		"intake": func() { os.Exit(intake.Main(os.Args[1:], os.Stdout, os.Stderr)) },
 	})
 }
 

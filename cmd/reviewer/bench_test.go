@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hearken-project/hearken/reviewer"
+	"github.com/hearken-project/hearken/vault"
+)
+
+// BenchmarkSyncDecryptList10k syncs 10,000 reports from the real staff
+// handler over loopback into a fresh local store, then decrypts and lists
+// them. The team has two members, so one member's acks leave the queue
+// full for the next iteration. Goal: at most 5 s per operation on 2 cores.
+//
+//	go test ./cmd/reviewer -run '^$' -bench SyncDecryptList10k -benchtime 3x
+func BenchmarkSyncDecryptList10k(b *testing.B) {
+	const n = 10000
+	dana, err := vault.GenerateMember("Dana Lead")
+	if err != nil {
+		b.Fatal(err)
+	}
+	sam, err := vault.GenerateMember("Sam Deputy")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := newStaffServer(b, b.TempDir(), map[string]*vault.Team{"students": parseTeam(b, dana, sam)})
+	start := time.Now()
+	var wg sync.WaitGroup
+	work := make(chan int)
+	for w := 0; w < 32; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				e := &vault.Envelope{Fields: []vault.Field{
+					{Name: "message", Value: fmt.Sprintf("report %d: someone at school is being hurt and needs help", i)},
+					{Name: "danger", Value: "no"},
+				}}
+				if _, err := srv.store.CreateThread("students", e, srv.teams["students"].Recipients()); err != nil {
+					b.Error(err)
+				}
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	b.Logf("setup: sealed and stored %d reports in %v", n, time.Since(start).Round(time.Millisecond))
+
+	ctx := context.Background()
+	for b.Loop() {
+		dir, err := os.MkdirTemp(b.TempDir(), "store")
+		if err != nil {
+			b.Fatal(err)
+		}
+		t0 := time.Now()
+		st, err := reviewer.OpenStore(dir, dana, true)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c, err := reviewer.NewClient(srv.srv.URL, "", dana)
+		if err != nil {
+			b.Fatal(err)
+		}
+		res, err := reviewer.Sync(ctx, st, c)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.Received != n || len(res.SetAside) != 0 || res.Acked != n {
+			b.Fatalf("sync: received %d, set aside %d, acked %d", res.Received, len(res.SetAside), res.Acked)
+		}
+		t1 := time.Now()
+		cases, err := st.List()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(cases) != n || cases[0].Preview == "" {
+			b.Fatalf("listed %d cases", len(cases))
+		}
+		if err := reviewer.WriteList(io.Discard, cases); err != nil {
+			b.Fatal(err)
+		}
+		t2 := time.Now()
+		b.Logf("sync %v (pull, store, verify, ack) + decrypt and list %v = %v for %d reports",
+			t1.Sub(t0).Round(time.Millisecond), t2.Sub(t1).Round(time.Millisecond), t2.Sub(t0).Round(time.Millisecond), n)
+		c.Close()
+		st.Close()
+	}
+}

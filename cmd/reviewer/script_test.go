@@ -1,0 +1,156 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/hearken-project/hearken/intake"
+	"github.com/hearken-project/hearken/reviewer"
+	"github.com/hearken-project/hearken/vault"
+	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/rs/zerolog"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"reviewer": func() { os.Exit(reviewer.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+	})
+}
+
+// scriptServer is the intake side of a script: a real vault store and the
+// real staff handler on loopback.
+type scriptServer struct {
+	mu       sync.Mutex
+	store    *vault.Store
+	teams    map[string]*vault.Team
+	srv      *httptest.Server
+	receipts []vault.Receipt
+	tamper   bool
+}
+
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		RequireExplicitExec: false,
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("HOME", filepath.Join(env.WorkDir, "home"))
+			env.Values["staffd"] = &scriptServer{}
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"staffd": cmdStaffd,
+			"mode":   cmdMode,
+		},
+	})
+}
+
+// cmdStaffd drives the server side:
+//
+//	staffd start ROUTE TEAMFILE   open a vault store, serve the staff channel, set $SERVER
+//	staffd report ROUTE TEXT...   a reporter sends a report
+//	staffd replies N              print what reporter N sees (one reply a line)
+//	staffd queue                  print how many items wait in the staff queue
+//	staffd tamper                 change one byte of each item in the next items page
+func cmdStaffd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! staffd")
+	}
+	s := ts.Value("staffd").(*scriptServer)
+	if len(args) == 0 {
+		ts.Fatalf("usage: staffd start|report|replies|queue|tamper")
+	}
+	switch args[0] {
+	case "start":
+		if len(args) != 3 {
+			ts.Fatalf("usage: staffd start ROUTE TEAMFILE")
+		}
+		team, err := vault.LoadTeam(ts.MkAbs(args[2]))
+		ts.Check(err)
+		st, err := vault.OpenStore(ts.MkAbs("server.db"), nil)
+		ts.Check(err)
+		s.store, s.teams = st, map[string]*vault.Team{args[1]: team}
+		h := intake.NewStaffHandler(st, s.teams, zerolog.Nop())
+		s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s.mu.Lock()
+			tamper := s.tamper && r.URL.Path == vault.StaffItemsPath
+			s.tamper = s.tamper && !tamper
+			s.mu.Unlock()
+			if !tamper {
+				h.ServeHTTP(w, r)
+				return
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			var page vault.ItemsResponse
+			if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil {
+				http.Error(w, "bad page", 500)
+				return
+			}
+			for i := range page.Items {
+				page.Items[i].Sealed[len(page.Items[i].Sealed)-30] ^= 0x01
+			}
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(page)
+		}))
+		ts.Defer(func() {
+			s.srv.Close()
+			st.Close()
+		})
+		ts.Setenv("SERVER", s.srv.URL)
+	case "report":
+		if len(args) < 3 {
+			ts.Fatalf("usage: staffd report ROUTE TEXT...")
+		}
+		e := &vault.Envelope{Fields: []vault.Field{
+			{Name: "message", Value: strings.Join(args[2:], " ")},
+			{Name: "danger", Value: "no"},
+		}}
+		r, err := s.store.CreateThread(args[1], e, s.teams[args[1]].Recipients())
+		ts.Check(err)
+		s.receipts = append(s.receipts, r)
+	case "replies":
+		n, err := strconv.Atoi(args[1])
+		ts.Check(err)
+		if n < 1 || n > len(s.receipts) {
+			ts.Fatalf("no report %d", n)
+		}
+		replies, _, err := s.store.Replies(s.receipts[n-1])
+		ts.Check(err)
+		fmt.Fprintf(ts.Stdout(), "%d replies\n", len(replies))
+		for _, e := range replies {
+			fmt.Fprintf(ts.Stdout(), "%s: %s\n", e.Author, e.Field("message"))
+		}
+	case "queue":
+		items, err := s.store.Pending(0, 100000, nil)
+		ts.Check(err)
+		fmt.Fprintf(ts.Stdout(), "%d\n", len(items))
+	case "tamper":
+		s.mu.Lock()
+		s.tamper = true
+		s.mu.Unlock()
+	default:
+		ts.Fatalf("unknown staffd command %q", args[0])
+	}
+}
+
+// cmdMode checks a file's permission bits: mode FILE 0600.
+func cmdMode(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: mode FILE PERM")
+	}
+	fi, err := os.Stat(ts.MkAbs(args[0]))
+	ts.Check(err)
+	want, err := strconv.ParseUint(args[1], 8, 32)
+	ts.Check(err)
+	if got := fi.Mode().Perm(); (uint64(got) == want) == neg {
+		ts.Fatalf("%s has mode %#o, want %s%#o", args[0], got, map[bool]string{true: "not ", false: ""}[neg], want)
+	}
+}

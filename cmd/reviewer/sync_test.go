@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/hearken-project/hearken/reviewer"
+	"github.com/hearken-project/hearken/vault"
+)
+
+// TestSyncResumesExactlyOnce cuts the connection mid-list, mid-push and
+// mid-ack, syncs again each time, and checks that every item and the reply
+// exist exactly once on both sides.
+func TestSyncResumesExactlyOnce(t *testing.T) {
+	dana, err := vault.GenerateMember("Dana Lead")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sam, err := vault.GenerateMember("Sam Deputy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	team := parseTeam(t, dana, sam)
+	srv := newStaffServer(t, t.TempDir(), map[string]*vault.Team{"students": team})
+	const reports = 7
+	for i := 0; i < reports; i++ {
+		srv.report(t, "students", fmt.Sprintf("report number %d", i))
+	}
+
+	dir := t.TempDir()
+	st, err := reviewer.OpenStore(dir, dana, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c, err := reviewer.NewClient(srv.srv.URL, "", dana)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.PageSize = 2
+	ctx := context.Background()
+
+	// The second page is cut halfway through its body.
+	srv.cut("GET", vault.StaffItemsPath, pass, cutResponse)
+	if _, err := reviewer.Sync(ctx, st, c); err == nil {
+		t.Fatal("sync over a cut connection reported success")
+	}
+	cases, err := st.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) != 2 {
+		t.Fatalf("after the cut: %d cases stored, want the 2 of the first page", len(cases))
+	}
+	res, err := reviewer.Sync(ctx, st, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Received != reports-2 || len(res.NewCases) != reports-2 {
+		t.Errorf("resumed sync received %d (cases %v), want %d", res.Received, res.NewCases, reports-2)
+	}
+	checkCases(t, st, reports)
+
+	// A reply whose push is handled by the server but never answered.
+	if _, err := st.Reply(3, "Thank you for telling us.", team); err != nil {
+		t.Fatal(err)
+	}
+	srv.cut("POST", vault.StaffRepliesPath, cutAfter)
+	if _, err := reviewer.Sync(ctx, st, c); err == nil {
+		t.Fatal("sync with a dropped push reported success")
+	}
+	if out, _ := st.Outbox(); len(out) != 1 {
+		t.Fatalf("the unconfirmed reply left the outbox: %d queued", len(out))
+	}
+	// Acks are cut too: stored first, then the answer is lost.
+	srv.cut("POST", vault.StaffAcksPath, cutAfter)
+	if _, err := reviewer.Sync(ctx, st, c); err == nil {
+		t.Fatal("sync with a dropped ack reported success")
+	}
+	res, err = reviewer.Sync(ctx, st, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The reply was pushed again (a no-op on the server) in this sync or
+	// the one before; either way nothing new arrives and nothing is queued.
+	if res.Received != 0 || res.Pushed > 1 {
+		t.Errorf("final sync: %+v", res)
+	}
+	if out, _ := st.Outbox(); len(out) != 0 {
+		t.Fatalf("%d replies still queued", len(out))
+	}
+	if refs, _ := st.ToAck(); len(refs) != 0 {
+		t.Errorf("%d items still to acknowledge", len(refs))
+	}
+	checkCases(t, st, reports)
+
+	// The server holds exactly one reply, and the reporter reads it.
+	replies := 0
+	items, err := srv.store.Pending(0, 1000, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		if it.Kind == vault.KindReply {
+			replies++
+		}
+	}
+	if replies != 1 {
+		t.Errorf("the server queue holds %d replies, want 1", replies)
+	}
+	cv, err := st.Show(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var receipt vault.Receipt
+	found := false
+	for _, r := range srv.receipts {
+		ti, err := srv.store.Thread(r)
+		if err == nil && ti.ID == cv.Thread {
+			receipt, found = r, true
+		}
+	}
+	if !found {
+		t.Fatal("no receipt for HK-0003's thread")
+	}
+	got, _, err := srv.store.Replies(receipt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Field("message") != "Thank you for telling us." || got[0].Author != "Dana Lead" {
+		t.Errorf("the reporter sees %d replies: %+v", len(got), got)
+	}
+	// Sam, the other member, gets the reports and Dana's reply once each.
+	samDir := t.TempDir()
+	sst, err := reviewer.OpenStore(samDir, sam, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sst.Close()
+	sc, _ := reviewer.NewClient(srv.srv.URL, "", sam)
+	defer sc.Close()
+	if res, err := reviewer.Sync(ctx, sst, sc); err != nil || res.Received != reports+1 {
+		t.Fatalf("sam's sync: %+v, %v", res, err)
+	}
+	// Both members have acknowledged everything: the queue is empty.
+	if items, _ := srv.store.Pending(0, 1000, nil); len(items) != 0 {
+		t.Errorf("queue still holds %d items after both members synced", len(items))
+	}
+}
+
+func checkCases(t *testing.T, st *reviewer.Store, want int) {
+	t.Helper()
+	cases, err := st.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) != want {
+		t.Fatalf("%d cases, want %d", len(cases), want)
+	}
+	seen := map[string]bool{}
+	for _, cs := range cases {
+		if seen[cs.Preview] {
+			t.Errorf("report %q stored twice", cs.Preview)
+		}
+		seen[cs.Preview] = true
+		if cs.Problems != 0 {
+			t.Errorf("%s has problems", cs.Case)
+		}
+	}
+}
+
+// TestSyncUnknownMember shows the advice a member not in the team gets.
+func TestSyncUnknownMember(t *testing.T) {
+	dana, _ := vault.GenerateMember("Dana Lead")
+	stranger, _ := vault.GenerateMember("Stranger")
+	srv := newStaffServer(t, t.TempDir(), map[string]*vault.Team{"students": parseTeam(t, dana)})
+	st, err := reviewer.OpenStore(t.TempDir(), stranger, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c, _ := reviewer.NewClient(srv.srv.URL, "", stranger)
+	defer c.Close()
+	_, err = reviewer.Sync(context.Background(), st, c)
+	if err != reviewer.ErrNotKnown {
+		t.Fatalf("err = %v", err)
+	}
+}

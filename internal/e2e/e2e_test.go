@@ -1,0 +1,130 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/hearken-project/hearken/intake"
+	"github.com/hearken-project/hearken/reviewer"
+	"github.com/hearken-project/hearken/vault"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"intake":   func() { os.Exit(intake.Main(os.Args[1:], os.Stdout, os.Stderr)) },
+		"reviewer": func() { os.Exit(reviewer.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+	})
+}
+
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("HOME", env.WorkDir+"/home")
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"waitsock": cmdWaitsock,
+			"reporter": cmdReporter,
+		},
+	})
+}
+
+// waitsock PATH: wait until a server answers on the unix socket PATH.
+func cmdWaitsock(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: waitsock PATH")
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		c, err := net.Dial("unix", ts.MkAbs(args[0]))
+		if err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("nothing answers on %s", args[0])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+var receiptRE = regexp.MustCompile(`<strong id="receipt">([0-9A-Z-]+)</strong>`)
+
+// reporter SOCKET report TEXT: send a report; remember the receipt as $RECEIPT.
+// reporter SOCKET check: check $RECEIPT; the page goes to stdout.
+// reporter SOCKET add TEXT: add a message to $RECEIPT's thread.
+// reporter SOCKET check CODE: check a code given literally; "fresh" is a
+// new valid code that was never issued, and "typo" is $RECEIPT with its
+// first symbol changed.
+func cmdReporter(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: reporter SOCKET report|check|add [TEXT]")
+	}
+	sock := ts.MkAbs(args[0])
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+		},
+	}}
+	post := func(path string, form url.Values) (int, string) {
+		req, err := http.NewRequest(http.MethodPost, "http://school.example"+path, strings.NewReader(form.Encode()))
+		ts.Check(err)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		// What a browser sends on a same-origin form post.
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		resp, err := client.Do(req)
+		ts.Check(err)
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		ts.Check(err)
+		return resp.StatusCode, string(body)
+	}
+	var status int
+	var page string
+	switch args[1] {
+	case "report":
+		status, page = post("/en/report", url.Values{"message": {strings.Join(args[2:], " ")}, "danger": {"no"}})
+		if m := receiptRE.FindStringSubmatch(page); m != nil {
+			ts.Setenv("RECEIPT", m[1])
+		}
+	case "check":
+		code := ts.Getenv("RECEIPT")
+		if len(args) > 2 {
+			code = args[2]
+		}
+		if code == "typo" {
+			code = ts.Getenv("RECEIPT")
+			first := "A"
+			if strings.HasPrefix(code, "A") {
+				first = "B"
+			}
+			code = first + code[1:]
+		}
+		if code == "fresh" {
+			r, err := vault.NewReceipt()
+			ts.Check(err)
+			code = r.Reveal()
+		}
+		status, page = post("/en/check", url.Values{"receipt": {code}})
+	case "add":
+		status, page = post("/en/check/add", url.Values{"receipt": {ts.Getenv("RECEIPT")}, "message": {strings.Join(args[2:], " ")}})
+	default:
+		ts.Fatalf("unknown reporter action %q", args[1])
+	}
+	fmt.Fprint(ts.Stdout(), page)
+	if (status == http.StatusOK) == neg {
+		ts.Fatalf("reporter %s: status %d", args[1], status)
+	}
+}

@@ -1,0 +1,188 @@
+package reviewer
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/hearken-project/hearken/vault"
+	"golang.org/x/net/proxy"
+)
+
+// ErrNotKnown means the server refused the member's signature.
+var ErrNotKnown = errors.New("this server does not know your key: ask the person who runs Hearken to add your member.pub to the team file and restart it; also check this computer's clock is right")
+
+// maxResponse bounds what the client reads of one response: a full items
+// page (vault.StaffMaxBatchBytes in base64) and its JSON.
+const maxResponse = vault.StaffMaxBatchBytes/3*4 + 16<<20
+
+// Client talks to the intake server's staff channel as one member.
+type Client struct {
+	base *url.URL
+	hc   *http.Client
+	m    *vault.Member
+	now  func() time.Time
+
+	// PageSize is how many items one request asks for; at most
+	// vault.StaffMaxItems.
+	PageSize int
+}
+
+// NewClient returns a client for server, which is "http://host:port",
+// "https://host", "unix:/path/to/staff.sock" or an onion address (with a
+// SOCKS5 proxyURL such as "socks5://127.0.0.1:9050" for Tor).
+func NewClient(server, proxyURL string, m *vault.Member) (*Client, error) {
+	// No proxy from the environment: a school's web proxy must not see or
+	// relay staff traffic unless asked for explicitly.
+	tr := &http.Transport{
+		Proxy:                 nil,
+		ResponseHeaderTimeout: 2 * time.Minute,
+		TLSHandshakeTimeout:   30 * time.Second,
+		MaxIdleConns:          2,
+		IdleConnTimeout:       30 * time.Second,
+	}
+	dialer := &net.Dialer{Timeout: 30 * time.Second}
+	tr.DialContext = dialer.DialContext
+	var base *url.URL
+	if path, ok := strings.CutPrefix(server, "unix:"); ok {
+		if path == "" {
+			return nil, errors.New("a unix server address needs a path, like unix:/var/lib/hearken/staff.sock")
+		}
+		tr.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return dialer.DialContext(ctx, "unix", path)
+		}
+		base = &url.URL{Scheme: "http", Host: "staff.local"}
+	} else {
+		u, err := url.Parse(server)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, errors.New("the server address must look like http://127.0.0.1:8081, unix:/path/to/staff.sock or http://xyz.onion")
+		}
+		if strings.Trim(u.Path, "/") != "" || u.RawQuery != "" {
+			return nil, errors.New("the server address is only scheme, host and port, like http://127.0.0.1:8081")
+		}
+		base = &url.URL{Scheme: u.Scheme, Host: u.Host}
+		if strings.HasSuffix(u.Hostname(), ".onion") && proxyURL == "" {
+			return nil, errors.New("an .onion address needs Tor: add --proxy socks5://127.0.0.1:9050")
+		}
+	}
+	if proxyURL != "" {
+		pu, err := url.Parse(proxyURL)
+		if err != nil || (pu.Scheme != "socks5" && pu.Scheme != "socks5h") {
+			return nil, errors.New("the proxy must look like socks5://127.0.0.1:9050")
+		}
+		d, err := proxy.FromURL(pu, dialer)
+		if err != nil {
+			return nil, fmt.Errorf("failed to use the proxy: %w", err)
+		}
+		cd, ok := d.(proxy.ContextDialer)
+		if !ok {
+			return nil, errors.New("failed to use the proxy")
+		}
+		tr.DialContext = cd.DialContext
+	}
+	return &Client{base: base, hc: &http.Client{Transport: tr}, m: m, now: time.Now, PageSize: vault.StaffMaxItems}, nil
+}
+
+// Close releases idle connections.
+func (c *Client) Close() { c.hc.CloseIdleConnections() }
+
+// do sends one signed request and decodes a 200 answer into out.
+func (c *Client) do(ctx context.Context, method, path, query string, in, out any) (int, error) {
+	var body []byte
+	if in != nil {
+		var err error
+		if body, err = json.Marshal(in); err != nil {
+			return 0, err
+		}
+	}
+	sig, err := vault.SignRequest(c.m, method, path, query, c.now(), body)
+	if err != nil {
+		return 0, fmt.Errorf("failed to sign request: %w", err)
+	}
+	u := *c.base
+	u.Path = path
+	u.RawQuery = query
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	for k, v := range sig.Headers() {
+		req.Header.Set(k, v)
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("could not reach the server: %w", unwrapURLError(err))
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized:
+		return resp.StatusCode, ErrNotKnown
+	case resp.StatusCode != http.StatusOK:
+		var se vault.StaffError
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+		if json.Unmarshal(data, &se) != nil || se.Error == "" {
+			se.Error = http.StatusText(resp.StatusCode)
+		}
+		return resp.StatusCode, fmt.Errorf("the server refused: %s (HTTP %d)", se.Error, resp.StatusCode)
+	}
+	lr := &io.LimitedReader{R: resp.Body, N: maxResponse + 1}
+	if err := json.NewDecoder(lr).Decode(out); err != nil {
+		if lr.N <= 0 {
+			return resp.StatusCode, errors.New("the server's answer was too large")
+		}
+		return resp.StatusCode, fmt.Errorf("the connection broke while receiving (nothing was lost; run sync again): %w", err)
+	}
+	return resp.StatusCode, nil
+}
+
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// Items fetches up to limit items after seq.
+func (c *Client) Items(ctx context.Context, after uint64, limit int) (*vault.ItemsResponse, error) {
+	var resp vault.ItemsResponse
+	q := fmt.Sprintf("after=%d&limit=%d", after, limit)
+	if _, err := c.do(ctx, http.MethodGet, vault.StaffItemsPath, q, nil, &resp); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}
+
+// Reply pushes a sealed reply; the status tells a gone thread (404) apart.
+func (c *Client) Reply(ctx context.Context, req vault.ReplyRequest) (*vault.ReplyResponse, int, error) {
+	var resp vault.ReplyResponse
+	code, err := c.do(ctx, http.MethodPost, vault.StaffRepliesPath, "", req, &resp)
+	if err != nil {
+		return nil, code, err
+	}
+	return &resp, code, nil
+}
+
+// Ack acknowledges stored items.
+func (c *Client) Ack(ctx context.Context, refs []AckRef) (*vault.AckResponse, error) {
+	req := vault.AckRequest{IDs: make([]string, len(refs))}
+	for i, r := range refs {
+		req.IDs[i] = r.ID
+	}
+	var resp vault.AckResponse
+	if _, err := c.do(ctx, http.MethodPost, vault.StaffAcksPath, "", req, &resp); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}

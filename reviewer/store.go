@@ -1,0 +1,707 @@
+package reviewer
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/hearken-project/hearken/vault"
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+)
+
+// The local case store: one bbolt file in the store folder. Items are kept
+// exactly as the server sent them (age-sealed); triage, notes, chronology and
+// the local copy of queued replies are sealed to the member's own recipient.
+// Case numbers, thread ids, routes, kinds and calendar days are kept in the
+// clear: the server knows them too, and list needs them without decrypting.
+
+const (
+	storeFile     = "cases.db"
+	storeSchema   = 1
+	localRecField = "hearken-reviewer-record"
+)
+
+var (
+	// ErrNoStore means there is no case store in the folder yet.
+	ErrNoStore = errors.New("there are no cases on this computer yet: run reviewer sync first")
+	// ErrStoreCorrupt means the case store failed its checks.
+	ErrStoreCorrupt = errors.New("the local case store is damaged")
+	// ErrStoreLocked means another reviewer command has the store open.
+	ErrStoreLocked = errors.New("the local case store is in use by another reviewer command; wait for it to finish")
+	// ErrOtherIdentity means the store was made with another member's key.
+	ErrOtherIdentity = errors.New("this case store belongs to a different identity; use the --identity that created it, or another --store folder")
+	// ErrNoCase means a case number is not in the store.
+	ErrNoCase = errors.New("there is no such case on this computer (see reviewer list)")
+)
+
+var (
+	bMeta        = []byte("meta")
+	bItems       = []byte("items")       // item id -> itemMeta JSON
+	bSealed      = []byte("sealed")      // item id -> sealed bytes, as received
+	bThreads     = []byte("threads")     // thread id -> caseRec JSON
+	bCaseNums    = []byte("casenums")    // case number (BE) -> thread id
+	bThreadItems = []byte("threaditems") // thread id + order (BE) -> item id
+	bChrono      = []byte("chrono")      // thread id + seq (BE) -> sealed entry
+	bTriage      = []byte("triage")      // thread id -> sealed Triage
+	bOutbox      = []byte("outbox")      // item id -> thread id, replies to push
+	bToAck       = []byte("toack")       // item id -> "", stored but not yet acked
+	bAside       = []byte("aside")       // item id -> reason it could not be opened
+
+	allBuckets = [][]byte{bMeta, bItems, bSealed, bThreads, bCaseNums, bThreadItems,
+		bChrono, bTriage, bOutbox, bToAck, bAside}
+
+	kSchema   = []byte("schema")
+	kOwner    = []byte("owner")
+	kCursor   = []byte("cursor")
+	kNextCase = []byte("nextcase")
+)
+
+// itemMeta is what the store keeps in the clear about an item.
+type itemMeta struct {
+	ID     string     `json:"id"`
+	Seq    uint64     `json:"seq,omitempty"`
+	Thread string     `json:"thread"`
+	Route  string     `json:"route"`
+	Kind   vault.Kind `json:"kind"`
+	Day    string     `json:"day"`
+	Order  uint64     `json:"order"`          // local arrival order
+	Mine   bool       `json:"mine,omitempty"` // a reply written on this machine
+	Sent   bool       `json:"sent,omitempty"` // the server has it
+	Failed string     `json:"failed,omitempty"`
+}
+
+// caseRec maps a thread to its local case number.
+type caseRec struct {
+	Number uint64 `json:"number"`
+	Thread string `json:"thread"`
+	Route  string `json:"route"`
+	First  string `json:"first"` // calendar day the first item arrived here
+}
+
+// Store is the local case store.
+type Store struct {
+	db   *bolt.DB
+	m    *vault.Member
+	path string
+	now  func() time.Time
+}
+
+// StorePath returns the case store file in dir.
+func StorePath(dir string) string { return filepath.Join(dir, storeFile) }
+
+// OpenStore opens the case store in dir for m. With create, a missing store
+// is made (sync does this); otherwise a missing store is ErrNoStore. An
+// existing file is never recreated: a damaged one is refused.
+func OpenStore(dir string, m *vault.Member, create bool) (s *Store, err error) {
+	path := StorePath(dir)
+	fi, statErr := os.Stat(path)
+	switch {
+	case errors.Is(statErr, os.ErrNotExist):
+		if !create {
+			return nil, ErrNoStore
+		}
+		if err := createStore(dir, m); err != nil {
+			return nil, err
+		}
+	case statErr != nil:
+		return nil, fmt.Errorf("failed to open the case store: %w", statErr)
+	case fi.Size() == 0:
+		return nil, corruptStore(path)
+	}
+	defer func() {
+		// bbolt may panic on a damaged file.
+		if r := recover(); r != nil {
+			s, err = nil, corruptStore(path)
+		}
+	}()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	switch {
+	case errors.Is(err, bolterrors.ErrTimeout):
+		return nil, ErrStoreLocked
+	case err != nil:
+		return nil, corruptStore(path)
+	}
+	s = &Store{db: db, m: m, path: path, now: time.Now}
+	if err := s.check(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func corruptStore(path string) error {
+	return fmt.Errorf("%w (%s): it has not been changed. Do not delete it: restore it from your backup, or ask for help; reviewer will not recreate it", ErrStoreCorrupt, path)
+}
+
+// createStore lays out a new store under a temporary name and renames it in
+// place, so a half-made store never sits under the real name.
+func createStore(dir string, m *vault.Member) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("failed to create store folder: %w", err)
+	}
+	tmp := StorePath(dir) + ".new"
+	os.Remove(tmp)
+	db, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		return fmt.Errorf("failed to create the case store: %w", err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range allBuckets {
+			if _, err := tx.CreateBucket(b); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bMeta)
+		if err := meta.Put(kSchema, []byte(strconv.Itoa(storeSchema))); err != nil {
+			return err
+		}
+		return meta.Put(kOwner, []byte(vault.FormatSigningKey(m.SigningPublic())))
+	})
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("failed to create the case store: %w", err)
+	}
+	if err := os.Rename(tmp, StorePath(dir)); err != nil {
+		return fmt.Errorf("failed to create the case store: %w", err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+func (s *Store) check() error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			if err != nil {
+				return corruptStore(s.path)
+			}
+		}
+		for _, b := range allBuckets {
+			if tx.Bucket(b) == nil {
+				return corruptStore(s.path)
+			}
+		}
+		meta := tx.Bucket(bMeta)
+		if v, err := strconv.Atoi(string(meta.Get(kSchema))); err != nil || v != storeSchema {
+			return fmt.Errorf("%w (%s): it was written by another version of reviewer", ErrStoreCorrupt, s.path)
+		}
+		if !bytes.Equal(meta.Get(kOwner), []byte(vault.FormatSigningKey(s.m.SigningPublic()))) {
+			return ErrOtherIdentity
+		}
+		return nil
+	})
+}
+
+// Close closes the store.
+func (s *Store) Close() error { return s.db.Close() }
+
+func (s *Store) today() string { return vault.Today(s.now()) }
+
+func be(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
+
+func threadKey(thread string, n uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte(thread), n)
+}
+
+func putJSON(b *bolt.Bucket, k []byte, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(k, data)
+}
+
+func getJSON(b *bolt.Bucket, k []byte, v any) error {
+	data := b.Get(k)
+	if data == nil {
+		return ErrNoCase
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%w: an unreadable record", ErrStoreCorrupt)
+	}
+	return nil
+}
+
+// sealLocal seals a local record to the member's own recipient. vault.Open
+// accepts only the vault's kinds, so the record travels in a reply-kind
+// envelope under a field name of its own.
+func (s *Store) sealLocal(v any) ([]byte, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	e := &vault.Envelope{Kind: vault.KindReply, Author: s.m.Name,
+		Fields: []vault.Field{{Name: localRecField, Value: string(data)}}}
+	return vault.Seal(e, s.m.Recipient())
+}
+
+func (s *Store) openLocal(sealed []byte, v any) error {
+	e, err := vault.Open(sealed, s.m.Identity())
+	if err != nil {
+		return fmt.Errorf("a local record could not be opened: %w", err)
+	}
+	if err := json.Unmarshal([]byte(e.Field(localRecField)), v); err != nil {
+		return fmt.Errorf("%w: an unreadable local record", ErrStoreCorrupt)
+	}
+	return nil
+}
+
+// Cursor returns the sequence number of the last item pulled.
+func (s *Store) Cursor() (uint64, error) {
+	var c uint64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bMeta).Get(kCursor); len(v) == 8 {
+			c = binary.BigEndian.Uint64(v)
+		}
+		return nil
+	})
+	return c, err
+}
+
+// caseFor returns the case of thread, creating it (next number) if new.
+func caseFor(tx *bolt.Tx, thread, route, day string) (caseRec, bool, error) {
+	threads := tx.Bucket(bThreads)
+	var c caseRec
+	if threads.Get([]byte(thread)) != nil {
+		err := getJSON(threads, []byte(thread), &c)
+		return c, false, err
+	}
+	meta := tx.Bucket(bMeta)
+	var n uint64 = 1
+	if v := meta.Get(kNextCase); len(v) == 8 {
+		n = binary.BigEndian.Uint64(v)
+	}
+	if err := meta.Put(kNextCase, be(n+1)); err != nil {
+		return c, false, err
+	}
+	c = caseRec{Number: n, Thread: thread, Route: route, First: day}
+	if err := putJSON(threads, []byte(thread), c); err != nil {
+		return c, false, err
+	}
+	return c, true, tx.Bucket(bCaseNums).Put(be(n), []byte(thread))
+}
+
+// putItem adds a new item and indexes it under its thread.
+func putItem(tx *bolt.Tx, m itemMeta, sealed []byte) error {
+	items := tx.Bucket(bItems)
+	order, err := items.NextSequence()
+	if err != nil {
+		return err
+	}
+	m.Order = order
+	if err := putJSON(items, []byte(m.ID), m); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bSealed).Put([]byte(m.ID), sealed); err != nil {
+		return err
+	}
+	return tx.Bucket(bThreadItems).Put(threadKey(m.Thread, order), []byte(m.ID))
+}
+
+// Stored reports what one StoreItems call added.
+type Stored struct {
+	New      []string // ids of items new to this store
+	NewCases []string // case numbers created
+}
+
+// StoreItems stores a page of pulled items and advances the cursor in one
+// transaction, so an item is stored exactly once however a sync is cut
+// short. Items already present (a repeated page, or a reply written here)
+// are left as they are.
+func (s *Store) StoreItems(items []vault.WireItem) (Stored, error) {
+	var st Stored
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		st = Stored{}
+		meta, ib := tx.Bucket(bMeta), tx.Bucket(bItems)
+		var cursor uint64
+		if v := meta.Get(kCursor); len(v) == 8 {
+			cursor = binary.BigEndian.Uint64(v)
+		}
+		for _, it := range items {
+			if err := checkWireItem(it); err != nil {
+				return err
+			}
+			cursor = max(cursor, it.Seq)
+			if ib.Get([]byte(it.ID)) != nil {
+				var m itemMeta
+				if err := getJSON(ib, []byte(it.ID), &m); err != nil {
+					return err
+				}
+				if m.Mine && (!m.Sent || m.Seq == 0) {
+					m.Sent, m.Seq = true, it.Seq
+					if err := putJSON(ib, []byte(it.ID), m); err != nil {
+						return err
+					}
+				}
+				if err := tx.Bucket(bToAck).Put([]byte(it.ID), be(it.Seq)); err != nil {
+					return err
+				}
+				continue
+			}
+			c, fresh, err := caseFor(tx, it.Thread, it.Route, s.today())
+			if err != nil {
+				return err
+			}
+			if fresh {
+				st.NewCases = append(st.NewCases, CaseNumber(c.Number))
+			}
+			m := itemMeta{ID: it.ID, Seq: it.Seq, Thread: it.Thread, Route: it.Route,
+				Kind: it.Kind, Day: it.Day, Sent: true}
+			if err := putItem(tx, m, it.Sealed); err != nil {
+				return err
+			}
+			if err := tx.Bucket(bToAck).Put([]byte(it.ID), be(it.Seq)); err != nil {
+				return err
+			}
+			st.New = append(st.New, it.ID)
+		}
+		return meta.Put(kCursor, be(cursor))
+	})
+	if err != nil {
+		return Stored{}, fmt.Errorf("failed to store items: %w", err)
+	}
+	return st, nil
+}
+
+// checkWireItem refuses items whose labels could not be ours: the store keys
+// records by these strings.
+func checkWireItem(it vault.WireItem) error {
+	bad := func(what string) error { return fmt.Errorf("the server sent an item with an invalid %s", what) }
+	switch {
+	case !isUUID(it.ID):
+		return bad("id")
+	case !isUUID(it.Thread):
+		return bad("thread id")
+	case it.Seq == 0:
+		return bad("sequence number")
+	case len(it.Route) > 200:
+		return bad("route")
+	case it.Kind != vault.KindReport && it.Kind != vault.KindFollowUp && it.Kind != vault.KindReply:
+		return bad("kind")
+	case len(it.Sealed) == 0:
+		return bad("content")
+	}
+	if _, err := time.Parse("2006-01-02", it.Day); err != nil {
+		return bad("day")
+	}
+	return nil
+}
+
+// SetAside records that an item could not be opened. The item itself stays.
+func (s *Store) SetAside(id, reason string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bAside).Put([]byte(id), []byte(reason))
+	})
+}
+
+// Outgoing is a reply waiting to be pushed.
+type Outgoing struct {
+	ID, Thread string
+	Sealed     []byte
+}
+
+// Outbox lists the replies waiting to be pushed, oldest first.
+func (s *Store) Outbox() ([]Outgoing, error) {
+	var out []Outgoing
+	err := s.db.View(func(tx *bolt.Tx) error {
+		ib, sb := tx.Bucket(bItems), tx.Bucket(bSealed)
+		return tx.Bucket(bOutbox).ForEach(func(k, v []byte) error {
+			var m itemMeta
+			if err := getJSON(ib, k, &m); err != nil {
+				return err
+			}
+			out = append(out, Outgoing{ID: m.ID, Thread: m.Thread, Sealed: bytes.Clone(sb.Get(k))})
+			return nil
+		})
+	})
+	return out, err
+}
+
+// MarkSent records that the server holds reply id (seq is its queue
+// position), and takes it out of the outbox. failed, if set, says why the
+// server will never take it.
+func (s *Store) MarkSent(id string, seq uint64, failed string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		ib := tx.Bucket(bItems)
+		var m itemMeta
+		if err := getJSON(ib, []byte(id), &m); err != nil {
+			return err
+		}
+		if failed != "" {
+			m.Failed = failed
+		} else {
+			m.Sent = true
+			if seq != 0 {
+				m.Seq = seq
+			}
+		}
+		if err := putJSON(ib, []byte(id), m); err != nil {
+			return err
+		}
+		return tx.Bucket(bOutbox).Delete([]byte(id))
+	})
+}
+
+// AckRef names a stored item to acknowledge, with its queue position.
+type AckRef struct {
+	ID  string
+	Seq uint64
+}
+
+// ToAck lists stored items not yet acknowledged to the server.
+func (s *Store) ToAck() ([]AckRef, error) {
+	var refs []AckRef
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bToAck).ForEach(func(k, v []byte) error {
+			if len(v) != 8 {
+				return corruptStore(s.path)
+			}
+			refs = append(refs, AckRef{ID: string(k), Seq: binary.BigEndian.Uint64(v)})
+			return nil
+		})
+	})
+	return refs, err
+}
+
+// Acked removes ids from the list of items to acknowledge.
+func (s *Store) Acked(ids []string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bToAck)
+		for _, id := range ids {
+			if err := b.Delete([]byte(id)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// QueueReply stores a reply written here and queues it for the next sync,
+// in one transaction.
+func (s *Store) QueueReply(thread, id string, sealed []byte) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		var c caseRec
+		if err := getJSON(tx.Bucket(bThreads), []byte(thread), &c); err != nil {
+			return err
+		}
+		if tx.Bucket(bItems).Get([]byte(id)) != nil {
+			return errors.New("reply id already used")
+		}
+		m := itemMeta{ID: id, Thread: thread, Route: c.Route, Kind: vault.KindReply,
+			Day: s.today(), Mine: true}
+		if err := putItem(tx, m, sealed); err != nil {
+			return err
+		}
+		return tx.Bucket(bOutbox).Put([]byte(id), []byte(thread))
+	})
+}
+
+// Entry is one line of a case's chronology written on this machine. Entries
+// are only ever added: a correction is a new entry that names the old one.
+type Entry struct {
+	N        uint64 `json:"n"`
+	Day      string `json:"day"`
+	Who      string `json:"who"`
+	What     string `json:"what"` // "triage", "note", "correction", "reply", "export"
+	Text     string `json:"text"`
+	Corrects uint64 `json:"corrects,omitempty"`
+	// After is the local order of the newest item when the entry was made,
+	// which places it among the case's messages.
+	After uint64 `json:"after"`
+}
+
+func (s *Store) appendEntry(tx *bolt.Tx, thread string, e Entry) (uint64, error) {
+	cb := tx.Bucket(bChrono)
+	// Entries are numbered per case: one more than the case's last.
+	n := uint64(1)
+	c := cb.Cursor()
+	k, _ := c.Seek(threadKey(thread, ^uint64(0)))
+	if k == nil {
+		k, _ = c.Last()
+	} else {
+		k, _ = c.Prev()
+	}
+	if len(k) == len(thread)+8 && string(k[:len(thread)]) == thread {
+		n = binary.BigEndian.Uint64(k[len(thread):]) + 1
+	}
+	e.N, e.Day, e.Who = n, s.today(), s.m.Name
+	e.After = tx.Bucket(bItems).Sequence()
+	sealed, err := s.sealLocal(e)
+	if err != nil {
+		return 0, err
+	}
+	return n, cb.Put(threadKey(thread, n), sealed)
+}
+
+// AddEntry appends a chronology entry to thread's case.
+func (s *Store) AddEntry(thread string, e Entry) (uint64, error) {
+	var n uint64
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if tx.Bucket(bThreads).Get([]byte(thread)) == nil {
+			return ErrNoCase
+		}
+		if e.Corrects != 0 {
+			if tx.Bucket(bChrono).Get(threadKey(thread, e.Corrects)) == nil {
+				return fmt.Errorf("entry %d is not in this case's chronology", e.Corrects)
+			}
+		}
+		var err error
+		n, err = s.appendEntry(tx, thread, e)
+		return err
+	})
+	return n, err
+}
+
+// SetTriage stores the case's new triage state and its chronology entries
+// in one transaction.
+func (s *Store) SetTriage(thread string, t Triage, changes []string) error {
+	sealed, err := s.sealLocal(t)
+	if err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		if tx.Bucket(bThreads).Get([]byte(thread)) == nil {
+			return ErrNoCase
+		}
+		if err := tx.Bucket(bTriage).Put([]byte(thread), sealed); err != nil {
+			return err
+		}
+		for _, c := range changes {
+			if _, err := s.appendEntry(tx, thread, Entry{What: "triage", Text: c}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// rawCase is a case as stored: clear metadata and sealed records.
+type rawCase struct {
+	caseRec
+	Items  []itemMeta
+	Sealed map[string][]byte // item id -> sealed, only for items loaded
+	Aside  map[string]string
+	Triage []byte
+	Chrono [][]byte
+}
+
+// loadCase reads one case; full loads every item and the chronology,
+// otherwise only the first report is loaded.
+func loadCase(tx *bolt.Tx, thread []byte, full bool) (*rawCase, error) {
+	rc := &rawCase{Sealed: map[string][]byte{}, Aside: map[string]string{}}
+	if err := getJSON(tx.Bucket(bThreads), thread, &rc.caseRec); err != nil {
+		return nil, err
+	}
+	ib, sb, ab := tx.Bucket(bItems), tx.Bucket(bSealed), tx.Bucket(bAside)
+	c := tx.Bucket(bThreadItems).Cursor()
+	for k, v := c.Seek(thread); k != nil && bytes.HasPrefix(k, thread) && len(k) == len(thread)+8; k, v = c.Next() {
+		var m itemMeta
+		if err := getJSON(ib, v, &m); err != nil {
+			return nil, err
+		}
+		rc.Items = append(rc.Items, m)
+		if r := ab.Get(v); r != nil {
+			rc.Aside[m.ID] = string(r)
+		}
+		first := m.Kind == vault.KindReport && len(rc.Sealed) == 0
+		if full || first {
+			rc.Sealed[m.ID] = bytes.Clone(sb.Get(v))
+		}
+	}
+	rc.Triage = bytes.Clone(tx.Bucket(bTriage).Get(thread))
+	if full {
+		cc := tx.Bucket(bChrono).Cursor()
+		for k, v := cc.Seek(thread); k != nil && bytes.HasPrefix(k, thread) && len(k) == len(thread)+8; k, v = cc.Next() {
+			rc.Chrono = append(rc.Chrono, bytes.Clone(v))
+		}
+	}
+	return rc, nil
+}
+
+// caseThread finds the thread of a case number.
+func (s *Store) caseThread(n uint64) (string, error) {
+	var thread string
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bCaseNums).Get(be(n))
+		if v == nil {
+			return ErrNoCase
+		}
+		thread = string(v)
+		return nil
+	})
+	return thread, err
+}
+
+func (s *Store) loadCaseNumber(n uint64, full bool) (*rawCase, error) {
+	var rc *rawCase
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bCaseNums).Get(be(n))
+		if v == nil {
+			return ErrNoCase
+		}
+		var err error
+		rc, err = loadCase(tx, v, full)
+		return err
+	})
+	return rc, err
+}
+
+func (s *Store) loadAll() ([]*rawCase, error) {
+	var out []*rawCase
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bCaseNums).ForEach(func(_, thread []byte) error {
+			rc, err := loadCase(tx, thread, false)
+			if err != nil {
+				return err
+			}
+			out = append(out, rc)
+			return nil
+		})
+	})
+	return out, err
+}
+
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// SealedItems returns a case's items exactly as received, in arrival order,
+// for opening with other tools (age -d) or for handing a set-aside item on.
+func (s *Store) SealedItems(number uint64) ([][]byte, error) {
+	rc, err := s.loadCaseNumber(number, true)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]byte, 0, len(rc.Items))
+	for _, m := range rc.Items {
+		out = append(out, rc.Sealed[m.ID])
+	}
+	return out, nil
+}

@@ -1,0 +1,396 @@
+package reviewer
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+	"github.com/google/uuid"
+	"github.com/hearken-project/hearken/vault"
+	bolt "go.etcd.io/bbolt"
+)
+
+type storeFixture struct {
+	dir   string
+	m     *vault.Member
+	peer  *vault.Member
+	team  *vault.Team
+	st    *Store
+	seq   uint64
+	reply *age.HybridIdentity // a thread's reply identity, as the reporter holds it
+	now   time.Time
+}
+
+func newStoreFixture(t *testing.T) *storeFixture {
+	t.Helper()
+	f := &storeFixture{dir: t.TempDir(), now: time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)}
+	var err error
+	if f.m, err = vault.GenerateMember("Dana Lead"); err != nil {
+		t.Fatal(err)
+	}
+	if f.peer, err = vault.GenerateMember("Sam Deputy"); err != nil {
+		t.Fatal(err)
+	}
+	if f.team, err = vault.ParseTeam(strings.NewReader(f.m.TeamLine() + "\n" + f.peer.TeamLine())); err != nil {
+		t.Fatal(err)
+	}
+	if f.reply, err = age.GenerateHybridIdentity(); err != nil {
+		t.Fatal(err)
+	}
+	f.open(t)
+	return f
+}
+
+func (f *storeFixture) open(t *testing.T) {
+	t.Helper()
+	st, err := OpenStore(f.dir, f.m, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.now = func() time.Time { return f.now }
+	f.st = st
+	t.Cleanup(func() { st.Close() })
+}
+
+// item seals an envelope to the team as the server would and labels it.
+func (f *storeFixture) item(t *testing.T, thread string, kind vault.Kind, day string, fields ...string) vault.WireItem {
+	t.Helper()
+	e := &vault.Envelope{Kind: kind, Day: day, Route: "students"}
+	for i := 0; i+1 < len(fields); i += 2 {
+		e.Fields = append(e.Fields, vault.Field{Name: fields[i], Value: fields[i+1]})
+	}
+	if kind == vault.KindReport {
+		e.ReplyTo = f.reply.Recipient().String()
+	}
+	if kind == vault.KindReply {
+		e.Author = "Sam Deputy"
+	}
+	sealed, err := vault.Seal(e, f.team.Recipients()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.seq++
+	return vault.WireItem{Seq: f.seq, ID: uuid.NewString(), Thread: thread, Route: "students", Kind: kind, Day: day, Sealed: sealed}
+}
+
+func TestStoreItemsExactlyOnce(t *testing.T) {
+	f := newStoreFixture(t)
+	th1, th2 := uuid.NewString(), uuid.NewString()
+	page := []vault.WireItem{
+		f.item(t, th1, vault.KindReport, "2026-03-01", "message", "first"),
+		f.item(t, th2, vault.KindReport, "2026-03-02", "message", "second"),
+		f.item(t, th1, vault.KindFollowUp, "2026-03-03", "message", "more"),
+	}
+	got, err := f.st.StoreItems(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.New) != 3 || strings.Join(got.NewCases, ",") != "HK-0001,HK-0002" {
+		t.Fatalf("stored %+v", got)
+	}
+	// The same page again (a response that was stored but whose sync was
+	// cut before the cursor was used) adds nothing.
+	again, err := f.st.StoreItems(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again.New) != 0 || len(again.NewCases) != 0 {
+		t.Fatalf("a repeated page stored %+v", again)
+	}
+	if c, _ := f.st.Cursor(); c != 3 {
+		t.Errorf("cursor %d, want 3", c)
+	}
+	refs, _ := f.st.ToAck()
+	if len(refs) != 3 {
+		t.Errorf("%d items to ack, want 3", len(refs))
+	}
+	cases, err := f.st.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) != 2 {
+		t.Fatalf("%d cases", len(cases))
+	}
+	if cases[0].Case != "HK-0001" || cases[0].Messages != 2 || cases[0].Preview != "first" {
+		t.Errorf("case 1: %+v", cases[0])
+	}
+	// Case numbers survive reopening.
+	f.st.Close()
+	f.open(t)
+	cv, err := f.st.Show(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cv.Thread != th2 || cv.Messages[0].Fields[0].Value != "second" {
+		t.Errorf("HK-0002 is %+v", cv.CaseSummary)
+	}
+	// A bad label is refused and nothing of the page is stored.
+	bad := f.item(t, th1, vault.KindFollowUp, "2026-03-04")
+	good := f.item(t, th1, vault.KindFollowUp, "2026-03-04")
+	bad.ID = "../../etc"
+	if _, err := f.st.StoreItems([]vault.WireItem{good, bad}); err == nil {
+		t.Fatal("an invalid item id was accepted")
+	}
+	if cv, _ := f.st.Show(1); len(cv.Messages) != 2 {
+		t.Errorf("a refused page left %d messages", len(cv.Messages))
+	}
+}
+
+func TestStoreEncryptedAtRest(t *testing.T) {
+	f := newStoreFixture(t)
+	th := uuid.NewString()
+	if _, err := f.st.StoreItems([]vault.WireItem{f.item(t, th, vault.KindReport, "2026-03-01", "message", "zebra-report-words")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.AddNote(1, "giraffe-note-words", 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.SetTriageFields(1, TriageChange{Category: "neglect", Assign: "okapi-assignee"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.Reply(1, "walrus-reply-words", f.team); err != nil {
+		t.Fatal(err)
+	}
+	f.st.Close()
+	raw, err := os.ReadFile(StorePath(f.dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"zebra", "giraffe", "okapi", "walrus", "neglect"} {
+		if bytes.Contains(raw, []byte(s)) {
+			t.Errorf("the store file holds %q in the clear", s)
+		}
+	}
+	f.open(t)
+	cv, err := f.st.Show(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cv.Category != "neglect" || cv.Status != "triaged" || cv.Assigned != "okapi-assignee" {
+		t.Errorf("triage: %+v", cv.CaseSummary)
+	}
+	var whats []string
+	for _, l := range cv.Chronology {
+		whats = append(whats, l.What+":"+l.Text)
+	}
+	joined := strings.Join(whats, "|")
+	for _, want := range []string{"report received", "note:giraffe-note-words", "triage:category: (none) → neglect", "reply:queued"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("chronology lacks %q: %s", want, joined)
+		}
+	}
+}
+
+func TestStoreReplyQueue(t *testing.T) {
+	f := newStoreFixture(t)
+	th := uuid.NewString()
+	if _, err := f.st.StoreItems([]vault.WireItem{f.item(t, th, vault.KindReport, "2026-03-01", "message", "help")}); err != nil {
+		t.Fatal(err)
+	}
+	id, err := f.st.Reply(1, "We are here for you.", f.team)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := f.st.Outbox()
+	if len(out) != 1 || out[0].ID != id || out[0].Thread != th {
+		t.Fatalf("outbox %+v", out)
+	}
+	// The reporter, the author and the colleague can all open it.
+	for name, id := range map[string]age.Identity{"reporter": f.reply, "author": f.m.Identity(), "peer": f.peer.Identity()} {
+		e, err := vault.Open(out[0].Sealed, id)
+		if err != nil {
+			t.Fatalf("%s cannot open the reply: %v", name, err)
+		}
+		if e.Field("message") != "We are here for you." || e.Author != "Dana Lead" {
+			t.Errorf("%s reads %+v", name, e)
+		}
+	}
+	cs, _ := f.st.List()
+	if cs[0].Unanswered || cs[0].Queued != 1 {
+		t.Errorf("after a reply: %+v", cs[0])
+	}
+	if err := f.st.MarkSent(id, 9, ""); err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := f.st.Outbox(); len(out) != 0 {
+		t.Fatalf("outbox after send: %+v", out)
+	}
+	// The reply comes back from the server: no duplicate.
+	back := vault.WireItem{Seq: 9, ID: id, Thread: th, Route: "students", Kind: vault.KindReply, Day: "2026-03-10", Sealed: []byte("age-encryption.org/v1\n")}
+	got, err := f.st.StoreItems([]vault.WireItem{back})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cv, _ := f.st.Show(1)
+	if len(got.New) != 0 || len(cv.Messages) != 2 || cv.Messages[1].State != "sent" {
+		t.Errorf("returned reply: new %v, messages %+v", got.New, cv.Messages)
+	}
+	// Without a team file there is no reply.
+	if _, err := TeamFor(f.dir, "students"); err == nil {
+		t.Error("TeamFor without a team file succeeded")
+	}
+}
+
+func TestStoreListOrder(t *testing.T) {
+	f := newStoreFixture(t)
+	var page []vault.WireItem
+	threads := make([]string, 5)
+	for i := range threads {
+		threads[i] = uuid.NewString()
+	}
+	page = append(page,
+		f.item(t, threads[0], vault.KindReport, "2026-03-09"), // HK-1: new, 1 day
+		f.item(t, threads[1], vault.KindReport, "2026-03-01"), // HK-2: answered
+		f.item(t, threads[1], vault.KindReply, "2026-03-02"),
+		f.item(t, threads[2], vault.KindReport, "2026-03-08"), // HK-3: high urgency, answered
+		f.item(t, threads[2], vault.KindReply, "2026-03-08"),
+		f.item(t, threads[3], vault.KindReport, "2026-02-20"), // HK-4: closed
+		f.item(t, threads[4], vault.KindReport, "2026-03-05"), // HK-5: new, 5 days
+	)
+	if _, err := f.st.StoreItems(page); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.SetTriageFields(3, TriageChange{Urgency: "high"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.SetTriageFields(4, TriageChange{Status: "closed", Urgency: "immediate"}); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := f.st.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for _, c := range cs {
+		order = append(order, c.Case)
+	}
+	if got := strings.Join(order, " "); got != "HK-0003 HK-0005 HK-0001 HK-0002 HK-0004" {
+		t.Errorf("order %s", got)
+	}
+	if cs[1].WaitingDays != 5 || !cs[1].Unanswered || cs[3].Unanswered {
+		t.Errorf("waiting: %+v / %+v", cs[1], cs[3])
+	}
+}
+
+func TestStoreTamperedSetAside(t *testing.T) {
+	f := newStoreFixture(t)
+	th := uuid.NewString()
+	good := f.item(t, th, vault.KindReport, "2026-03-01", "message", "ok")
+	bad := f.item(t, th, vault.KindFollowUp, "2026-03-02", "message", "changed")
+	bad.Sealed = bytes.Clone(bad.Sealed)
+	bad.Sealed[len(bad.Sealed)-20] ^= 1
+	if _, err := f.st.StoreItems([]vault.WireItem{good, bad}); err != nil {
+		t.Fatal(err)
+	}
+	aside, err := f.st.checkItems([]vault.WireItem{good, bad})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(aside) != 1 || aside[0].ID != bad.ID || aside[0].Case != "HK-0001" || !strings.Contains(aside[0].Reason, "changed") {
+		t.Fatalf("set aside: %+v", aside)
+	}
+	cv, err := f.st.Show(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cv.Problems != 1 || cv.Messages[1].Problem == "" || cv.Messages[0].Problem != "" {
+		t.Errorf("show: %+v", cv.Messages)
+	}
+	// Kept unchanged.
+	var kept []byte
+	f.st.db.View(func(tx *boltTx) error { kept = bytes.Clone(tx.Bucket(bSealed).Get([]byte(bad.ID))); return nil })
+	if !bytes.Equal(kept, bad.Sealed) {
+		t.Error("the tampered item was not kept as received")
+	}
+}
+
+func TestStoreRefusals(t *testing.T) {
+	f := newStoreFixture(t)
+	f.st.Close()
+	// Another identity.
+	other, _ := vault.GenerateMember("Other")
+	if _, err := OpenStore(f.dir, other, false); !errors.Is(err, ErrOtherIdentity) {
+		t.Errorf("other identity: %v", err)
+	}
+	// No store yet, without create.
+	if _, err := OpenStore(t.TempDir(), f.m, false); !errors.Is(err, ErrNoStore) {
+		t.Errorf("missing store: %v", err)
+	}
+	// A damaged store is refused, and left exactly as it was.
+	path := StorePath(f.dir)
+	data, _ := os.ReadFile(path)
+	for i := 0; i < 8192 && i < len(data); i++ {
+		data[i] = 0xAA
+	}
+	os.WriteFile(path, data, 0o600)
+	before, _ := os.ReadFile(path)
+	_, err := OpenStore(f.dir, f.m, true)
+	if !errors.Is(err, ErrStoreCorrupt) || !strings.Contains(err.Error(), "not recreate") {
+		t.Errorf("corrupt store: %v", err)
+	}
+	after, _ := os.ReadFile(path)
+	if !bytes.Equal(before, after) {
+		t.Error("opening a damaged store changed it")
+	}
+	// An empty file is damaged too, not a new store.
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, storeFile), nil, 0o600)
+	if _, err := OpenStore(dir, f.m, true); !errors.Is(err, ErrStoreCorrupt) {
+		t.Errorf("empty store: %v", err)
+	}
+}
+
+func TestTriageWords(t *testing.T) {
+	for in, want := range map[string]string{"In-Progress": "in progress", "in_progress": "in progress", "CLOSED": "closed"} {
+		if got, err := ParseStatus(in); err != nil || got != want {
+			t.Errorf("ParseStatus(%q) = %q, %v", in, got, err)
+		}
+	}
+	if got, _ := ParseCategory("self-harm"); got != "self-harm or suicide risk" {
+		t.Errorf("prefix: %q", got)
+	}
+	if _, err := ParseUrgency("urgent"); err == nil || !strings.Contains(err.Error(), "immediate") {
+		t.Errorf("bad urgency: %v", err)
+	}
+	for in, want := range map[string]uint64{"HK-0007": 7, "hk7": 7, "12": 12, "#3": 3} {
+		if got, err := ParseCaseNumber(in); err != nil || got != want {
+			t.Errorf("ParseCaseNumber(%q) = %d, %v", in, got, err)
+		}
+	}
+	if _, err := ParseCaseNumber("HK-0000"); err == nil {
+		t.Error("case 0 accepted")
+	}
+}
+
+func TestNoteCorrections(t *testing.T) {
+	f := newStoreFixture(t)
+	if _, err := f.st.StoreItems([]vault.WireItem{f.item(t, uuid.NewString(), vault.KindReport, "2026-03-01")}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := f.st.AddNote(1, "spoke to head of year", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.AddNote(1, "it was the deputy head", n); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.AddNote(1, "x", 99); err == nil {
+		t.Error("a correction of a missing entry was accepted")
+	}
+	cv, _ := f.st.Show(1)
+	var lines []string
+	for _, l := range cv.Chronology {
+		lines = append(lines, l.What+":"+l.Text)
+	}
+	got := strings.Join(lines, "|")
+	if !strings.Contains(got, "note:spoke to head of year|correction to entry 1:it was the deputy head") {
+		t.Errorf("chronology %s", got)
+	}
+}
+
+type boltTx = bolt.Tx

@@ -1,0 +1,323 @@
+package reviewer
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/hearken-project/hearken/vault"
+	bolt "go.etcd.io/bbolt"
+)
+
+// CaseSummary is one line of reviewer list.
+type CaseSummary struct {
+	Case        string `json:"case"`
+	Thread      string `json:"thread"`
+	Route       string `json:"route"`
+	Status      string `json:"status"`
+	Category    string `json:"category,omitempty"`
+	Urgency     string `json:"urgency,omitempty"`
+	Assigned    string `json:"assigned,omitempty"`
+	Received    string `json:"received"`     // calendar day of the first message
+	LastMessage string `json:"last_message"` // calendar day of the newest message
+	Unanswered  bool   `json:"unanswered"`   // the reporter wrote after the last reply
+	WaitingDays int    `json:"waiting_days"` // days since the oldest unanswered message
+	Messages    int    `json:"messages"`     // items in the case
+	Queued      int    `json:"queued"`       // replies waiting for sync
+	Preview     string `json:"preview"`      // start of the report's message
+	Danger      string `json:"danger,omitempty"`
+	Problems    int    `json:"problems"` // items set aside
+}
+
+// Message is one item of a case, opened.
+type Message struct {
+	ID          string           `json:"id"`
+	Kind        vault.Kind       `json:"kind"`
+	Day         string           `json:"day"`
+	Author      string           `json:"author,omitempty"`
+	Fields      []vault.Field    `json:"fields,omitempty"`
+	Attachments []AttachmentInfo `json:"attachments,omitempty"`
+	State       string           `json:"state,omitempty"` // for replies written here: queued, sent, failed
+	Problem     string           `json:"problem,omitempty"`
+	envelope    *vault.Envelope
+	order       uint64
+}
+
+// AttachmentInfo describes an attachment without its data.
+type AttachmentInfo struct {
+	Name    string `json:"name"`
+	Type    string `json:"type"`
+	Size    int    `json:"size"`
+	Cleaned bool   `json:"cleaned"`
+}
+
+// ChronoLine is one line of a case's chronology, derived from its messages
+// and from the entries written here.
+type ChronoLine struct {
+	N    uint64 `json:"n,omitempty"` // entry number, for corrections; 0 for messages
+	Day  string `json:"day"`
+	Who  string `json:"who"`
+	What string `json:"what"`
+	Text string `json:"text,omitempty"`
+}
+
+// CaseView is a whole case, opened.
+type CaseView struct {
+	CaseSummary
+	ReplyTo    string       `json:"-"`
+	Messages   []Message    `json:"messages_list"`
+	Chronology []ChronoLine `json:"chronology"`
+}
+
+const previewLen = 60
+
+func preview(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) <= previewLen {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:previewLen-1]) + "…"
+}
+
+func daysSince(day string, now time.Time) int {
+	d, err := time.Parse("2006-01-02", day)
+	if err != nil {
+		return 0
+	}
+	today, _ := time.Parse("2006-01-02", vault.Today(now))
+	return max(0, int(today.Sub(d).Hours()/24))
+}
+
+// summarize fills the parts of a summary that need no decryption.
+func summarize(rc *rawCase, now time.Time) CaseSummary {
+	cs := CaseSummary{
+		Case: CaseNumber(rc.Number), Thread: rc.Thread, Route: rc.Route,
+		Status: "new", Received: rc.First, Messages: len(rc.Items), Problems: len(rc.Aside),
+	}
+	firstUnanswered := ""
+	for i, m := range rc.Items {
+		if i == 0 || m.Day < cs.Received {
+			cs.Received = m.Day
+		}
+		if m.Day > cs.LastMessage {
+			cs.LastMessage = m.Day
+		}
+		switch m.Kind {
+		case vault.KindReply:
+			if m.Failed == "" {
+				firstUnanswered = ""
+			}
+			if m.Mine && !m.Sent && m.Failed == "" {
+				cs.Queued++
+			}
+		default:
+			if firstUnanswered == "" {
+				firstUnanswered = m.Day
+			}
+		}
+	}
+	if firstUnanswered != "" {
+		cs.Unanswered = true
+		cs.WaitingDays = daysSince(firstUnanswered, now)
+	}
+	return cs
+}
+
+func (s *Store) applyTriage(cs *CaseSummary, sealed []byte) error {
+	if sealed == nil {
+		return nil
+	}
+	var t Triage
+	if err := s.openLocal(sealed, &t); err != nil {
+		return err
+	}
+	cs.Status, cs.Category, cs.Urgency, cs.Assigned = t.Status, t.Category, t.Urgency, t.Assigned
+	return nil
+}
+
+// List returns every case, most pressing first: closed cases last; then
+// immediate, then high urgency; then cases awaiting an answer; longest
+// waiting first.
+func (s *Store) List() ([]CaseSummary, error) {
+	raws, err := s.loadAll()
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	out := make([]CaseSummary, len(raws))
+	errs := make([]error, len(raws))
+	parallel(len(raws), func(i int) {
+		rc := raws[i]
+		cs := summarize(rc, now)
+		if err := s.applyTriage(&cs, rc.Triage); err != nil {
+			errs[i] = fmt.Errorf("%s: %w", cs.Case, err)
+		}
+		for id, sealed := range rc.Sealed {
+			if _, aside := rc.Aside[id]; aside {
+				cs.Preview = "(the report could not be opened)"
+				continue
+			}
+			e, err := vault.Open(sealed, s.m.Identity())
+			if err != nil {
+				cs.Preview = "(the report could not be opened: " + asideReason(err) + ")"
+				cs.Problems++
+				continue
+			}
+			cs.Preview = preview(e.Field("message"))
+			cs.Danger = e.Field("danger")
+		}
+		out[i] = cs
+	})
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	SortCases(out)
+	return out, nil
+}
+
+// SortCases orders cases as List does.
+func SortCases(cs []CaseSummary) {
+	sort.SliceStable(cs, func(i, j int) bool {
+		a, b := cs[i], cs[j]
+		if (a.Status == "closed") != (b.Status == "closed") {
+			return b.Status == "closed"
+		}
+		if ra, rb := urgencyRank(a.Urgency), urgencyRank(b.Urgency); ra != rb {
+			return ra < rb
+		}
+		if a.Unanswered != b.Unanswered {
+			return a.Unanswered
+		}
+		if a.WaitingDays != b.WaitingDays {
+			return a.WaitingDays > b.WaitingDays
+		}
+		return a.Case < b.Case
+	})
+}
+
+// Show opens one case completely.
+func (s *Store) Show(number uint64) (*CaseView, error) {
+	rc, err := s.loadCaseNumber(number, true)
+	if err != nil {
+		return nil, err
+	}
+	cv := &CaseView{CaseSummary: summarize(rc, s.now())}
+	if err := s.applyTriage(&cv.CaseSummary, rc.Triage); err != nil {
+		return nil, err
+	}
+	msgs := make([]Message, len(rc.Items))
+	parallel(len(rc.Items), func(i int) {
+		m := rc.Items[i]
+		msg := Message{ID: m.ID, Kind: m.Kind, Day: m.Day, order: m.Order}
+		if m.Mine {
+			switch {
+			case m.Failed != "":
+				msg.State = "not delivered: " + m.Failed
+			case m.Sent:
+				msg.State = "sent"
+			default:
+				msg.State = "queued: run reviewer sync to send it"
+			}
+		}
+		if reason, aside := rc.Aside[m.ID]; aside {
+			msg.Problem = "set aside: " + reason + "; it is kept unchanged in the store"
+			msgs[i] = msg
+			return
+		}
+		e, err := vault.Open(rc.Sealed[m.ID], s.m.Identity())
+		if err != nil {
+			msg.Problem = "could not be opened: " + asideReason(err)
+			msgs[i] = msg
+			return
+		}
+		msg.envelope = e
+		msg.Author, msg.Fields = e.Author, e.Fields
+		for _, a := range e.Attachments {
+			msg.Attachments = append(msg.Attachments, AttachmentInfo{Name: a.Name, Type: a.Type, Size: len(a.Data), Cleaned: a.Cleaned})
+		}
+		msgs[i] = msg
+	})
+	cv.Messages = msgs
+	cv.Problems = 0
+	for _, m := range msgs {
+		if m.Problem != "" {
+			cv.Problems++
+		}
+		if m.Kind == vault.KindReport && m.envelope != nil {
+			if cv.ReplyTo == "" {
+				cv.ReplyTo = m.envelope.ReplyTo
+			}
+			if cv.Preview == "" {
+				cv.Preview = preview(m.envelope.Field("message"))
+				cv.Danger = m.envelope.Field("danger")
+			}
+		}
+	}
+	// Chronology: messages in arrival order, with entries written here
+	// placed after the newest message that existed when they were written.
+	var entries []Entry
+	for _, sealed := range rc.Chrono {
+		var e Entry
+		if err := s.openLocal(sealed, &e); err != nil {
+			return nil, err
+		}
+		entries = append(entries, e)
+	}
+	ei := 0
+	flush := func(upTo uint64) {
+		for ei < len(entries) && entries[ei].After <= upTo {
+			e := entries[ei]
+			cv.Chronology = append(cv.Chronology, ChronoLine{N: e.N, Day: e.Day, Who: e.Who, What: entryWhat(e), Text: e.Text})
+			ei++
+		}
+	}
+	for _, m := range msgs {
+		flush(m.order - 1)
+		cv.Chronology = append(cv.Chronology, messageLine(m))
+	}
+	flush(^uint64(0))
+	return cv, nil
+}
+
+func entryWhat(e Entry) string {
+	if e.Corrects != 0 {
+		return fmt.Sprintf("correction to entry %d", e.Corrects)
+	}
+	return e.What
+}
+
+func messageLine(m Message) ChronoLine {
+	l := ChronoLine{Day: m.Day}
+	switch m.Kind {
+	case vault.KindReport:
+		l.Who, l.What = "reporter", "report received"
+	case vault.KindFollowUp:
+		l.Who, l.What = "reporter", "follow-up received"
+	case vault.KindReply:
+		l.Who, l.What = m.Author, "reply"
+		if l.Who == "" {
+			l.Who = "team"
+		}
+		if m.State != "" {
+			l.Text = m.State
+		}
+	}
+	if m.Problem != "" {
+		l.Text = m.Problem
+	}
+	return l
+}
+
+// caseNumberOf returns the case number of a thread.
+func (s *Store) caseNumberOf(thread string) (uint64, error) {
+	var c caseRec
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return getJSON(tx.Bucket(bThreads), []byte(thread), &c)
+	})
+	return c.Number, err
+}
