@@ -89,7 +89,7 @@ func createDemoTeam(dir string) error {
 		return fmt.Errorf("failed to read randomness: %w", err)
 	}
 	passphrase := base64.RawURLEncoding.EncodeToString(raw[:])
-	if err := writeNewFile(filepath.Join(dir, demoPassphraseFile), []byte(passphrase+"\n"), 0o600); err != nil {
+	if err := vault.WriteNewFile(filepath.Join(dir, demoPassphraseFile), []byte(passphrase+"\n"), 0o600); err != nil {
 		return err
 	}
 	if err := vault.SaveMember(idPath, m, passphrase); err != nil {
@@ -97,27 +97,7 @@ func createDemoTeam(dir string) error {
 	}
 	// The team file is written last: its presence means the demo is whole.
 	line := "# Demo team: a throwaway key made by `intake serve --demo`.\n" + m.TeamLine() + "\n"
-	return writeNewFile(filepath.Join(dir, demoTeamFile), []byte(line), 0o644)
-}
-
-// writeNewFile creates path with O_EXCL and writes data.
-func writeNewFile(path string, data []byte, mode os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
-	if err != nil {
-		return fmt.Errorf("failed to create %s: %w", filepath.Base(path), err)
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(path)
-		return fmt.Errorf("failed to write %s: %w", filepath.Base(path), err)
-	}
-	return nil
+	return vault.WriteNewFile(filepath.Join(dir, demoTeamFile), []byte(line), 0o644)
 }
 
 // WriteDemoBanner tells the person running a demo what it is and what to do

@@ -188,7 +188,7 @@ func (h *staffHandler) reply(w http.ResponseWriter, r *http.Request, m *vault.St
 		staffError(w, http.StatusBadRequest, "the reply is not valid JSON of the expected shape")
 		return
 	}
-	if !validUUID(req.Thread) || !validUUID(req.ID) {
+	if !vault.ValidID(req.Thread) || !vault.ValidID(req.ID) {
 		staffError(w, http.StatusBadRequest, "thread and id must be uuids")
 		return
 	}
@@ -246,7 +246,7 @@ func (h *staffHandler) acks(w http.ResponseWriter, r *http.Request, m *vault.Sta
 		return
 	}
 	for _, id := range req.IDs {
-		if !validUUID(id) {
+		if !vault.ValidID(id) {
 			staffError(w, http.StatusBadRequest, "ids must be uuids")
 			return
 		}
@@ -290,23 +290,4 @@ func strictJSON(body []byte, v any) error {
 		return errors.New("trailing data")
 	}
 	return nil
-}
-
-func validUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i, c := range s {
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-				return false
-			}
-		}
-	}
-	return true
 }

@@ -134,29 +134,32 @@ func SaveMember(path string, m *Member, passphrase string) error {
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("failed to encrypt identity: %w", err)
 	}
-	return writeSecretFile(path, sealed.Bytes())
+	return WriteNewFile(path, sealed.Bytes(), 0o600)
 }
 
-// writeSecretFile creates path with O_EXCL and mode 0600 and syncs it.
-func writeSecretFile(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+// WriteNewFile creates path with O_EXCL and the given mode, writes data and
+// syncs it. An existing file gives ErrExists and is left alone; a failed
+// write leaves no file behind.
+func WriteNewFile(path string, data []byte, mode os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
 	if errors.Is(err, os.ErrExist) {
 		return ErrExists
 	}
 	if err != nil {
-		return fmt.Errorf("failed to create key file: %w", err)
+		return fmt.Errorf("failed to create file: %w", err)
 	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		os.Remove(path)
-		return fmt.Errorf("failed to write key file: %w", err)
+		return fmt.Errorf("failed to write file: %w", err)
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(path)
-		return fmt.Errorf("failed to write key file: %w", err)
-	}
-	return f.Close()
+	return nil
 }
 
 // LoadMember reads and decrypts a member identity file.

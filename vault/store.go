@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"filippo.io/age"
@@ -269,6 +270,13 @@ func idString(b []byte) string {
 		return ""
 	}
 	return u.String()
+}
+
+// ValidID reports whether s is a thread or item id as the vault writes
+// them: a lower-case UUID in its 36-character form.
+func ValidID(s string) bool {
+	_, err := parseID(s)
+	return err == nil && strings.ToLower(s) == s
 }
 
 func parseID(s string) ([]byte, error) {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"filippo.io/age"
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
 )
@@ -399,4 +400,8 @@ func TestBackup(t *testing.T) {
 	if err := VerifyBackup(bad); err == nil {
 		t.Fatal("bad backup verified")
 	}
+}
+
+func parseHybridRecipient(s string) (*age.HybridRecipient, error) {
+	return age.ParseHybridRecipient(s)
 }
