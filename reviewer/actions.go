@@ -89,7 +89,7 @@ func (s *Store) SetTriageFields(number uint64, ch TriageChange) (Triage, error) 
 	}
 	cur := Triage{Status: "new"}
 	if rc.Triage != nil {
-		if err := s.openLocal(rc.Triage, &cur); err != nil {
+		if err := s.key.open(bTriage, []byte(rc.Thread), rc.Triage, &cur); err != nil {
 			return Triage{}, err
 		}
 	}

@@ -3,6 +3,7 @@ package reviewer
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hearken-project/hearken/vault"
@@ -136,14 +138,85 @@ func (c *Client) do(ctx context.Context, method, path, query string, in, out any
 		}
 		return resp.StatusCode, fmt.Errorf("the server refused: %s (HTTP %d)", se.Error, resp.StatusCode)
 	}
+	if resp.ContentLength > maxResponse {
+		return resp.StatusCode, errors.New("the server's answer was too large")
+	}
+	buf := getBuffer()
+	defer putBuffer(buf)
+	if resp.ContentLength > 0 {
+		buf.Grow(int(resp.ContentLength))
+	}
 	lr := &io.LimitedReader{R: resp.Body, N: maxResponse + 1}
-	if err := json.NewDecoder(lr).Decode(out); err != nil {
-		if lr.N <= 0 {
-			return resp.StatusCode, errors.New("the server's answer was too large")
-		}
+	if _, err := buf.ReadFrom(lr); err != nil {
 		return resp.StatusCode, fmt.Errorf("the connection broke while receiving (nothing was lost; run sync again): %w", err)
 	}
+	if lr.N <= 0 {
+		return resp.StatusCode, errors.New("the server's answer was too large")
+	}
+	if err := json.Unmarshal(buf.Bytes(), out); err != nil {
+		return resp.StatusCode, fmt.Errorf("the server's answer could not be read (nothing was lost; run sync again): %w", err)
+	}
 	return resp.StatusCode, nil
+}
+
+// Response buffers are reused: an items page is megabytes of base64.
+var buffers sync.Pool
+
+func getBuffer() *bytes.Buffer {
+	if b, ok := buffers.Get().(*bytes.Buffer); ok {
+		return b
+	}
+	return new(bytes.Buffer)
+}
+
+func putBuffer(b *bytes.Buffer) {
+	if b.Cap() > 32<<20 {
+		return // an unusually large page; let it go
+	}
+	b.Reset()
+	buffers.Put(b)
+}
+
+// itemsPage is vault.ItemsResponse as it is decoded here: the sealed bytes
+// go straight from base64 into their slice, without the copy and checks
+// encoding/json makes of every string (a page is megabytes of base64).
+type itemsPage struct {
+	Items []wireItem `json:"items"`
+	More  bool       `json:"more"`
+}
+
+// wireItem mirrors vault.WireItem field for field (a test checks).
+type wireItem struct {
+	Seq    uint64     `json:"seq"`
+	ID     string     `json:"id"`
+	Thread string     `json:"thread"`
+	Route  string     `json:"route"`
+	Kind   vault.Kind `json:"kind"`
+	Day    string     `json:"day"`
+	Sealed base64JSON `json:"sealed"`
+}
+
+// base64JSON is a []byte that decodes a plain JSON string of standard
+// base64 directly; anything else takes encoding/json's own path.
+type base64JSON []byte
+
+func (b *base64JSON) UnmarshalJSON(data []byte) error {
+	if len(data) < 2 || data[0] != '"' || data[len(data)-1] != '"' || bytes.IndexByte(data, '\\') >= 0 {
+		var v []byte
+		if err := json.Unmarshal(data, &v); err != nil {
+			return err
+		}
+		*b = v
+		return nil
+	}
+	src := data[1 : len(data)-1]
+	out := make([]byte, base64.StdEncoding.DecodedLen(len(src)))
+	n, err := base64.StdEncoding.Decode(out, src)
+	if err != nil {
+		return errors.New("an item's content is not valid base64")
+	}
+	*b = out[:n]
+	return nil
 }
 
 func unwrapURLError(err error) error {
@@ -156,12 +229,17 @@ func unwrapURLError(err error) error {
 
 // Items fetches up to limit items after seq.
 func (c *Client) Items(ctx context.Context, after uint64, limit int) (*vault.ItemsResponse, error) {
-	var resp vault.ItemsResponse
+	var page itemsPage
 	q := fmt.Sprintf("after=%d&limit=%d", after, limit)
-	if _, err := c.do(ctx, http.MethodGet, vault.StaffItemsPath, q, nil, &resp); err != nil {
+	if _, err := c.do(ctx, http.MethodGet, vault.StaffItemsPath, q, nil, &page); err != nil {
 		return nil, err
 	}
-	return &resp, nil
+	resp := &vault.ItemsResponse{Items: make([]vault.WireItem, len(page.Items)), More: page.More}
+	for i, it := range page.Items {
+		resp.Items[i] = vault.WireItem{Seq: it.Seq, ID: it.ID, Thread: it.Thread, Route: it.Route,
+			Kind: it.Kind, Day: it.Day, Sealed: it.Sealed}
+	}
+	return resp, nil
 }
 
 // Reply pushes a sealed reply; the status tells a gone thread (404) apart.
@@ -174,12 +252,9 @@ func (c *Client) Reply(ctx context.Context, req vault.ReplyRequest) (*vault.Repl
 	return &resp, code, nil
 }
 
-// Ack acknowledges stored items.
-func (c *Client) Ack(ctx context.Context, refs []AckRef) (*vault.AckResponse, error) {
-	req := vault.AckRequest{IDs: make([]string, len(refs))}
-	for i, r := range refs {
-		req.IDs[i] = r.ID
-	}
+// Ack acknowledges stored items, at most vault.StaffMaxAcks ids at once.
+func (c *Client) Ack(ctx context.Context, ids []string) (*vault.AckResponse, error) {
+	req := vault.AckRequest{IDs: ids}
 	var resp vault.AckResponse
 	if _, err := c.do(ctx, http.MethodPost, vault.StaffAcksPath, "", req, &resp); err != nil {
 		return nil, err

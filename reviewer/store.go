@@ -17,15 +17,15 @@ import (
 )
 
 // The local case store: one bbolt file in the store folder. Items are kept
-// exactly as the server sent them (age-sealed); triage, notes, chronology and
-// the local copy of queued replies are sealed to the member's own recipient.
+// exactly as the server sent them (age-sealed, to the team), and so are the
+// replies written here. Triage, chronology entries and the per-case
+// summaries list reads are sealed under the store's data key (localkey.go).
 // Case numbers, thread ids, routes, kinds and calendar days are kept in the
-// clear: the server knows them too, and list needs them without decrypting.
+// clear: the server knows them too.
 
 const (
-	storeFile     = "cases.db"
-	storeSchema   = 1
-	localRecField = "hearken-reviewer-record"
+	storeFile   = "cases.db"
+	storeSchema = 2
 )
 
 var (
@@ -44,21 +44,23 @@ var (
 var (
 	bMeta        = []byte("meta")
 	bItems       = []byte("items")       // item id -> itemMeta JSON
-	bSealed      = []byte("sealed")      // item id -> sealed bytes, as received
+	bSealed      = []byte("sealed")      // order (BE) -> sealed bytes, as received
 	bThreads     = []byte("threads")     // thread id -> caseRec JSON
 	bCaseNums    = []byte("casenums")    // case number (BE) -> thread id
 	bThreadItems = []byte("threaditems") // thread id + order (BE) -> item id
 	bChrono      = []byte("chrono")      // thread id + seq (BE) -> sealed entry
 	bTriage      = []byte("triage")      // thread id -> sealed Triage
 	bOutbox      = []byte("outbox")      // item id -> thread id, replies to push
-	bToAck       = []byte("toack")       // item id -> "", stored but not yet acked
+	bToAck       = []byte("toack")       // item id -> "", stored but not yet acknowledged
 	bAside       = []byte("aside")       // item id -> reason it could not be opened
+	bSummaries   = []byte("summaries")   // thread id -> sealed caseDigest
 
 	allBuckets = [][]byte{bMeta, bItems, bSealed, bThreads, bCaseNums, bThreadItems,
-		bChrono, bTriage, bOutbox, bToAck, bAside}
+		bChrono, bTriage, bOutbox, bToAck, bAside, bSummaries}
 
 	kSchema   = []byte("schema")
 	kOwner    = []byte("owner")
+	kDataKey  = []byte("datakey") // the data key, age-wrapped to the owner
 	kCursor   = []byte("cursor")
 	kNextCase = []byte("nextcase")
 )
@@ -89,6 +91,7 @@ type caseRec struct {
 type Store struct {
 	db   *bolt.DB
 	m    *vault.Member
+	key  *localKey
 	path string
 	now  func() time.Time
 }
@@ -133,7 +136,26 @@ func OpenStore(dir string, m *vault.Member, create bool) (s *Store, err error) {
 		db.Close()
 		return nil, err
 	}
+	if err := s.unlock(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return s, nil
+}
+
+// unlock unwraps the store's data key with the member's identity.
+func (s *Store) unlock() error {
+	var wrapped []byte
+	s.db.View(func(tx *bolt.Tx) error {
+		wrapped = bytes.Clone(tx.Bucket(bMeta).Get(kDataKey))
+		return nil
+	})
+	k, err := unwrapDataKey(wrapped, s.m)
+	if err != nil {
+		return corruptStore(s.path)
+	}
+	s.key = k
+	return nil
 }
 
 func corruptStore(path string) error {
@@ -148,6 +170,10 @@ func createStore(dir string, m *vault.Member) error {
 	}
 	tmp := StorePath(dir) + ".new"
 	os.Remove(tmp)
+	wrapped, err := newDataKey(m)
+	if err != nil {
+		return fmt.Errorf("failed to create the case store: %w", err)
+	}
 	db, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {
 		return fmt.Errorf("failed to create the case store: %w", err)
@@ -160,6 +186,9 @@ func createStore(dir string, m *vault.Member) error {
 		}
 		meta := tx.Bucket(bMeta)
 		if err := meta.Put(kSchema, []byte(strconv.Itoa(storeSchema))); err != nil {
+			return err
+		}
+		if err := meta.Put(kDataKey, wrapped); err != nil {
 			return err
 		}
 		return meta.Put(kOwner, []byte(vault.FormatSigningKey(m.SigningPublic())))
@@ -195,7 +224,7 @@ func (s *Store) check() error {
 		}
 		meta := tx.Bucket(bMeta)
 		if v, err := strconv.Atoi(string(meta.Get(kSchema))); err != nil || v != storeSchema {
-			return fmt.Errorf("%w (%s): it was written by another version of reviewer", ErrStoreCorrupt, s.path)
+			return fmt.Errorf("%w (%s): it was written by another version of reviewer; it has not been changed", ErrStoreCorrupt, s.path)
 		}
 		if !bytes.Equal(meta.Get(kOwner), []byte(vault.FormatSigningKey(s.m.SigningPublic()))) {
 			return ErrOtherIdentity
@@ -205,7 +234,10 @@ func (s *Store) check() error {
 }
 
 // Close closes the store.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.key = nil
+	return s.db.Close()
+}
 
 func (s *Store) today() string { return vault.Today(s.now()) }
 
@@ -230,30 +262,6 @@ func getJSON(b *bolt.Bucket, k []byte, v any) error {
 	}
 	if err := json.Unmarshal(data, v); err != nil {
 		return fmt.Errorf("%w: an unreadable record", ErrStoreCorrupt)
-	}
-	return nil
-}
-
-// sealLocal seals a local record to the member's own recipient. vault.Open
-// accepts only the vault's kinds, so the record travels in a reply-kind
-// envelope under a field name of its own.
-func (s *Store) sealLocal(v any) ([]byte, error) {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	e := &vault.Envelope{Kind: vault.KindReply, Author: s.m.Name,
-		Fields: []vault.Field{{Name: localRecField, Value: string(data)}}}
-	return vault.Seal(e, s.m.Recipient())
-}
-
-func (s *Store) openLocal(sealed []byte, v any) error {
-	e, err := vault.Open(sealed, s.m.Identity())
-	if err != nil {
-		return fmt.Errorf("a local record could not be opened: %w", err)
-	}
-	if err := json.Unmarshal([]byte(e.Field(localRecField)), v); err != nil {
-		return fmt.Errorf("%w: an unreadable local record", ErrStoreCorrupt)
 	}
 	return nil
 }
@@ -293,7 +301,9 @@ func caseFor(tx *bolt.Tx, thread, route, day string) (caseRec, bool, error) {
 	return c, true, tx.Bucket(bCaseNums).Put(be(n), []byte(thread))
 }
 
-// putItem adds a new item and indexes it under its thread.
+// putItem adds a new item and indexes it under its thread. Sealed items
+// are keyed by arrival order, so a page of them is appended at the end of
+// the bucket rather than scattered through it.
 func putItem(tx *bolt.Tx, m itemMeta, sealed []byte) error {
 	items := tx.Bucket(bItems)
 	order, err := items.NextSequence()
@@ -304,36 +314,92 @@ func putItem(tx *bolt.Tx, m itemMeta, sealed []byte) error {
 	if err := putJSON(items, []byte(m.ID), m); err != nil {
 		return err
 	}
-	if err := tx.Bucket(bSealed).Put([]byte(m.ID), sealed); err != nil {
+	sb := tx.Bucket(bSealed)
+	sb.FillPercent = 1
+	if err := sb.Put(be(order), sealed); err != nil {
 		return err
 	}
 	return tx.Bucket(bThreadItems).Put(threadKey(m.Thread, order), []byte(m.ID))
 }
 
-// Stored reports what one StoreItems call added.
+// Stored reports what one StoreItems call did.
 type Stored struct {
-	New      []string // ids of items new to this store
-	NewCases []string // case numbers created
+	New      []string       // ids of items new to this store
+	NewCases []string       // case numbers created
+	SetAside []SetAsideItem // new items that could not be opened
 }
 
-// StoreItems stores a page of pulled items and advances the cursor in one
-// transaction, so an item is stored exactly once however a sync is cut
-// short. Items already present (a repeated page, or a reply written here)
-// are left as they are.
+// StoreItems checks and stores a page of pulled items. Each new item is
+// opened once, on every CPU, to catch tampering and to take what list shows
+// of a report; then the items, their set-aside marks, the summaries of their
+// cases and the cursor are written in one transaction, so an item is stored
+// exactly once however a sync is cut short. Items already present (a
+// repeated page, or a reply written here) are left as they are.
 func (s *Store) StoreItems(items []vault.WireItem) (Stored, error) {
+	checks, err := s.checkPage(items)
+	if err != nil {
+		return Stored{}, err
+	}
+	return s.commitPage(items, checks, nil)
+}
+
+// checkPage checks a page's labels and opens the items not yet stored.
+func (s *Store) checkPage(items []vault.WireItem) ([]itemCheck, error) {
+	for _, it := range items {
+		if err := checkWireItem(it); err != nil {
+			return nil, fmt.Errorf("failed to store items: %w", err)
+		}
+	}
+	known := make([]bool, len(items))
+	err := s.db.View(func(tx *bolt.Tx) error {
+		ib := tx.Bucket(bItems)
+		for i, it := range items {
+			known[i] = ib.Get([]byte(it.ID)) != nil
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("failed to store items: %w", err)
+	}
+	checks := make([]itemCheck, len(items))
+	parallel(len(items), func(i int) {
+		if !known[i] {
+			checks[i] = s.checkItem(items[i])
+		}
+	})
+	return checks, nil
+}
+
+// commitPage stores a checked page in one transaction, and forgets acked:
+// ids the server has confirmed since the last commit.
+func (s *Store) commitPage(items []vault.WireItem, checks []itemCheck, acked []string) (Stored, error) {
 	var st Stored
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		st = Stored{}
-		meta, ib := tx.Bucket(bMeta), tx.Bucket(bItems)
+		meta, ib, tb := tx.Bucket(bMeta), tx.Bucket(bItems), tx.Bucket(bToAck)
+		for _, id := range acked {
+			if err := tb.Delete([]byte(id)); err != nil {
+				return err
+			}
+		}
 		var cursor uint64
 		if v := meta.Get(kCursor); len(v) == 8 {
 			cursor = binary.BigEndian.Uint64(v)
 		}
-		for _, it := range items {
-			if err := checkWireItem(it); err != nil {
+		var touched []string
+		seen := map[string]bool{}
+		touch := func(thread string) {
+			if !seen[thread] {
+				seen[thread] = true
+				touched = append(touched, thread)
+			}
+		}
+		reports := map[string]reportText{}
+		for i, it := range items {
+			cursor = max(cursor, it.Seq)
+			if err := tb.Put([]byte(it.ID), []byte{}); err != nil {
 				return err
 			}
-			cursor = max(cursor, it.Seq)
 			if ib.Get([]byte(it.ID)) != nil {
 				var m itemMeta
 				if err := getJSON(ib, []byte(it.ID), &m); err != nil {
@@ -344,11 +410,15 @@ func (s *Store) StoreItems(items []vault.WireItem) (Stored, error) {
 					if err := putJSON(ib, []byte(it.ID), m); err != nil {
 						return err
 					}
-				}
-				if err := tx.Bucket(bToAck).Put([]byte(it.ID), be(it.Seq)); err != nil {
-					return err
+					touch(m.Thread)
 				}
 				continue
+			}
+			ck := checks[i]
+			if !ck.done {
+				// Present when the page was checked, gone now: check it
+				// here, so that nothing is stored unchecked.
+				ck = s.checkItem(it)
 			}
 			c, fresh, err := caseFor(tx, it.Thread, it.Route, s.today())
 			if err != nil {
@@ -362,10 +432,22 @@ func (s *Store) StoreItems(items []vault.WireItem) (Stored, error) {
 			if err := putItem(tx, m, it.Sealed); err != nil {
 				return err
 			}
-			if err := tx.Bucket(bToAck).Put([]byte(it.ID), be(it.Seq)); err != nil {
+			if ck.reason != "" {
+				if err := tx.Bucket(bAside).Put([]byte(it.ID), []byte(ck.reason)); err != nil {
+					return err
+				}
+				st.SetAside = append(st.SetAside, SetAsideItem{Case: CaseNumber(c.Number), ID: it.ID, Reason: ck.reason})
+			}
+			if ck.report != nil {
+				reports[it.ID] = *ck.report
+			}
+			touch(it.Thread)
+			st.New = append(st.New, it.ID)
+		}
+		for _, thread := range touched {
+			if err := s.refreshDigest(tx, thread, reports); err != nil {
 				return err
 			}
-			st.New = append(st.New, it.ID)
 		}
 		return meta.Put(kCursor, be(cursor))
 	})
@@ -380,9 +462,9 @@ func (s *Store) StoreItems(items []vault.WireItem) (Stored, error) {
 func checkWireItem(it vault.WireItem) error {
 	bad := func(what string) error { return fmt.Errorf("the server sent an item with an invalid %s", what) }
 	switch {
-	case !isUUID(it.ID):
+	case !vault.ValidID(it.ID):
 		return bad("id")
-	case !isUUID(it.Thread):
+	case !vault.ValidID(it.Thread):
 		return bad("thread id")
 	case it.Seq == 0:
 		return bad("sequence number")
@@ -397,13 +479,6 @@ func checkWireItem(it vault.WireItem) error {
 		return bad("day")
 	}
 	return nil
-}
-
-// SetAside records that an item could not be opened. The item itself stays.
-func (s *Store) SetAside(id, reason string) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bAside).Put([]byte(id), []byte(reason))
-	})
 }
 
 // Outgoing is a reply waiting to be pushed.
@@ -422,7 +497,7 @@ func (s *Store) Outbox() ([]Outgoing, error) {
 			if err := getJSON(ib, k, &m); err != nil {
 				return err
 			}
-			out = append(out, Outgoing{ID: m.ID, Thread: m.Thread, Sealed: bytes.Clone(sb.Get(k))})
+			out = append(out, Outgoing{ID: m.ID, Thread: m.Thread, Sealed: bytes.Clone(sb.Get(be(m.Order)))})
 			return nil
 		})
 	})
@@ -450,29 +525,23 @@ func (s *Store) MarkSent(id string, seq uint64, failed string) error {
 		if err := putJSON(ib, []byte(id), m); err != nil {
 			return err
 		}
-		return tx.Bucket(bOutbox).Delete([]byte(id))
+		if err := tx.Bucket(bOutbox).Delete([]byte(id)); err != nil {
+			return err
+		}
+		return s.refreshDigest(tx, m.Thread, nil)
 	})
 }
 
-// AckRef names a stored item to acknowledge, with its queue position.
-type AckRef struct {
-	ID  string
-	Seq uint64
-}
-
-// ToAck lists stored items not yet acknowledged to the server.
-func (s *Store) ToAck() ([]AckRef, error) {
-	var refs []AckRef
+// ToAck lists the ids of stored items not yet acknowledged to the server.
+func (s *Store) ToAck() ([]string, error) {
+	var ids []string
 	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bToAck).ForEach(func(k, v []byte) error {
-			if len(v) != 8 {
-				return corruptStore(s.path)
-			}
-			refs = append(refs, AckRef{ID: string(k), Seq: binary.BigEndian.Uint64(v)})
+		return tx.Bucket(bToAck).ForEach(func(k, _ []byte) error {
+			ids = append(ids, string(k))
 			return nil
 		})
 	})
-	return refs, err
+	return ids, err
 }
 
 // Acked removes ids from the list of items to acknowledge.
@@ -504,7 +573,10 @@ func (s *Store) QueueReply(thread, id string, sealed []byte) error {
 		if err := putItem(tx, m, sealed); err != nil {
 			return err
 		}
-		return tx.Bucket(bOutbox).Put([]byte(id), []byte(thread))
+		if err := tx.Bucket(bOutbox).Put([]byte(id), []byte(thread)); err != nil {
+			return err
+		}
+		return s.refreshDigest(tx, thread, nil)
 	})
 }
 
@@ -538,11 +610,12 @@ func (s *Store) appendEntry(tx *bolt.Tx, thread string, e Entry) (uint64, error)
 	}
 	e.N, e.Day, e.Who = n, s.today(), s.m.Name
 	e.After = tx.Bucket(bItems).Sequence()
-	sealed, err := s.sealLocal(e)
+	key := threadKey(thread, n)
+	sealed, err := s.key.seal(bChrono, key, e)
 	if err != nil {
 		return 0, err
 	}
-	return n, cb.Put(threadKey(thread, n), sealed)
+	return n, cb.Put(key, sealed)
 }
 
 // AddEntry appends a chronology entry to thread's case.
@@ -564,10 +637,10 @@ func (s *Store) AddEntry(thread string, e Entry) (uint64, error) {
 	return n, err
 }
 
-// SetTriage stores the case's new triage state and its chronology entries
-// in one transaction.
+// SetTriage stores the case's new triage state, its chronology entries and
+// its new summary in one transaction.
 func (s *Store) SetTriage(thread string, t Triage, changes []string) error {
-	sealed, err := s.sealLocal(t)
+	sealed, err := s.key.seal(bTriage, []byte(thread), t)
 	if err != nil {
 		return err
 	}
@@ -583,7 +656,7 @@ func (s *Store) SetTriage(thread string, t Triage, changes []string) error {
 				return err
 			}
 		}
-		return nil
+		return s.refreshDigest(tx, thread, nil)
 	})
 }
 
@@ -594,11 +667,13 @@ type rawCase struct {
 	Sealed map[string][]byte // item id -> sealed, only for items loaded
 	Aside  map[string]string
 	Triage []byte
-	Chrono [][]byte
+	Chrono []sealedRec
 }
 
-// loadCase reads one case; full loads every item and the chronology,
-// otherwise only the first report is loaded.
+// sealedRec is a local record with the key it was sealed under.
+type sealedRec struct{ key, sealed []byte }
+
+// loadCase reads one case; full also loads every item and the chronology.
 func loadCase(tx *bolt.Tx, thread []byte, full bool) (*rawCase, error) {
 	rc := &rawCase{Sealed: map[string][]byte{}, Aside: map[string]string{}}
 	if err := getJSON(tx.Bucket(bThreads), thread, &rc.caseRec); err != nil {
@@ -615,16 +690,15 @@ func loadCase(tx *bolt.Tx, thread []byte, full bool) (*rawCase, error) {
 		if r := ab.Get(v); r != nil {
 			rc.Aside[m.ID] = string(r)
 		}
-		first := m.Kind == vault.KindReport && len(rc.Sealed) == 0
-		if full || first {
-			rc.Sealed[m.ID] = bytes.Clone(sb.Get(v))
+		if full {
+			rc.Sealed[m.ID] = bytes.Clone(sb.Get(be(m.Order)))
 		}
 	}
 	rc.Triage = bytes.Clone(tx.Bucket(bTriage).Get(thread))
 	if full {
 		cc := tx.Bucket(bChrono).Cursor()
 		for k, v := cc.Seek(thread); k != nil && bytes.HasPrefix(k, thread) && len(k) == len(thread)+8; k, v = cc.Next() {
-			rc.Chrono = append(rc.Chrono, bytes.Clone(v))
+			rc.Chrono = append(rc.Chrono, sealedRec{bytes.Clone(k), bytes.Clone(v)})
 		}
 	}
 	return rc, nil
@@ -656,40 +730,6 @@ func (s *Store) loadCaseNumber(n uint64, full bool) (*rawCase, error) {
 		return err
 	})
 	return rc, err
-}
-
-func (s *Store) loadAll() ([]*rawCase, error) {
-	var out []*rawCase
-	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bCaseNums).ForEach(func(_, thread []byte) error {
-			rc, err := loadCase(tx, thread, false)
-			if err != nil {
-				return err
-			}
-			out = append(out, rc)
-			return nil
-		})
-	})
-	return out, err
-}
-
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i, c := range s {
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // SealedItems returns a case's items exactly as received, in arrival order,

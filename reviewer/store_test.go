@@ -2,7 +2,9 @@ package reviewer
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -144,7 +146,8 @@ func TestStoreItemsExactlyOnce(t *testing.T) {
 func TestStoreEncryptedAtRest(t *testing.T) {
 	f := newStoreFixture(t)
 	th := uuid.NewString()
-	if _, err := f.st.StoreItems([]vault.WireItem{f.item(t, th, vault.KindReport, "2026-03-01", "message", "zebra-report-words")}); err != nil {
+	if _, err := f.st.StoreItems([]vault.WireItem{f.item(t, th, vault.KindReport, "2026-03-01",
+		"message", "zebra-report-words", "danger", "yak-danger-words")}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.st.AddNote(1, "giraffe-note-words", 0); err != nil {
@@ -156,15 +159,37 @@ func TestStoreEncryptedAtRest(t *testing.T) {
 	if _, err := f.st.Reply(1, "walrus-reply-words", f.team); err != nil {
 		t.Fatal(err)
 	}
+	// The case summary holds the report's first words, its danger answer,
+	// the category and the assignee: list shows them without opening it.
+	cs, err := f.st.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 1 || cs[0].Preview != "zebra-report-words" || cs[0].Danger != "yak-danger-words" ||
+		cs[0].Category != "neglect" || cs[0].Assigned != "okapi-assignee" || cs[0].Queued != 1 {
+		t.Fatalf("list: %+v", cs)
+	}
+	var summaries int
+	f.st.db.View(func(tx *boltTx) error {
+		summaries = tx.Bucket(bSummaries).Stats().KeyN
+		return nil
+	})
+	if summaries != 1 {
+		t.Fatalf("%d case summaries stored, want 1", summaries)
+	}
+	dataKey := rawDataKey(t, f)
 	f.st.Close()
 	raw, err := os.ReadFile(StorePath(f.dir))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"zebra", "giraffe", "okapi", "walrus", "neglect"} {
+	for _, s := range []string{"zebra", "yak-danger", "giraffe", "okapi", "walrus", "neglect", "triaged"} {
 		if bytes.Contains(raw, []byte(s)) {
 			t.Errorf("the store file holds %q in the clear", s)
 		}
+	}
+	if bytes.Contains(raw, dataKey) {
+		t.Error("the store file holds its data key in the clear")
 	}
 	f.open(t)
 	cv, err := f.st.Show(1)
@@ -182,6 +207,168 @@ func TestStoreEncryptedAtRest(t *testing.T) {
 	for _, want := range []string{"report received", "note:giraffe-note-words", "triage:category: (none) → neglect", "reply:queued"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("chronology lacks %q: %s", want, joined)
+		}
+	}
+}
+
+// rawDataKey opens the store's wrapped data key as a member's own note.
+func rawDataKey(t *testing.T, f *storeFixture) []byte {
+	t.Helper()
+	var wrapped []byte
+	f.st.db.View(func(tx *boltTx) error {
+		wrapped = bytes.Clone(tx.Bucket(bMeta).Get(kDataKey))
+		return nil
+	})
+	e, err := vault.Open(wrapped, f.m.Identity())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Kind != vault.KindNote {
+		t.Fatalf("the data key is wrapped as a %q", e.Kind)
+	}
+	if _, err := vault.Open(wrapped, f.peer.Identity()); err == nil {
+		t.Fatal("a colleague can unwrap this member's data key")
+	}
+	key, err := base64.StdEncoding.DecodeString(e.Field(dataKeyField))
+	if err != nil || len(key) != 32 {
+		t.Fatalf("data key: %d bytes, %v", len(key), err)
+	}
+	return key
+}
+
+// TestListOpensNoReport shows list works from the summaries alone: with
+// every sealed item replaced by junk, list still shows each case, while
+// show finds the items can no longer be opened.
+func TestListOpensNoReport(t *testing.T) {
+	f := newStoreFixture(t)
+	th1, th2 := uuid.NewString(), uuid.NewString()
+	page := []vault.WireItem{
+		f.item(t, th1, vault.KindReport, "2026-03-01", "message", "first report\nsecond line", "danger", "yes"),
+		f.item(t, th2, vault.KindReport, "2026-03-09", "message", "other report"),
+		f.item(t, th1, vault.KindFollowUp, "2026-03-02", "message", "more"),
+	}
+	if _, err := f.st.StoreItems(page); err != nil {
+		t.Fatal(err)
+	}
+	err := f.st.db.Update(func(tx *boltTx) error {
+		b := tx.Bucket(bSealed)
+		var keys [][]byte
+		b.ForEach(func(k, _ []byte) error { keys = append(keys, bytes.Clone(k)); return nil })
+		for _, k := range keys {
+			if err := b.Put(k, []byte("age-encryption.org/v1\njunk")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := f.st.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 2 || cs[0].Case != "HK-0001" || cs[0].Preview != "first report second line" ||
+		cs[0].Danger != "yes" || cs[0].Messages != 2 || cs[0].WaitingDays != 9 || cs[0].Problems != 0 ||
+		cs[1].Preview != "other report" || cs[1].WaitingDays != 1 {
+		t.Errorf("list: %+v", cs)
+	}
+	cv, err := f.st.Show(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cv.Problems != 2 {
+		t.Errorf("show found %d problems, want 2", cv.Problems)
+	}
+}
+
+// TestLocalRecordsBound shows a sealed local record only opens under the
+// bucket and key it was sealed for: one case's summary or triage moved onto
+// another case is refused, not shown.
+func TestLocalRecordsBound(t *testing.T) {
+	f := newStoreFixture(t)
+	th1, th2 := uuid.NewString(), uuid.NewString()
+	page := []vault.WireItem{
+		f.item(t, th1, vault.KindReport, "2026-03-01", "message", "one"),
+		f.item(t, th2, vault.KindReport, "2026-03-02", "message", "two"),
+	}
+	if _, err := f.st.StoreItems(page); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.SetTriageFields(1, TriageChange{Urgency: "immediate"}); err != nil {
+		t.Fatal(err)
+	}
+	move := func(bucket []byte, from, to string) {
+		t.Helper()
+		err := f.st.db.Update(func(tx *boltTx) error {
+			b := tx.Bucket(bucket)
+			return b.Put([]byte(to), bytes.Clone(b.Get([]byte(from))))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	move(bTriage, th1, th2)
+	if _, err := f.st.Show(2); !errors.Is(err, ErrStoreCorrupt) {
+		t.Errorf("show with a moved triage record: %v", err)
+	}
+	if err := f.st.db.Update(func(tx *boltTx) error { return tx.Bucket(bTriage).Delete([]byte(th2)) }); err != nil {
+		t.Fatal(err)
+	}
+	// A summary is a digest of the case's own records: a moved one is not
+	// shown; list rebuilds it from the case's records and flags the case.
+	move(bSummaries, th1, th2)
+	// A record sealed for another bucket under the same key is refused too.
+	err := f.st.db.Update(func(tx *boltTx) error {
+		return tx.Bucket(bSummaries).Put([]byte(th1), bytes.Clone(tx.Bucket(bTriage).Get([]byte(th1))))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := f.st.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byCase := map[string]CaseSummary{}
+	for _, c := range cs {
+		byCase[c.Case] = c
+	}
+	one, two := byCase["HK-0001"], byCase["HK-0002"]
+	if one.Preview != "one" || one.Urgency != "immediate" || one.Problems != 1 ||
+		two.Preview != "two" || two.Urgency != "" || two.Problems != 1 {
+		t.Errorf("list with damaged summaries: %+v", cs)
+	}
+	// The next change to a case writes a good summary again.
+	if _, err := f.st.SetTriageFields(2, TriageChange{Urgency: "low"}); err != nil {
+		t.Fatal(err)
+	}
+	cs, _ = f.st.List()
+	for _, c := range cs {
+		if c.Case == "HK-0002" && (c.Problems != 0 || c.Preview != "two" || c.Urgency != "low") {
+			t.Errorf("HK-0002 after a change: %+v", c)
+		}
+	}
+}
+
+// TestStoreOldSchema refuses a store of another schema without touching it.
+func TestStoreOldSchema(t *testing.T) {
+	f := newStoreFixture(t)
+	f.st.db.Update(func(tx *boltTx) error { return tx.Bucket(bMeta).Put(kSchema, []byte("1")) })
+	f.st.Close()
+	before, _ := os.ReadFile(StorePath(f.dir))
+	if _, err := OpenStore(f.dir, f.m, true); !errors.Is(err, ErrStoreCorrupt) || !strings.Contains(err.Error(), "another version") {
+		t.Errorf("old schema: %v", err)
+	}
+	if after, _ := os.ReadFile(StorePath(f.dir)); !bytes.Equal(before, after) {
+		t.Error("opening an old store changed it")
+	}
+}
+
+func TestLocalKeyRedacted(t *testing.T) {
+	f := newStoreFixture(t)
+	for _, format := range []string{"%v", "%+v", "%#v", "%s", "%x"} {
+		if got := fmt.Sprintf(format, f.st.key); got != "[REDACTED]" {
+			t.Errorf("%s prints the data key as %q", format, got)
 		}
 	}
 }
@@ -284,13 +471,11 @@ func TestStoreTamperedSetAside(t *testing.T) {
 	bad := f.item(t, th, vault.KindFollowUp, "2026-03-02", "message", "changed")
 	bad.Sealed = bytes.Clone(bad.Sealed)
 	bad.Sealed[len(bad.Sealed)-20] ^= 1
-	if _, err := f.st.StoreItems([]vault.WireItem{good, bad}); err != nil {
-		t.Fatal(err)
-	}
-	aside, err := f.st.checkItems([]vault.WireItem{good, bad})
+	stored, err := f.st.StoreItems([]vault.WireItem{good, bad})
 	if err != nil {
 		t.Fatal(err)
 	}
+	aside := stored.SetAside
 	if len(aside) != 1 || aside[0].ID != bad.ID || aside[0].Case != "HK-0001" || !strings.Contains(aside[0].Reason, "changed") {
 		t.Fatalf("set aside: %+v", aside)
 	}
@@ -303,7 +488,14 @@ func TestStoreTamperedSetAside(t *testing.T) {
 	}
 	// Kept unchanged.
 	var kept []byte
-	f.st.db.View(func(tx *boltTx) error { kept = bytes.Clone(tx.Bucket(bSealed).Get([]byte(bad.ID))); return nil })
+	f.st.db.View(func(tx *boltTx) error {
+		var m itemMeta
+		if err := getJSON(tx.Bucket(bItems), []byte(bad.ID), &m); err != nil {
+			return err
+		}
+		kept = bytes.Clone(tx.Bucket(bSealed).Get(be(m.Order)))
+		return nil
+	})
 	if !bytes.Equal(kept, bad.Sealed) {
 		t.Error("the tampered item was not kept as received")
 	}

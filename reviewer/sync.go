@@ -2,7 +2,6 @@ package reviewer
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"runtime"
 	"sync"
@@ -29,81 +28,94 @@ type SetAsideItem struct {
 }
 
 // Sync pulls new items, pushes queued replies and acknowledges what is
-// stored. Each step is safe to cut short: items are stored with the cursor
-// in one transaction, replies carry ids the server deduplicates, and
+// stored. Each step is safe to cut short: a page of items is stored with the
+// cursor in one transaction, replies carry ids the server deduplicates, and
 // acknowledgements are repeated until they succeed.
+//
+// Pulling is a pipeline, so that both CPUs stay busy: one page is fetched
+// while the one before is opened (on every CPU) and the one before that is
+// committed; committed pages are acknowledged in the background. At most
+// three pages are held in memory, and an item is acknowledged only after the
+// commit that stored it.
 func Sync(ctx context.Context, st *Store, c *Client) (*SyncResult, error) {
 	res := &SyncResult{KindCount: map[string]int{}}
 	cursor, err := st.Cursor()
 	if err != nil {
 		return res, err
 	}
-	// Each stored page is checked (opened) and acknowledged in the
-	// background while the next page is fetched; one page at a time, so
-	// memory stays bounded. Acks are only ever sent after the commit.
-	var (
-		bg    chan error
-		bgRes pageResult
-	)
-	wait := func() error {
-		if bg == nil {
-			return nil
+	pullCtx, stopPull := context.WithCancel(ctx)
+	defer stopPull()
+	pages := make(chan fetched)
+	go fetchPages(pullCtx, c, cursor, pages)
+
+	a := &acker{ids: make(chan []string, 16), done: make(chan struct{})}
+	go a.run(ctx, c)
+
+	checked := make(chan checkedPage)
+	commitDone := make(chan error, 1)
+	go func() {
+		var err error
+		for p := range checked {
+			if err != nil {
+				continue
+			}
+			var stored Stored
+			if stored, err = st.commitPage(p.items, p.checks, a.confirmed()); err != nil {
+				stopPull()
+				continue
+			}
+			res.Received += len(stored.New)
+			res.NewCases = append(res.NewCases, stored.NewCases...)
+			res.SetAside = append(res.SetAside, stored.SetAside...)
+			fresh := make(map[string]bool, len(stored.New))
+			for _, id := range stored.New {
+				fresh[id] = true
+			}
+			ids := make([]string, len(p.items))
+			for i, it := range p.items {
+				ids[i] = it.ID
+				if fresh[it.ID] {
+					res.KindCount[string(it.Kind)]++
+				}
+			}
+			a.ids <- ids
 		}
-		err := <-bg
-		bg = nil
-		res.SetAside = append(res.SetAside, bgRes.aside...)
-		res.Acked += bgRes.acked
-		bgRes = pageResult{}
-		return err
-	}
-	for {
-		page, err := c.Items(ctx, cursor, min(max(c.PageSize, 1), vault.StaffMaxItems))
-		if err != nil {
-			wait()
-			return res, err
-		}
-		if len(page.Items) == 0 {
+		commitDone <- err
+	}()
+
+	var pullErr error
+	for f := range pages {
+		if f.err != nil {
+			pullErr = f.err
 			break
 		}
-		stored, err := st.StoreItems(page.Items)
+		checks, err := st.checkPage(f.items)
 		if err != nil {
-			wait()
-			return res, err
-		}
-		res.Received += len(stored.New)
-		res.NewCases = append(res.NewCases, stored.NewCases...)
-		fresh := map[string]bool{}
-		for _, id := range stored.New {
-			fresh[id] = true
-		}
-		var toCheck []vault.WireItem
-		refs := make([]AckRef, 0, len(page.Items))
-		for _, it := range page.Items {
-			cursor = max(cursor, it.Seq)
-			refs = append(refs, AckRef{ID: it.ID, Seq: it.Seq})
-			if fresh[it.ID] {
-				res.KindCount[string(it.Kind)]++
-				toCheck = append(toCheck, it)
-			}
-		}
-		if err := wait(); err != nil {
-			return res, err
-		}
-		bg = make(chan error, 1)
-		go func(done chan error) {
-			aside, err := st.checkItems(toCheck)
-			bgRes.aside = aside
-			if err == nil {
-				bgRes.acked, err = st.ack(ctx, c, refs)
-			}
-			done <- err
-		}(bg)
-		if !page.More {
+			pullErr = err
 			break
 		}
+		checked <- checkedPage{f.items, checks}
 	}
-	if err := wait(); err != nil {
-		return res, err
+	stopPull()
+	for range pages {
+	}
+	close(checked)
+	commitErr := <-commitDone
+	close(a.ids)
+	<-a.done
+	res.Acked += a.acked
+	// Forget what the server confirmed after the last commit; if this is
+	// lost, the next sync acknowledges those items again, which is harmless.
+	ackedErr := st.Acked(a.confirmed())
+	switch {
+	case commitErr != nil:
+		return res, commitErr
+	case pullErr != nil:
+		return res, pullErr
+	case a.err != nil:
+		return res, a.err
+	case ackedErr != nil:
+		return res, ackedErr
 	}
 
 	out, err := st.Outbox()
@@ -129,11 +141,11 @@ func Sync(ctx context.Context, st *Store, c *Client) (*SyncResult, error) {
 	}
 
 	// Anything stored but not acknowledged (an earlier sync was cut short).
-	refs, err := st.ToAck()
+	ids, err := st.ToAck()
 	if err != nil {
 		return res, err
 	}
-	n, err := st.ack(ctx, c, refs)
+	n, err := st.ack(ctx, c, ids)
 	res.Acked += n
 	if err != nil {
 		return res, err
@@ -141,79 +153,104 @@ func Sync(ctx context.Context, st *Store, c *Client) (*SyncResult, error) {
 	return res, nil
 }
 
-type pageResult struct {
-	aside []SetAsideItem
-	acked int
+// checkedPage is a page whose new items have been opened.
+type checkedPage struct {
+	items  []vault.WireItem
+	checks []itemCheck
 }
 
-// ack acknowledges refs in batches and forgets each batch once the server
-// confirms it.
-func (st *Store) ack(ctx context.Context, c *Client, refs []AckRef) (int, error) {
+// acker acknowledges committed pages in the background. The ids the server
+// confirms are forgotten by the store's next commit (commitPage), not by a
+// commit of their own.
+type acker struct {
+	ids  chan []string
+	done chan struct{}
+
+	mu    sync.Mutex
+	taken []string // confirmed, not yet forgotten by the store
+
+	acked int   // read after done
+	err   error // read after done; the first failure stops acking
+}
+
+func (a *acker) run(ctx context.Context, c *Client) {
+	defer close(a.done)
+	for ids := range a.ids {
+		for len(ids) > 0 && a.err == nil {
+			n := min(len(ids), vault.StaffMaxAcks)
+			if _, a.err = c.Ack(ctx, ids[:n]); a.err != nil {
+				break
+			}
+			a.mu.Lock()
+			a.taken = append(a.taken, ids[:n]...)
+			a.mu.Unlock()
+			a.acked += n
+			ids = ids[n:]
+		}
+	}
+}
+
+// confirmed returns and clears the ids confirmed so far.
+func (a *acker) confirmed() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ids := a.taken
+	a.taken = nil
+	return ids
+}
+
+// fetched is one page of items, or the error that ended the pull.
+type fetched struct {
+	items []vault.WireItem
+	err   error
+}
+
+// fetchPages pulls pages after seq after and sends the non-empty ones to
+// out, which it closes at the end. It runs one page ahead of the store.
+func fetchPages(ctx context.Context, c *Client, after uint64, out chan<- fetched) {
+	defer close(out)
+	send := func(f fetched) bool {
+		select {
+		case out <- f:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	for {
+		page, err := c.Items(ctx, after, min(max(c.PageSize, 1), vault.StaffMaxItems))
+		if err != nil {
+			send(fetched{err: err})
+			return
+		}
+		if len(page.Items) == 0 {
+			return
+		}
+		if !send(fetched{items: page.Items}) || !page.More {
+			return
+		}
+		for _, it := range page.Items {
+			after = max(after, it.Seq)
+		}
+	}
+}
+
+// ack acknowledges ids, vault.StaffMaxAcks to a request, and forgets each
+// batch once the server confirms it.
+func (st *Store) ack(ctx context.Context, c *Client, ids []string) (int, error) {
 	acked := 0
-	for len(refs) > 0 {
-		n := min(len(refs), vault.StaffMaxAcks)
-		if _, err := c.Ack(ctx, refs[:n]); err != nil {
+	for len(ids) > 0 {
+		n := min(len(ids), vault.StaffMaxAcks)
+		if _, err := c.Ack(ctx, ids[:n]); err != nil {
 			return acked, err
 		}
-		ids := make([]string, n)
-		for i, r := range refs[:n] {
-			ids[i] = r.ID
-		}
-		if err := st.Acked(ids); err != nil {
+		if err := st.Acked(ids[:n]); err != nil {
 			return acked, err
 		}
 		acked += n
-		refs = refs[n:]
+		ids = ids[n:]
 	}
 	return acked, nil
-}
-
-// checkItems opens newly stored items to find any that cannot be trusted,
-// and sets those aside (kept, never opened again silently, reported).
-func (st *Store) checkItems(items []vault.WireItem) ([]SetAsideItem, error) {
-	type result struct {
-		id, reason string
-	}
-	results := make([]result, len(items))
-	parallel(len(items), func(i int) {
-		it := items[i]
-		e, err := vault.Open(it.Sealed, st.m.Identity())
-		switch {
-		case err != nil:
-			results[i] = result{it.ID, asideReason(err)}
-		case e.Kind != it.Kind || (e.Route != "" && e.Route != it.Route):
-			results[i] = result{it.ID, "its sealed content does not match its label"}
-		}
-	})
-	var out []SetAsideItem
-	for i, r := range results {
-		if r.reason == "" {
-			continue
-		}
-		if err := st.SetAside(r.id, r.reason); err != nil {
-			return out, err
-		}
-		num := ""
-		if n, err := st.caseNumberOf(items[i].Thread); err == nil {
-			num = CaseNumber(n)
-		}
-		out = append(out, SetAsideItem{Case: num, ID: r.id, Reason: r.reason})
-	}
-	return out, nil
-}
-
-func asideReason(err error) string {
-	switch {
-	case errors.Is(err, vault.ErrTampered):
-		return "it was changed after it was sealed"
-	case errors.Is(err, vault.ErrWrongKey):
-		return "it was not sealed to your key"
-	case errors.Is(err, vault.ErrTruncated):
-		return "it is incomplete"
-	case errors.Is(err, vault.ErrTooLarge):
-		return "it is too large"
-	}
-	return "it is not a sealed Hearken item"
 }
 
 // parallel runs f(0..n-1) on every CPU.

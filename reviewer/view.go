@@ -8,7 +8,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/hearken-project/hearken/vault"
-	bolt "go.etcd.io/bbolt"
 )
 
 // CaseSummary is one line of reviewer list.
@@ -91,8 +90,9 @@ func daysSince(day string, now time.Time) int {
 	return max(0, int(today.Sub(d).Hours()/24))
 }
 
-// summarize fills the parts of a summary that need no decryption.
-func summarize(rc *rawCase, now time.Time) CaseSummary {
+// tally fills the parts of a summary that need no decryption, and returns
+// the day of the oldest message still unanswered ("" if none is).
+func tally(rc *rawCase) (CaseSummary, string) {
 	cs := CaseSummary{
 		Case: CaseNumber(rc.Number), Thread: rc.Thread, Route: rc.Route,
 		Status: "new", Received: rc.First, Messages: len(rc.Items), Problems: len(rc.Aside),
@@ -119,65 +119,29 @@ func summarize(rc *rawCase, now time.Time) CaseSummary {
 			}
 		}
 	}
-	if firstUnanswered != "" {
-		cs.Unanswered = true
-		cs.WaitingDays = daysSince(firstUnanswered, now)
+	cs.Unanswered = firstUnanswered != ""
+	return cs, firstUnanswered
+}
+
+// summarize is tally with the waiting time counted to now.
+func summarize(rc *rawCase, now time.Time) CaseSummary {
+	cs, since := tally(rc)
+	if since != "" {
+		cs.WaitingDays = daysSince(since, now)
 	}
 	return cs
 }
 
-func (s *Store) applyTriage(cs *CaseSummary, sealed []byte) error {
-	if sealed == nil {
+func (s *Store) applyTriage(cs *CaseSummary, rc *rawCase) error {
+	if rc.Triage == nil {
 		return nil
 	}
 	var t Triage
-	if err := s.openLocal(sealed, &t); err != nil {
+	if err := s.key.open(bTriage, []byte(rc.Thread), rc.Triage, &t); err != nil {
 		return err
 	}
 	cs.Status, cs.Category, cs.Urgency, cs.Assigned = t.Status, t.Category, t.Urgency, t.Assigned
 	return nil
-}
-
-// List returns every case, most pressing first: closed cases last; then
-// immediate, then high urgency; then cases awaiting an answer; longest
-// waiting first.
-func (s *Store) List() ([]CaseSummary, error) {
-	raws, err := s.loadAll()
-	if err != nil {
-		return nil, err
-	}
-	now := s.now()
-	out := make([]CaseSummary, len(raws))
-	errs := make([]error, len(raws))
-	parallel(len(raws), func(i int) {
-		rc := raws[i]
-		cs := summarize(rc, now)
-		if err := s.applyTriage(&cs, rc.Triage); err != nil {
-			errs[i] = fmt.Errorf("%s: %w", cs.Case, err)
-		}
-		for id, sealed := range rc.Sealed {
-			if _, aside := rc.Aside[id]; aside {
-				cs.Preview = "(the report could not be opened)"
-				continue
-			}
-			e, err := vault.Open(sealed, s.m.Identity())
-			if err != nil {
-				cs.Preview = "(the report could not be opened: " + asideReason(err) + ")"
-				cs.Problems++
-				continue
-			}
-			cs.Preview = preview(e.Field("message"))
-			cs.Danger = e.Field("danger")
-		}
-		out[i] = cs
-	})
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
-	}
-	SortCases(out)
-	return out, nil
 }
 
 // SortCases orders cases as List does.
@@ -207,7 +171,7 @@ func (s *Store) Show(number uint64) (*CaseView, error) {
 		return nil, err
 	}
 	cv := &CaseView{CaseSummary: summarize(rc, s.now())}
-	if err := s.applyTriage(&cv.CaseSummary, rc.Triage); err != nil {
+	if err := s.applyTriage(&cv.CaseSummary, rc); err != nil {
 		return nil, err
 	}
 	msgs := make([]Message, len(rc.Items))
@@ -261,9 +225,9 @@ func (s *Store) Show(number uint64) (*CaseView, error) {
 	// Chronology: messages in arrival order, with entries written here
 	// placed after the newest message that existed when they were written.
 	var entries []Entry
-	for _, sealed := range rc.Chrono {
+	for _, r := range rc.Chrono {
 		var e Entry
-		if err := s.openLocal(sealed, &e); err != nil {
+		if err := s.key.open(bChrono, r.key, r.sealed, &e); err != nil {
 			return nil, err
 		}
 		entries = append(entries, e)
@@ -311,13 +275,4 @@ func messageLine(m Message) ChronoLine {
 		l.Text = m.Problem
 	}
 	return l
-}
-
-// caseNumberOf returns the case number of a thread.
-func (s *Store) caseNumberOf(thread string) (uint64, error) {
-	var c caseRec
-	err := s.db.View(func(tx *bolt.Tx) error {
-		return getJSON(tx.Bucket(bThreads), []byte(thread), &c)
-	})
-	return c.Number, err
 }

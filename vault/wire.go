@@ -53,15 +53,15 @@ type ReplyResponse struct {
 	Item WireItem `json:"item"`
 }
 
-// AckRequest is the body of POST /staff/v1/acks. Seqs[i] is the queue
-// position IDs[i] was received at; the server uses it to find the item's
-// route (and so its team) without scanning the queue.
+// AckRequest is the body of POST /staff/v1/acks: the items the member has
+// stored. The server records them all in one commit.
 type AckRequest struct {
 	IDs []string `json:"ids"`
 }
 
 // AckResponse answers POST /staff/v1/acks. Unknown lists ids the server no
-// longer holds (already gone from the queue); they count as acknowledged.
+// longer holds, or that are not on the member's routes; the reviewer treats
+// them as done.
 type AckResponse struct {
 	Acked   int      `json:"acked"`
 	Unknown []string `json:"unknown,omitempty"`
