@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"fmt"
 	"runtime"
 	"strings"
 	"testing"
@@ -31,24 +32,28 @@ func BenchmarkOpenReport(b *testing.B) {
 }
 
 // BenchmarkCreateThreadDurable32 measures whole thread creations (receipt,
-// reply key, sealing to three members, fsynced commit) from 32 concurrent
-// writers.
+// reply key, sealing to the team, fsynced commit) from 32 concurrent
+// writers, for a team of three and a team of one.
 func BenchmarkCreateThreadDurable32(b *testing.B) {
-	_, team := testTeam(b, 3)
-	s, _ := openTest(b, nil)
-	rcpts := team.Recipients()
-	b.SetParallelism((32 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if _, err := s.CreateThread("safeguarding", &Envelope{Fields: []Field{{"message", report2KiB}}}, rcpts); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	})
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "threads/s")
+	for _, members := range []int{3, 1} {
+		b.Run(fmt.Sprintf("members=%d", members), func(b *testing.B) {
+			_, team := testTeam(b, members)
+			s, _ := openTest(b, nil)
+			rcpts := team.Recipients()
+			b.SetParallelism((32 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := s.CreateThread("safeguarding", &Envelope{Fields: []Field{{"message", report2KiB}}}, rcpts); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "threads/s")
+		})
+	}
 }
 
 // BenchmarkLookupUnwrap measures what a reporter's check costs before any

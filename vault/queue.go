@@ -148,7 +148,9 @@ func (s *Store) AckMany(itemIDs []string, member string, routes []string, quorum
 		ids[i], _ = parseID(id) // nil: reported as not found below
 	}
 	var errs []error
-	err := s.db.Batch(func(tx *bolt.Tx) error {
+	// One member's page of acknowledgements is already one commit; Batch
+	// would only add its wait.
+	err := s.db.Update(func(tx *bolt.Tx) error {
 		errs = make([]error, len(ids))
 		for i, iid := range ids {
 			if iid == nil {

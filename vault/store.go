@@ -170,8 +170,11 @@ func OpenStore(path string, opts *Options) (s *Store, err error) {
 		db.Close()
 		return nil, err
 	}
-	// Concurrent CreateThread calls share one commit, and so one fsync.
-	db.MaxBatchDelay = 2 * time.Millisecond
+	// Concurrent writers share one commit, and so one fsync. A longer
+	// window gathers more of them but keeps each waiting longer; 5 ms gave
+	// the intake its best tail latency under load on 2 cores, and a lone
+	// reporter does not notice it.
+	db.MaxBatchDelay = 5 * time.Millisecond
 	return s, nil
 }
 
