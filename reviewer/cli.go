@@ -31,6 +31,7 @@ Every day:
   reviewer triage CASE [--status S] [--category C] [--urgency U] [--assign NAME]
   reviewer note CASE --message TEXT [--corrects N]
   reviewer export CASE --out FILE.html        printable record for a referral
+  reviewer export-sealed CASE --out DIR        the case's items as received (.age files)
   reviewer export-age-identity --out FILE     your plain age key, for the age tool
 
 Options for every command:
@@ -142,6 +143,8 @@ func (c *cli) run(args []string) error {
 		return c.note(fs, rest)
 	case "export":
 		return c.export(fs, rest)
+	case "export-sealed":
+		return c.exportSealed(fs, rest)
 	case "export-age-identity":
 		return c.exportAgeIdentity(fs, rest)
 	}
@@ -694,6 +697,40 @@ func (c *cli) export(fs *flag.FlagSet, args []string) error {
 	}
 	fmt.Fprintf(c.stdout, "Wrote %s.\n", *out)
 	fmt.Fprintln(c.stderr, "Warning: this file is NOT encrypted. Treat it like a paper safeguarding record: send it only to the agency, and delete it when it is no longer needed.")
+	return nil
+}
+
+// exportSealed writes a case's items exactly as they arrived, one .age file
+// each, so they can be opened with the standard age tool or handed on still
+// encrypted. Nothing is decrypted.
+func (c *cli) exportSealed(fs *flag.FlagSet, args []string) error {
+	out := fs.String("out", "", "")
+	n, err := c.caseArg(fs, args)
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		return errUsage{"export-sealed needs --out DIR"}
+	}
+	_, st, err := c.openStore(false)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	items, err := st.SealedItems(n)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*out, 0o700); err != nil {
+		return fmt.Errorf("failed to create %s: %w", *out, err)
+	}
+	for i, it := range items {
+		name := filepath.Join(*out, fmt.Sprintf("%s-%02d-%s-%s.age", CaseNumber(n), i+1, it.Kind, it.Day))
+		if err := writeNew(name, it.Sealed); err != nil {
+			return err
+		}
+		fmt.Fprintln(c.stdout, name)
+	}
 	return nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-	"os"
 
 	"github.com/hearken-project/hearken/vault"
 )
@@ -119,22 +118,12 @@ func (s *Store) Export(number uint64, path string) error {
 
 // writeNew creates path with O_EXCL and mode 0600; it never overwrites.
 func writeNew(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
+	err := vault.WriteNewFile(path, data, 0o600)
+	if errors.Is(err, vault.ErrExists) {
 		return fmt.Errorf("%s already exists; it will not be overwritten: choose another name", path)
 	}
 	if err != nil {
-		return fmt.Errorf("failed to create %s: %w", path, err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(path)
-		return fmt.Errorf("failed to write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(path)
-		return fmt.Errorf("failed to write %s: %w", path, err)
-	}
-	return f.Close()
+	return nil
 }

@@ -732,16 +732,23 @@ func (s *Store) loadCaseNumber(n uint64, full bool) (*rawCase, error) {
 	return rc, err
 }
 
-// SealedItems returns a case's items exactly as received, in arrival order,
-// for opening with other tools (age -d) or for handing a set-aside item on.
-func (s *Store) SealedItems(number uint64) ([][]byte, error) {
+// SealedItem is one of a case's items exactly as it arrived: age
+// ciphertext that the standard age tool opens with the member's key.
+type SealedItem struct {
+	Kind   vault.Kind
+	Day    string
+	Sealed []byte
+}
+
+// SealedItems returns a case's items exactly as received, in arrival order.
+func (s *Store) SealedItems(number uint64) ([]SealedItem, error) {
 	rc, err := s.loadCaseNumber(number, true)
 	if err != nil {
 		return nil, err
 	}
-	out := make([][]byte, 0, len(rc.Items))
+	out := make([]SealedItem, 0, len(rc.Items))
 	for _, m := range rc.Items {
-		out = append(out, rc.Sealed[m.ID])
+		out = append(out, SealedItem{Kind: m.Kind, Day: m.Day, Sealed: rc.Sealed[m.ID]})
 	}
 	return out, nil
 }

@@ -8,50 +8,21 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/hearken-project/hearken/reviewer"
 	"github.com/hearken-project/hearken/vault"
 )
 
-var (
-	ageOnce sync.Once
-	ageBin  string
-	ageErr  string
-)
-
-// buildAge builds the real age command from the module cache, offline.
+// buildAge builds the standard age command at the version go.mod pins as
+// a tool (go tool age), so the test opens items with the real thing.
 func buildAge(t *testing.T) string {
-	ageOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "hearken-age-")
-		if err != nil {
-			ageErr = err.Error()
-			return
-		}
-		bin := filepath.Join(dir, "age")
-		build := exec.Command("go", "build", "-o", bin, "filippo.io/age/cmd/age")
-		// Never -mod=mod here: that would rewrite the project's go.sum.
-		build.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=readonly")
-		out1, err := build.CombinedOutput()
-		if err == nil {
-			ageBin = bin
-			return
-		}
-		// The project's go.sum may lack the age command's own dependencies.
-		// Build it in a scratch copy of the module, whose go.sum may be
-		// completed from the module cache without touching the project.
-		out2, err := buildAgeScratch(dir, bin)
-		if err == nil {
-			ageBin = bin
-			return
-		}
-		ageErr = "in-module build: " + strings.TrimSpace(string(out1)) + "; scratch build: " + strings.TrimSpace(string(out2))
-	})
-	if ageBin == "" {
-		t.Skipf("cannot build the age command offline, skipping the interoperability test: %s", ageErr)
+	bin := filepath.Join(t.TempDir(), "age")
+	out, err := exec.Command("go", "build", "-o", bin, "filippo.io/age/cmd/age").CombinedOutput()
+	if err != nil {
+		t.Fatalf("failed to build the age command: %v: %s", err, out)
 	}
-	return ageBin
+	return bin
 }
 
 // TestAgeInterop seals a report with the vault, fetches it with reviewer,
@@ -86,10 +57,15 @@ func TestAgeInterop(t *testing.T) {
 	c.Close()
 	st.Close()
 	// The only member acknowledged the item, so it left the queue; the
-	// local store holds the same bytes.
-	sealed := localSealed(t, store, m)
-	itemPath := filepath.Join(dir, "item.age")
-	os.WriteFile(itemPath, sealed, 0o600)
+	// local copy, exported as received, is what age opens.
+	out.Reset()
+	if rc := reviewer.Main([]string{"--store", store, "--passphrase-file", pass, "export-sealed", "HK-0001", "--out", filepath.Join(dir, "sealed")}, nil, &out, &errb); rc != 0 {
+		t.Fatalf("export-sealed: %s", errb.String())
+	}
+	itemPath := strings.TrimSpace(out.String())
+	if base := filepath.Base(itemPath); !strings.HasPrefix(base, "HK-0001-01-report-") || !strings.HasSuffix(base, ".age") {
+		t.Fatalf("export-sealed wrote %q", itemPath)
+	}
 
 	idPath := filepath.Join(dir, "plain.key")
 	out.Reset()
@@ -127,46 +103,4 @@ func TestAgeInterop(t *testing.T) {
 	if err := exec.Command(age, "-d", "-i", otherPath, itemPath).Run(); err == nil {
 		t.Error("age opened the item with another member's key")
 	}
-}
-
-func localSealed(t *testing.T, store string, m *vault.Member) []byte {
-	t.Helper()
-	st, err := reviewer.OpenStore(store, m, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	b, err := st.SealedItems(1)
-	if err != nil || len(b) == 0 {
-		t.Fatalf("no local item: %v", err)
-	}
-	return b[0]
-}
-
-func buildAgeScratch(dir, bin string) ([]byte, error) {
-	root, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}").Output()
-	if err != nil {
-		return nil, err
-	}
-	mod := filepath.Join(strings.TrimSpace(string(root)), "go.mod")
-	scratch := filepath.Join(dir, "mod")
-	if err := os.MkdirAll(scratch, 0o700); err != nil {
-		return nil, err
-	}
-	for _, f := range []string{"go.mod", "go.sum"} {
-		data, err := os.ReadFile(filepath.Join(filepath.Dir(mod), f))
-		if err != nil {
-			return nil, err
-		}
-		if f == "go.mod" {
-			data = []byte(strings.Replace(string(data), "module github.com/hearken-project/hearken", "module agebuild", 1))
-		}
-		if err := os.WriteFile(filepath.Join(scratch, f), data, 0o600); err != nil {
-			return nil, err
-		}
-	}
-	build := exec.Command("go", "build", "-o", bin, "filippo.io/age/cmd/age")
-	build.Dir = scratch
-	build.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=mod", "GOWORK=off")
-	return build.CombinedOutput()
 }
