@@ -31,6 +31,7 @@ Every day:
   reviewer triage CASE [--status S] [--category C] [--urgency U] [--assign NAME]
   reviewer note CASE --message TEXT [--corrects N]
   reviewer export CASE --out FILE.html        printable record for a referral
+  reviewer attachments CASE --out DIR          save the case's photos and files
   reviewer export-sealed CASE --out DIR        the case's items as received (.age files)
   reviewer export-age-identity --out FILE     your plain age key, for the age tool
 
@@ -143,6 +144,8 @@ func (c *cli) run(args []string) error {
 		return c.note(fs, rest)
 	case "export":
 		return c.export(fs, rest)
+	case "attachments":
+		return c.attachments(fs, rest)
 	case "export-sealed":
 		return c.exportSealed(fs, rest)
 	case "export-age-identity":
@@ -697,6 +700,40 @@ func (c *cli) export(fs *flag.FlagSet, args []string) error {
 	}
 	fmt.Fprintf(c.stdout, "Wrote %s.\n", *out)
 	fmt.Fprintln(c.stderr, "Warning: this file is NOT encrypted. Treat it like a paper safeguarding record: send it only to the agency, and delete it when it is no longer needed.")
+	return nil
+}
+
+// attachments saves a case's attachments, decrypted, for the lead to look at.
+func (c *cli) attachments(fs *flag.FlagSet, args []string) error {
+	out := fs.String("out", "", "")
+	n, err := c.caseArg(fs, args)
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		return errUsage{"attachments needs --out DIR"}
+	}
+	_, st, err := c.openStore(false)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	saved, err := st.SaveAttachments(n, *out)
+	for _, a := range saved {
+		note := ""
+		if !a.Cleaned {
+			note = "  (identifying details such as the author may still be inside)"
+		}
+		fmt.Fprintf(c.stdout, "%s%s\n", a.Path, note)
+	}
+	if err != nil {
+		return err
+	}
+	if len(saved) == 0 {
+		fmt.Fprintf(c.stdout, "%s has no attachments.\n", CaseNumber(n))
+		return nil
+	}
+	fmt.Fprintln(c.stderr, "Warning: these files are NOT encrypted. Look at them on this computer only, and delete them when you are done.")
 	return nil
 }
 

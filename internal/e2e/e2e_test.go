@@ -1,13 +1,16 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -37,6 +40,7 @@ func TestScripts(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"waitsock": cmdWaitsock,
 			"reporter": cmdReporter,
+			"mode":     cmdMode,
 		},
 	})
 }
@@ -60,9 +64,22 @@ func cmdWaitsock(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
+// mode FILE PERM: FILE's permission bits are PERM (octal).
+func cmdMode(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: mode FILE PERM")
+	}
+	fi, err := os.Stat(ts.MkAbs(args[0]))
+	ts.Check(err)
+	if got := fmt.Sprintf("%04o", fi.Mode().Perm()); (got == args[1]) == neg {
+		ts.Fatalf("%s has mode %s", args[0], got)
+	}
+}
+
 var receiptRE = regexp.MustCompile(`<strong id="receipt">([0-9A-Z-]+)</strong>`)
 
 // reporter SOCKET report TEXT: send a report; remember the receipt as $RECEIPT.
+// reporter SOCKET report-with FILE TEXT: the same, with FILE attached.
 // reporter SOCKET check: check $RECEIPT; the page goes to stdout.
 // reporter SOCKET add TEXT: add a message to $RECEIPT's thread.
 // reporter SOCKET check CODE: check a code given literally; "fresh" is a
@@ -78,24 +95,43 @@ func cmdReporter(ts *testscript.TestScript, neg bool, args []string) {
 			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
 		},
 	}}
-	post := func(path string, form url.Values) (int, string) {
-		req, err := http.NewRequest(http.MethodPost, "http://school.example"+path, strings.NewReader(form.Encode()))
+	send := func(path, contentType string, body io.Reader) (int, string) {
+		req, err := http.NewRequest(http.MethodPost, "http://school.example"+path, body)
 		ts.Check(err)
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Content-Type", contentType)
 		// What a browser sends on a same-origin form post.
 		req.Header.Set("Sec-Fetch-Site", "same-origin")
 		resp, err := client.Do(req)
 		ts.Check(err)
 		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
+		page, err := io.ReadAll(resp.Body)
 		ts.Check(err)
-		return resp.StatusCode, string(body)
+		return resp.StatusCode, string(page)
+	}
+	post := func(path string, form url.Values) (int, string) {
+		return send(path, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
 	}
 	var status int
 	var page string
 	switch args[1] {
 	case "report":
 		status, page = post("/en/report", url.Values{"message": {strings.Join(args[2:], " ")}, "danger": {"no"}})
+		if m := receiptRE.FindStringSubmatch(page); m != nil {
+			ts.Setenv("RECEIPT", m[1])
+		}
+	case "report-with":
+		if len(args) < 4 {
+			ts.Fatalf("usage: reporter SOCKET report-with FILE TEXT...")
+		}
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		ts.Check(mw.WriteField("message", strings.Join(args[3:], " ")))
+		fw, err := mw.CreateFormFile("file", filepath.Base(args[2]))
+		ts.Check(err)
+		_, err = fw.Write([]byte(ts.ReadFile(args[2])))
+		ts.Check(err)
+		ts.Check(mw.Close())
+		status, page = send("/en/report", mw.FormDataContentType(), &buf)
 		if m := receiptRE.FindStringSubmatch(page); m != nil {
 			ts.Setenv("RECEIPT", m[1])
 		}
