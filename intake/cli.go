@@ -17,10 +17,12 @@ import (
 )
 
 const usage = `Usage:
+  intake init --config FILE [--data DIR]
   intake serve [--data DIR] [--listen ADDR] [--staff-listen ADDR] (--config FILE | --demo)
   intake check --config FILE
   intake backup [--data DIR] --out FILE
 
+init    writes a commented config, team files to fill in, and an empty store.
 serve   runs the public site. ADDR is host:port or unix:/path/to/socket.
         --staff-listen is where the team's reviewer syncs from: by default
         the socket DATA/staff.sock (mode 0600); a loopback host:port is
@@ -39,6 +41,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		return serve(args[1:], stderr)
+	case "init":
+		return initCmd(args[1:], stdout, stderr)
 	case "check":
 		return check(args[1:], stdout, stderr)
 	case "backup":
@@ -109,6 +113,24 @@ func serve(args []string, stderr io.Writer) int {
 	}()
 	if err := Serve(ctx, cfg, ServeOptions{DataDir: *data, Listen: *listen, StaffListen: *staffListen, Logger: logger}); err != nil {
 		logger.Error().Err(err).Msg("stopped with an error")
+		fmt.Fprintf(stderr, "intake: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func initCmd(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("init", stderr)
+	config := fs.String("config", "", "config `file` to create (TOML)")
+	data := fs.String("data", "./hearken-data", "data `directory` for the store")
+	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+		return 2
+	}
+	if *config == "" {
+		fmt.Fprintln(stderr, "intake init: --config FILE is required")
+		return 2
+	}
+	if err := Init(*config, *data, stdout); err != nil {
 		fmt.Fprintf(stderr, "intake: %v\n", err)
 		return 1
 	}

@@ -88,10 +88,7 @@ func TestConfigMissingTeam(t *testing.T) {
 }
 
 func TestExampleConfig(t *testing.T) {
-	data, err := os.ReadFile("../deploy/intake.example.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := exampleConfig
 	dir := t.TempDir()
 	os.Mkdir(filepath.Join(dir, "teams"), 0o755)
 	for _, f := range []string{"safeguarding.txt", "head.txt"} {
