@@ -139,7 +139,7 @@ func (e *testEnv) postForm(path string, vals url.Values) *httptest.ResponseRecor
 // follow-up is one.
 func (e *testEnv) items(t testing.TB) int {
 	t.Helper()
-	items, err := e.store.Pending(0, 1000, nil)
+	items, err := e.store.Pending(0, 1000, nil, "")
 	if err != nil {
 		t.Fatal(err)
 	}

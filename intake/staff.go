@@ -161,7 +161,7 @@ func (h *staffHandler) items(w http.ResponseWriter, r *http.Request, m *vault.St
 		staffJSON(w, http.StatusOK, vault.ItemsResponse{Items: []vault.WireItem{}})
 		return
 	}
-	items, err := h.store.Pending(after, limit, m.Routes)
+	items, err := h.store.Pending(after, limit, m.Routes, m.Key)
 	if err != nil {
 		h.internal(w, r, "pending", err)
 		return

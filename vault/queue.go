@@ -19,8 +19,10 @@ const (
 )
 
 // Pending lists queued items after sequence number after, oldest first, for
-// the given routes (all routes if routes is nil), at most limit items.
-func (s *Store) Pending(after uint64, limit int, routes []string) ([]Item, error) {
+// the given routes (all routes if routes is nil), at most limit items. Items
+// member has already acknowledged are left out (member "" leaves none out),
+// so a member who syncs from the start sees exactly what they still lack.
+func (s *Store) Pending(after uint64, limit int, routes []string, member string) ([]Item, error) {
 	var out []Item
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketQueue).Cursor()
@@ -43,6 +45,9 @@ func (s *Store) Pending(after uint64, limit int, routes []string) ([]Item, error
 			var ir itemRecord
 			if err := getJSON(tb.Bucket(bucketItems), q.Item, &ir); err != nil {
 				return err
+			}
+			if member != "" && slices.Contains(ir.AckedBy, member) {
+				continue
 			}
 			sealed := tb.Bucket(bucketSealed).Get(q.Item)
 			if len(out) > 0 && size+len(sealed) > maxPendingBytes {

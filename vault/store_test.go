@@ -63,7 +63,7 @@ func TestThreadLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	items, err := s.Pending(0, 100, nil)
+	items, err := s.Pending(0, 100, nil, "")
 	if err != nil || len(items) != 2 {
 		t.Fatalf("pending: %d items, %v", len(items), err)
 	}
@@ -78,10 +78,10 @@ func TestThreadLifecycle(t *testing.T) {
 	if items[0].Thread != ti.ID || items[1].Thread != ti.ID || items[0].Seq >= items[1].Seq {
 		t.Fatal("items out of order or on the wrong thread")
 	}
-	if more, _ := s.Pending(items[0].Seq, 100, nil); len(more) != 1 || more[0].ID != items[1].ID {
+	if more, _ := s.Pending(items[0].Seq, 100, nil, ""); len(more) != 1 || more[0].ID != items[1].ID {
 		t.Fatal("cursor not honoured")
 	}
-	if none, _ := s.Pending(0, 100, []string{"head"}); len(none) != 0 {
+	if none, _ := s.Pending(0, 100, []string{"head"}, ""); len(none) != 0 {
 		t.Fatal("route filter not honoured")
 	}
 
@@ -125,17 +125,23 @@ func TestThreadLifecycle(t *testing.T) {
 	if ti, _ := s.Thread(r); !ti.Read {
 		t.Fatal("acknowledged report not marked read")
 	}
-	if p, _ := s.Pending(0, 100, nil); len(p) != 3 {
+	if p, _ := s.Pending(0, 100, nil, ""); len(p) != 3 {
 		t.Fatalf("item left the queue before quorum: %d", len(p))
 	}
+	if p, _ := s.Pending(0, 100, nil, "Lead 1"); len(p) != 2 {
+		t.Fatalf("Lead 1 is still served the item they acknowledged: %d items", len(p))
+	}
+	if p, _ := s.Pending(0, 100, nil, "Lead 2"); len(p) != 3 {
+		t.Fatalf("Lead 2 is not served the item only Lead 1 acknowledged: %d items", len(p))
+	}
 	s.Ack(items[0].ID, "Lead 1", 2) // repeated: no-op
-	if p, _ := s.Pending(0, 100, nil); len(p) != 3 {
+	if p, _ := s.Pending(0, 100, nil, ""); len(p) != 3 {
 		t.Fatal("repeated ack counted twice")
 	}
 	if err := s.Ack(items[0].ID, "Lead 2", 2); err != nil {
 		t.Fatal(err)
 	}
-	if p, _ := s.Pending(0, 100, nil); len(p) != 2 {
+	if p, _ := s.Pending(0, 100, nil, ""); len(p) != 2 {
 		t.Fatalf("acked item still queued: %d", len(p))
 	}
 	if err := s.Ack(uuid.NewString(), "Lead 1", 1); !errors.Is(err, ErrNotFound) {
@@ -193,7 +199,7 @@ func TestRetention(t *testing.T) {
 	if _, err := s.Thread(fresh); err != nil {
 		t.Fatal(err)
 	}
-	if p, _ := s.Pending(0, 100, nil); len(p) != 1 {
+	if p, _ := s.Pending(0, 100, nil, ""); len(p) != 1 {
 		t.Fatalf("queue holds %d items after deletion", len(p))
 	}
 	s.db.View(func(tx *bolt.Tx) error {
@@ -246,7 +252,7 @@ func TestCanaryNotInDatabase(t *testing.T) {
 	}
 	// Collect the unwrapped reply secrets, then make sure they are not stored.
 	var secrets []string
-	items, _ := s.Pending(0, 100, nil)
+	items, _ := s.Pending(0, 100, nil, "")
 	for _, it := range items {
 		if it.Kind != KindReport {
 			continue
@@ -391,7 +397,7 @@ func TestBackup(t *testing.T) {
 	if _, err := b.Thread(r); err != nil {
 		t.Fatal("receipt does not find its thread in the backup")
 	}
-	items, _ := b.Pending(0, 10, nil)
+	items, _ := b.Pending(0, 10, nil, "")
 	if e, err := Open(items[0].Sealed, ms[0].Identity()); err != nil || e.Field("message") != "keep me" {
 		t.Fatal("backup report does not open")
 	}
