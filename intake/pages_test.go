@@ -281,7 +281,7 @@ func TestReportCheckReplyFollowUp(t *testing.T) {
 	if _, err := e.store.AddReply(items[0].Thread, "6f1c1c52-6d1b-4d7e-9a44-0c4f3e8a9b10", sealed); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.store.Ack(items[0].ID, "Sam Lead", 1); err != nil {
+	if err := e.store.Ack(items[0].ID, "Sam Lead", []string{"Sam Lead"}); err != nil {
 		t.Fatal(err)
 	}
 	rec = e.postForm("/es/check", url.Values{"receipt": {code}})

@@ -172,11 +172,17 @@ func maintain(ctx context.Context, store *vault.Store, cfg *Config, lg zerolog.L
 	t := time.NewTicker(24 * time.Hour)
 	defer t.Stop()
 	for {
-		n, err := store.DeleteInactive(cfg.RetentionDays)
-		if err != nil {
+		n, kept, err := store.DeleteInactive(cfg.RetentionDays)
+		switch {
+		case errors.Is(err, vault.ErrClock):
+			lg.Error().Err(err).Msg("retention paused: check the system clock")
+		case err != nil:
 			lg.Error().Err(err).Msg("retention failed")
-		} else {
+		default:
 			lg.Info().Int("deleted", n).Int("days", cfg.RetentionDays).Msg("retention ran")
+			if kept > 0 {
+				lg.Warn().Int("threads", kept).Msg("reports past retention are kept because the team has not synced them; run reviewer sync")
+			}
 		}
 		if cfg.PurgeAcknowledged {
 			if n, err := store.PurgeAcked(); err != nil {
@@ -184,6 +190,11 @@ func maintain(ctx context.Context, store *vault.Store, cfg *Config, lg zerolog.L
 			} else {
 				lg.Info().Int("purged", n).Msg("purged acknowledged items")
 			}
+		}
+		// Deleted data lingers in bbolt's free pages until the file is
+		// rewritten.
+		if err := store.Compact(); err != nil {
+			lg.Error().Err(err).Msg("compaction failed")
 		}
 		if cfg.BackupDir != "" {
 			if path, err := dailyBackup(store, cfg.BackupDir, cfg.BackupKeep, time.Now()); err != nil {

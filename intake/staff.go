@@ -104,6 +104,20 @@ func (h *staffHandler) refuse(w http.ResponseWriter, r *http.Request, reason vau
 	io.WriteString(w, "unauthorized")
 }
 
+// memberKeys lists the signing keys of a route's current team, as
+// acknowledgements record them.
+func (h *staffHandler) memberKeys(route string) []string {
+	t := h.teams[route]
+	if t == nil {
+		return nil
+	}
+	keys := make([]string, len(t.Members))
+	for i, m := range t.Members {
+		keys[i] = vault.FormatSigningKey(m.SignKey)
+	}
+	return keys
+}
+
 func routePattern(r *http.Request) string {
 	if rt := mux.CurrentRoute(r); rt != nil {
 		if p, err := rt.GetPathTemplate(); err == nil {
@@ -232,9 +246,9 @@ func (h *staffHandler) reply(w http.ResponseWriter, r *http.Request, m *vault.St
 	}
 }
 
-// acks serves POST /staff/v1/acks. The quorum is the size of the item's
-// route team, so an item leaves the queue once every member has it. All the
-// acknowledgements in one request share one commit.
+// acks serves POST /staff/v1/acks. An item leaves the queue once every
+// current member of its route's team has it. All the acknowledgements in
+// one request share one commit.
 func (h *staffHandler) acks(w http.ResponseWriter, r *http.Request, m *vault.StaffMember, body []byte) {
 	var req vault.AckRequest
 	if err := strictJSON(body, &req); err != nil {
@@ -251,13 +265,7 @@ func (h *staffHandler) acks(w http.ResponseWriter, r *http.Request, m *vault.Sta
 			return
 		}
 	}
-	quorum := func(route string) int {
-		if t := h.teams[route]; t != nil {
-			return len(t.Members)
-		}
-		return 1
-	}
-	errs, err := h.store.AckMany(req.IDs, m.Key, m.Routes, quorum)
+	errs, err := h.store.AckMany(req.IDs, m.Key, m.Routes, h.memberKeys)
 	if err != nil {
 		h.internal(w, r, "ack", err)
 		return

@@ -23,6 +23,8 @@ const (
 // member has already acknowledged are left out (member "" leaves none out),
 // so a member who syncs from the start sees exactly what they still lack.
 func (s *Store) Pending(after uint64, limit int, routes []string, member string) ([]Item, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	var out []Item
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketQueue).Cursor()
@@ -68,6 +70,8 @@ func (s *Store) Pending(after uint64, limit int, routes []string, member string)
 // thread's reply recipient and the team. itemID is chosen by the reviewer so
 // that a retried push is a no-op rather than a duplicate.
 func (s *Store) AddReply(threadID, itemID string, sealed []byte) (Item, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	tid, err := parseID(threadID)
 	if err != nil {
 		return Item{}, ErrNotFound
@@ -116,6 +120,8 @@ var ErrItemIDUsed = errors.New("item id already used")
 // ThreadRoute returns the route of a live thread, for the staff channel to
 // check a member may reply to it.
 func (s *Store) ThreadRoute(threadID string) (string, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	tid, err := parseID(threadID)
 	if err != nil {
 		return "", ErrNotFound
@@ -133,8 +139,8 @@ func (s *Store) ThreadRoute(threadID string) (string, error) {
 }
 
 // Ack records that member has stored an item; see AckMany.
-func (s *Store) Ack(itemID, member string, quorum int) error {
-	errs, err := s.AckMany([]string{itemID}, member, nil, func(string) int { return quorum })
+func (s *Store) Ack(itemID, member string, team []string) error {
+	errs, err := s.AckMany([]string{itemID}, member, nil, func(string) []string { return team })
 	if err != nil {
 		return err
 	}
@@ -143,11 +149,15 @@ func (s *Store) Ack(itemID, member string, quorum int) error {
 
 // AckMany records that member has stored each of itemIDs, in one commit.
 // An item whose route is not in routes (nil allows all) answers
-// ErrNotFound, like an unknown one. Once quorum(route) members have
-// acknowledged an item, it leaves the queue, so no lasting record of arrival
-// order remains; an acknowledged report marks its thread read.
-// Acknowledging twice is a no-op. The result holds one error per item.
-func (s *Store) AckMany(itemIDs []string, member string, routes []string, quorum func(route string) int) ([]error, error) {
+// ErrNotFound, like an unknown one. An item leaves the queue once every
+// current member of its route's team, team(route), has acknowledged it, so
+// no lasting record of arrival order remains and nobody who still needs it
+// misses it; acknowledgements from people no longer on the team do not
+// count. An acknowledged report marks its thread read. Acknowledging twice
+// is a no-op. The result holds one error per item.
+func (s *Store) AckMany(itemIDs []string, member string, routes []string, team func(route string) []string) ([]error, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	ids := make([][]byte, len(itemIDs))
 	for i, id := range itemIDs {
 		ids[i], _ = parseID(id) // nil: reported as not found below
@@ -162,7 +172,7 @@ func (s *Store) AckMany(itemIDs []string, member string, routes []string, quorum
 				errs[i] = ErrNotFound
 				continue
 			}
-			if err := s.ack(tx, iid, member, routes, quorum); errors.Is(err, ErrNotFound) {
+			if err := s.ack(tx, iid, member, routes, team); errors.Is(err, ErrNotFound) {
 				errs[i] = err
 			} else if err != nil {
 				return err
@@ -176,7 +186,21 @@ func (s *Store) AckMany(itemIDs []string, member string, routes []string, quorum
 	return errs, nil
 }
 
-func (s *Store) ack(tx *bolt.Tx, iid []byte, member string, routes []string, quorum func(string) int) error {
+// everyone reports whether acked holds every key of team; an empty team
+// (a route since removed) needs one acknowledgement.
+func everyone(acked, team []string) bool {
+	if len(team) == 0 {
+		return len(acked) > 0
+	}
+	for _, k := range team {
+		if !slices.Contains(acked, k) {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Store) ack(tx *bolt.Tx, iid []byte, member string, routes []string, team func(string) []string) error {
 	tid := tx.Bucket(bucketItemIdx).Get(iid)
 	if tid == nil {
 		return ErrNotFound
@@ -198,14 +222,20 @@ func (s *Store) ack(tx *bolt.Tx, iid []byte, member string, routes []string, quo
 		return nil
 	}
 	ir.AckedBy = append(ir.AckedBy, member)
-	if len(ir.AckedBy) >= max(quorum(rec.Route), 1) {
+	changed := false
+	if everyone(ir.AckedBy, team(rec.Route)) {
 		if err := tx.Bucket(bucketQueue).Delete(seqKey(ir.Seq)); err != nil {
 			return err
 		}
 		ir.Seq = 0
+		rec.Queued--
+		changed = true
 	}
 	if ir.Kind == KindReport && !rec.Read {
 		rec.Read = true
+		changed = true
+	}
+	if changed {
 		if err := putJSON(tb, keyInfo, rec); err != nil {
 			return err
 		}
@@ -216,6 +246,8 @@ func (s *Store) ack(tx *bolt.Tx, iid []byte, member string, routes []string, quo
 // PurgeAcked deletes the sealed reports and follow-ups that have left the
 // queue: the team holds them now. Replies stay, for the reporter to read.
 func (s *Store) PurgeAcked() (int, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	n := 0
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketThreads).ForEachBucket(func(tid []byte) error {
@@ -258,12 +290,29 @@ func (s *Store) PurgeAcked() (int, error) {
 	return n, err
 }
 
+// ErrClock means retention did not run because the clock looks wrong.
+var ErrClock = errors.New("the clock looks wrong")
+
+var keyRetentionDay = []byte("retention-day")
+
 // DeleteInactive deletes every thread with no activity for more than days
-// days, with everything in it, and returns how many it deleted.
-func (s *Store) DeleteInactive(days int) (int, error) {
+// days, with everything in it. A thread the team has not fetched is kept
+// however old it is, and counted in kept. Retention refuses to run, with
+// ErrClock, when today is earlier than the day it last ran: a clock that
+// has gone back (a dead clock battery, a bad time sync) must not read as
+// every thread having aged.
+func (s *Store) DeleteInactive(days int) (deleted, kept int, err error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	today := s.today()
-	n := 0
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if last := string(meta.Get(keyRetentionDay)); last != "" && daysBetween(last, today) < 0 {
+			return fmt.Errorf("%w: today is %s but retention last ran on %s; fix the date, and retention resumes", ErrClock, today, last)
+		}
+		if err := meta.Put(keyRetentionDay, []byte(today)); err != nil {
+			return err
+		}
 		threads := tx.Bucket(bucketThreads)
 		var doomed [][]byte
 		err := threads.ForEachBucket(func(tid []byte) error {
@@ -271,8 +320,12 @@ func (s *Store) DeleteInactive(days int) (int, error) {
 			if err := getJSON(threads.Bucket(tid), keyInfo, &rec); err != nil {
 				return err
 			}
-			if d := daysBetween(rec.Active, today); d < 0 || d > days {
-				doomed = append(doomed, bytes.Clone(tid))
+			if daysBetween(rec.Active, today) > days {
+				if rec.Queued > 0 {
+					kept++
+				} else {
+					doomed = append(doomed, bytes.Clone(tid))
+				}
 			}
 			return nil
 		})
@@ -283,14 +336,14 @@ func (s *Store) DeleteInactive(days int) (int, error) {
 			if err := deleteThread(tx, tid); err != nil {
 				return err
 			}
-			n++
 		}
+		deleted = len(doomed)
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("failed to delete inactive threads: %w", err)
+		return 0, 0, fmt.Errorf("failed to delete inactive threads: %w", err)
 	}
-	return n, nil
+	return deleted, kept, nil
 }
 
 func deleteThread(tx *bolt.Tx, tid []byte) error {

@@ -119,7 +119,8 @@ func TestThreadLifecycle(t *testing.T) {
 	}
 
 	// Acknowledgements: the item leaves the queue once every member has it.
-	if err := s.Ack(items[0].ID, "Lead 1", 2); err != nil {
+	leads := []string{"Lead 1", "Lead 2"}
+	if err := s.Ack(items[0].ID, "Lead 1", leads); err != nil {
 		t.Fatal(err)
 	}
 	if ti, _ := s.Thread(r); !ti.Read {
@@ -134,17 +135,17 @@ func TestThreadLifecycle(t *testing.T) {
 	if p, _ := s.Pending(0, 100, nil, "Lead 2"); len(p) != 3 {
 		t.Fatalf("Lead 2 is not served the item only Lead 1 acknowledged: %d items", len(p))
 	}
-	s.Ack(items[0].ID, "Lead 1", 2) // repeated: no-op
+	s.Ack(items[0].ID, "Lead 1", leads) // repeated: no-op
 	if p, _ := s.Pending(0, 100, nil, ""); len(p) != 3 {
 		t.Fatal("repeated ack counted twice")
 	}
-	if err := s.Ack(items[0].ID, "Lead 2", 2); err != nil {
+	if err := s.Ack(items[0].ID, "Lead 2", leads); err != nil {
 		t.Fatal(err)
 	}
 	if p, _ := s.Pending(0, 100, nil, ""); len(p) != 2 {
 		t.Fatalf("acked item still queued: %d", len(p))
 	}
-	if err := s.Ack(uuid.NewString(), "Lead 1", 1); !errors.Is(err, ErrNotFound) {
+	if err := s.Ack(uuid.NewString(), "Lead 1", leads); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("ack unknown item: %v", err)
 	}
 	n, err := s.PurgeAcked()
@@ -189,12 +190,30 @@ func TestRetention(t *testing.T) {
 	c.t = c.t.AddDate(0, 0, 60)
 	fresh, _ := s.CreateThread("safeguarding", report("fresh"), team.Recipients())
 	c.t = c.t.AddDate(0, 0, 31) // old: 91 days quiet; fresh: 31
+
+	// Nobody on the team has fetched the old report: it is kept.
+	if _, err := s.Thread(old); err != nil {
+		t.Fatalf("an unfetched thread expired: %v", err)
+	}
+	if n, kept, err := s.DeleteInactive(90); err != nil || n != 0 || kept != 1 {
+		t.Fatalf("deleted %d, kept %d, %v; want 0, 1", n, kept, err)
+	}
+
+	// Once the team has it, it expires like any other.
+	items, _ := s.Pending(0, 100, nil, "")
+	oldInfo, _ := s.Thread(old)
+	for _, it := range items {
+		if it.Thread == oldInfo.ID {
+			if err := s.Ack(it.ID, "Lead 1", []string{"Lead 1"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	if _, err := s.Thread(old); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("expired thread still answers: %v", err)
 	}
-	n, err := s.DeleteInactive(90)
-	if err != nil || n != 1 {
-		t.Fatalf("deleted %d, %v", n, err)
+	if n, kept, err := s.DeleteInactive(90); err != nil || n != 1 || kept != 0 {
+		t.Fatalf("deleted %d, kept %d, %v; want 1, 0", n, kept, err)
 	}
 	if _, err := s.Thread(fresh); err != nil {
 		t.Fatal(err)
@@ -211,6 +230,56 @@ func TestRetention(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// A clock that goes back must not look like every thread ageing, and
+// retention must refuse to run until it is right again.
+func TestRetentionClockBack(t *testing.T) {
+	_, team := testTeam(t, 1)
+	c := &clock{time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)}
+	s, _ := openTest(t, c)
+	r, _ := s.CreateThread("safeguarding", report("x"), team.Recipients())
+	items, _ := s.Pending(0, 10, nil, "")
+	s.Ack(items[0].ID, "m", nil) // read by the team: only age could expire it
+	if _, _, err := s.DeleteInactive(90); err != nil {
+		t.Fatal(err)
+	}
+	c.t = time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC) // a dead clock battery
+	if _, err := s.Thread(r); err != nil {
+		t.Fatalf("thread vanished when the clock went back: %v", err)
+	}
+	n, _, err := s.DeleteInactive(90)
+	if !errors.Is(err, ErrClock) || n != 0 {
+		t.Fatalf("retention with the clock gone back: deleted %d, %v", n, err)
+	}
+	c.t = time.Date(2026, 6, 2, 9, 0, 0, 0, time.UTC)
+	if n, _, err := s.DeleteInactive(90); err != nil || n != 0 {
+		t.Fatalf("retention after the clock was fixed: %d, %v", n, err)
+	}
+	if _, err := s.Thread(r); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// An item leaves the queue only when every current team member has it:
+// an acknowledgement from someone since removed from the team does not
+// count.
+func TestAckQuorumCurrentMembers(t *testing.T) {
+	_, team := testTeam(t, 1)
+	s, _ := openTest(t, nil)
+	s.CreateThread("safeguarding", report("x"), team.Recipients())
+	items, _ := s.Pending(0, 10, nil, "")
+	id := items[0].ID
+	s.Ack(id, "A", []string{"A", "B", "C"})
+	// A leaves the team; B acknowledges.
+	s.Ack(id, "B", []string{"B", "C"})
+	if p, _ := s.Pending(0, 10, nil, "C"); len(p) != 1 {
+		t.Fatal("C lost the item to a removed member's acknowledgement")
+	}
+	s.Ack(id, "C", []string{"B", "C"})
+	if p, _ := s.Pending(0, 10, nil, ""); len(p) != 0 {
+		t.Fatal("item still queued after every current member has it")
+	}
 }
 
 func TestOnlyCalendarDays(t *testing.T) {
@@ -410,4 +479,70 @@ func TestBackup(t *testing.T) {
 
 func parseHybridRecipient(s string) (*age.HybridRecipient, error) {
 	return age.ParseHybridRecipient(s)
+}
+
+// Deleted threads must not linger in the file's free pages, in the live
+// store after compaction or in a backup.
+func TestNoRemanence(t *testing.T) {
+	_, team := testTeam(t, 1)
+	c := &clock{time.Date(2026, 1, 10, 12, 0, 0, 0, time.UTC)}
+	s, path := openTest(t, c)
+	var receipts []Receipt
+	for range 20 {
+		r, _ := s.CreateThread("safeguarding", report(strings.Repeat("x", 3000)), team.Recipients())
+		receipts = append(receipts, r)
+	}
+	items, _ := s.Pending(0, 100, nil, "")
+	var doomed [][]byte
+	for _, it := range items {
+		doomed = append(doomed, it.Sealed[len(it.Sealed)-64:]) // ciphertext tails
+		s.Ack(it.ID, "m", nil)
+	}
+	c.t = c.t.AddDate(0, 0, 100)
+	if n, _, err := s.DeleteInactive(90); err != nil || n != 20 {
+		t.Fatalf("deleted %d, %v", n, err)
+	}
+	lingering := func(file string) int {
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, d := range doomed {
+			if bytes.Contains(raw, d) {
+				n++
+			}
+		}
+		return n
+	}
+	if lingering(path) == 0 {
+		t.Log("bbolt reused every freed page already; the check below still stands")
+	}
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	if _, err := s.BackupFile(backup); err != nil {
+		t.Fatal(err)
+	}
+	if n := lingering(backup); n != 0 {
+		t.Fatalf("%d deleted envelopes survive in a backup", n)
+	}
+	if err := s.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	if n := lingering(path); n != 0 {
+		t.Fatalf("%d deleted envelopes survive compaction", n)
+	}
+	// The compacted store is whole and still takes writes.
+	r, err := s.CreateThread("safeguarding", report("after"), team.Recipients())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Thread(r); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Thread(receipts[0]); !errors.Is(err, ErrNotFound) {
+		t.Fatal("a deleted thread came back")
+	}
+	if p, _ := s.Pending(0, 100, nil, ""); len(p) != 1 || p[0].Seq <= items[len(items)-1].Seq {
+		t.Fatal("the queue sequence went back after compaction")
+	}
 }
