@@ -2,6 +2,7 @@ package intake
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -47,7 +48,17 @@ var (
 	errFileWrong   = &formError{http.StatusBadRequest, "err_file_mismatch"}
 	errFileBroken  = &formError{http.StatusBadRequest, "err_file_damaged"}
 	errHoneypot    = &formError{http.StatusBadRequest, "err_honeypot"}
+	errBusy        = &formError{http.StatusServiceUnavailable, "err_503"}
+	errSlow        = &formError{http.StatusRequestTimeout, "err_408"}
 )
+
+// extensions names attachments by their checked type.
+var extensions = map[string]string{
+	"image/jpeg":      ".jpg",
+	"image/png":       ".png",
+	"application/pdf": ".pdf",
+	"text/plain":      ".txt",
+}
 
 // submission is a parsed form, held in memory only.
 type submission struct {
@@ -158,7 +169,7 @@ func (sub *submission) readPart(part *multipart.Part, allowFiles bool) *formErro
 		if len(sub.files) >= MaxAttachments {
 			return errManyFiles
 		}
-		clean, safeName, mediaType, cleaned, err := CleanAttachment(fileName, part.Header.Get("Content-Type"), data)
+		clean, _, mediaType, cleaned, err := CleanAttachment(fileName, part.Header.Get("Content-Type"), data)
 		switch {
 		case errors.Is(err, ErrAttachmentType):
 			return errFileType
@@ -167,7 +178,11 @@ func (sub *submission) readPart(part *multipart.Part, allowFiles bool) *formErro
 		case err != nil:
 			return errFileBroken
 		}
-		sub.files = append(sub.files, vault.Attachment{Name: safeName, Type: mediaType, Cleaned: cleaned, Data: clean})
+		// The reporter's file name is not kept: names like
+		// IMG_20250310_142233.jpg or "Jane Smith homework.pdf" carry the
+		// very times and names the cleaning removes from inside the file.
+		name := fmt.Sprintf("attachment-%d%s", len(sub.files)+1, extensions[mediaType])
+		sub.files = append(sub.files, vault.Attachment{Name: name, Type: mediaType, Cleaned: cleaned, Data: clean})
 		return nil
 	}
 	if part.FileName() != "" {
@@ -218,8 +233,13 @@ func (sub *submission) setField(name, value string) *formError {
 // anything else is a malformed request.
 func readError(err error) *formError {
 	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
+	switch {
+	case errors.As(err, &mbe):
 		return errTooBig
+	case errors.Is(err, errUploadBusy):
+		return errBusy
+	case errors.Is(err, errUploadSlow):
+		return errSlow
 	}
 	return errBadForm
 }

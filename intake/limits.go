@@ -2,6 +2,10 @@ package intake
 
 import (
 	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
 	"sync"
 	"time"
 )
@@ -95,4 +99,82 @@ func (l *rateLimiter) allow() (ok bool, retryAfter time.Duration) {
 	}
 	wait := time.Duration((1 - l.tokens) / l.rate * float64(time.Second))
 	return false, wait
+}
+
+var (
+	errUploadBusy = errors.New("upload memory is all in use")
+	errUploadSlow = errors.New("upload too slow")
+)
+
+// reserveChunk is how much body a submission reserves memory for at a time.
+const reserveChunk = 1 << 20
+
+// meteredBody reads a submission's body, reserving upload memory as the
+// bytes arrive rather than for the length a client declares, so a client
+// that sends slowly, or not at all, holds no more than it has sent. It also
+// drops an upload that goes quiet for idle, or that after its first idle
+// period averages less than minRate: a handful of such connections could
+// otherwise hold every submission slot for the whole read timeout.
+type meteredBody struct {
+	io.ReadCloser
+	ctx      context.Context
+	rc       *http.ResponseController
+	mem      *budget
+	wait     time.Duration
+	idle     time.Duration
+	minRate  float64 // bytes per second
+	deadline time.Time
+	start    time.Time
+
+	read, reserved int64
+	releases       []func()
+}
+
+func (b *meteredBody) Read(p []byte) (int, error) {
+	now := time.Now()
+	el := now.Sub(b.start)
+	if now.After(b.deadline) || el > b.idle && float64(b.read)/el.Seconds() < b.minRate {
+		return 0, errUploadSlow
+	}
+	p = p[:min(len(p), reserveChunk)]
+	for need := (b.read + int64(len(p))) * memoryPerByte; b.reserved < need; {
+		ctx, cancel := context.WithTimeout(b.ctx, b.wait)
+		release, ok := b.mem.acquire(ctx, reserveChunk*memoryPerByte)
+		cancel()
+		if !ok {
+			return 0, errUploadBusy
+		}
+		b.releases = append(b.releases, release)
+		b.reserved += reserveChunk * memoryPerByte
+	}
+	// The connection's deadline moves on only while data flows, and never
+	// past the request's overall limit.
+	_ = b.rc.SetReadDeadline(minTime(now.Add(b.idle), b.deadline))
+	n, err := b.ReadCloser.Read(p)
+	b.read += int64(n)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return n, errUploadSlow
+	}
+	return n, err
+}
+
+// release gives back the memory the body reserved. It also ends reading
+// from the connection: after a refused upload, net/http would otherwise go
+// on reading what is left of the body, for as long as the client keeps the
+// connection open. (A complete body has nothing left to read, and the next
+// request on the connection sets its own deadline.)
+func (b *meteredBody) release() {
+	_ = b.rc.SetReadDeadline(time.Now())
+	for _, r := range b.releases {
+		r()
+	}
+	b.releases = nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }

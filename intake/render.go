@@ -177,6 +177,9 @@ func (s *Server) renderError(w http.ResponseWriter, lang string, status int, msg
 		msgKey = "err_" + code
 	}
 	p.Notice = p.T(msgKey)
+	if status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", "10")
+	}
 	s.render(w, status, "error", p)
 }
 

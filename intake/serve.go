@@ -32,7 +32,10 @@ const (
 	idleTimeout       = 60 * time.Second
 	maxHeaderBytes    = 32 << 10
 	// shutdownGrace lets submissions in flight finish on SIGINT/SIGTERM.
-	shutdownGrace = writeTimeout
+	// An upload still arriving after it is cut off: it was never
+	// acknowledged, so its reporter sees no receipt and knows to send again.
+	// The systemd unit's TimeoutStopSec allows for it.
+	shutdownGrace = 2 * time.Minute
 )
 
 // StoreFile is the store's file name inside the data directory.

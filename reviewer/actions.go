@@ -37,7 +37,10 @@ func (s *Store) Reply(number uint64, text string, team *vault.Team) (string, err
 		return "", err
 	}
 	if cv.ReplyTo == "" {
-		return "", errors.New("the report of this case has not been opened on this computer, so there is no way to reach the reporter; run reviewer sync, then try again")
+		if cv.Notice != "" {
+			return "", errors.New(cv.Notice)
+		}
+		return "", errors.New("the report of this case could not be opened on this computer (see reviewer show), so there is no way to reach the reporter from here; ask a colleague on the team to reply")
 	}
 	reporter, err := age.ParseHybridRecipient(cv.ReplyTo)
 	if err != nil {
@@ -113,16 +116,6 @@ func (s *Store) SetTriageFields(number uint64, ch TriageChange) (Triage, error) 
 		}
 		return nil
 	}
-	assign := func(v string) (string, error) {
-		v = strings.TrimSpace(v)
-		if len(v) > 100 || strings.ContainsAny(v, "\r\n") {
-			return "", errors.New("--assign takes one name of at most 100 characters")
-		}
-		if strings.EqualFold(v, "nobody") || v == "-" {
-			return "", nil
-		}
-		return v, nil
-	}
 	if err := set("status", &next.Status, ch.Status, ParseStatus); err != nil {
 		return cur, err
 	}
@@ -132,7 +125,7 @@ func (s *Store) SetTriageFields(number uint64, ch TriageChange) (Triage, error) 
 	if err := set("urgency", &next.Urgency, ch.Urgency, ParseUrgency); err != nil {
 		return cur, err
 	}
-	if err := set("assigned to", &next.Assigned, ch.Assign, assign); err != nil {
+	if err := set("assigned to", &next.Assigned, ch.Assign, parseAssign); err != nil {
 		return cur, err
 	}
 	if len(changes) == 0 {
@@ -144,6 +137,18 @@ func (s *Store) SetTriageFields(number uint64, ch TriageChange) (Triage, error) 
 		changes = append(changes, "status: new → triaged")
 	}
 	return next, s.SetTriage(rc.Thread, next, changes)
+}
+
+// parseAssign reads --assign: one name, or "nobody" (or "-") for no one.
+func parseAssign(v string) (string, error) {
+	v = strings.TrimSpace(v)
+	if len(v) > 100 || strings.IndexFunc(v, unsafeRune) >= 0 {
+		return "", errors.New("--assign takes one name of at most 100 characters, on one line")
+	}
+	if strings.EqualFold(v, "nobody") || v == "-" {
+		return "", nil
+	}
+	return v, nil
 }
 
 // AddNote adds a note, or a correction of entry corrects, to a case.

@@ -21,19 +21,38 @@ import (
 const usage = `reviewer: the safeguarding team's tool for Hearken reports.
 
 First time:
-  reviewer keygen --name "Your Name"         make your keys; give member.pub to IT
-  reviewer init --team team.txt --server URL  remember your team and the server
+  reviewer keygen --name "Your Name" [--out DIR]
+                                  make your keys (in DIR, default the store
+                                  folder); give member.pub to IT
+  reviewer init --server URL      remember the server
+  reviewer init --team FILE [--route ROUTE]
+                                  remember who replies on a route are sealed to
 Every day:
-  reviewer sync                               fetch new reports, send your replies
-  reviewer list [--json]                      cases, most pressing first
-  reviewer show CASE [--json]                 read a case (CASE is like HK-0001)
-  reviewer reply CASE --message TEXT          answer the reporter (or --message-file F)
+  reviewer sync [--json]          fetch new reports, send your replies
+  reviewer list [--json]          cases, most pressing first
+  reviewer show CASE [--json]     read a case (CASE is like HK-0001)
+  reviewer reply CASE --message TEXT [--team FILE]
+                                  answer the reporter (or --message-file F)
   reviewer triage CASE [--status S] [--category C] [--urgency U] [--assign NAME]
   reviewer note CASE --message TEXT [--corrects N]
   reviewer export CASE --out FILE.html        printable record for a referral
   reviewer attachments CASE --out DIR          save the case's photos and files
   reviewer export-sealed CASE --out DIR        the case's items as received (.age files)
   reviewer export-age-identity --out FILE     your plain age key, for the age tool
+
+Case numbers (HK-0001) are this computer's own: a colleague's HK-0001 may be
+another case. The tag beside each case (like #3f2a9c1d) is the same for the
+whole team; use it when you talk about a case with a colleague.
+
+Teams and routes: each route (like "students" or "head") has its own team
+file, and a reply is sealed to the reporter and to that route's team only.
+  reviewer init --team FILE --route ROUTE   the team for ROUTE
+  reviewer init --team FILE                 the team for your only route: if
+      every case on this computer is of one route (or there are none yet),
+      FILE is that route's team. Once cases of a second route arrive, give
+      each route its team with --route; a reply on a route without one is
+      refused and says which command to run.
+  reply --team FILE seals that one reply to the team in FILE instead.
 
 Options for every command:
   --store DIR            where cases and keys live (default ~/.hearken)
@@ -66,7 +85,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
-	fmt.Fprintf(stderr, "reviewer: %v\n", err)
+	fmt.Fprintf(stderr, "reviewer: %s\n", clean(err.Error()))
 	var u errUsage
 	if errors.As(err, &u) {
 		fmt.Fprintln(stderr, "Run reviewer help for the list of commands.")
@@ -291,6 +310,12 @@ func (c *cli) init(fs *flag.FlagSet, args []string) error {
 	if _, err := c.parse(fs, args, 0); err != nil {
 		return err
 	}
+	if *route != "" && !routeName.MatchString(*route) {
+		return errUsage{"a route name is 1 to 32 lower-case letters, digits and hyphens, as in the intake server's config"}
+	}
+	if *route != "" && *team == "" {
+		return errUsage{"--route says which route a team file is for: give the file too, as in reviewer init --team FILE --route " + *route}
+	}
 	if *team == "" && *server == "" && *proxyURL == "" {
 		return errUsage{"init needs --team FILE and/or --server URL"}
 	}
@@ -317,11 +342,19 @@ func (c *cli) init(fs *flag.FlagSet, args []string) error {
 		fmt.Fprintf(c.stdout, "Server saved: reviewer sync will use %s\n", cfg.Server)
 	}
 	if *team != "" {
-		t, err := InstallTeam(c.store, *team, *route)
+		routes, err := StoreRoutes(c.store)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(c.stdout, "Team saved: %d members; replies will be sealed to them and to the reporter.\n", len(t.Members))
+		t, forRoute, err := InstallTeam(c.store, *team, *route, routes)
+		if err != nil {
+			return err
+		}
+		if forRoute != "" {
+			fmt.Fprintf(c.stdout, "Team saved for route %s: %d members; replies on that route will be sealed to them and to the reporter.\n", forRoute, len(t.Members))
+		} else {
+			fmt.Fprintf(c.stdout, "Team saved: %d members; replies will be sealed to them and to the reporter while all your cases are of one route. For more than one route, run reviewer init --team FILE --route ROUTE for each.\n", len(t.Members))
+		}
 		if pub, err := os.ReadFile(filepath.Join(filepath.Dir(c.identityPath()), "member.pub")); err == nil {
 			fields := strings.Fields(string(pub))
 			found := false
@@ -355,30 +388,52 @@ func (c *cli) sync(fs *flag.FlagSet, args []string) error {
 	if *proxyURL != "" {
 		cfg.Proxy = *proxyURL
 	}
+	res, err := c.runSync(cfg, errUsage{"sync needs to know the server: run reviewer init --server URL once, or give --server URL"})
+	if *asJSON {
+		out := struct {
+			*SyncResult
+			Error string `json:"error,omitempty"`
+		}{res, ""}
+		if res == nil {
+			out.SyncResult = &SyncResult{KindCount: map[string]int{}}
+		}
+		if err != nil {
+			out.Error = "sync stopped: " + err.Error()
+		}
+		if werr := writeJSON(c.stdout, out); werr != nil && err == nil {
+			err = werr
+		}
+	} else {
+		c.printSync(res)
+	}
+	if err != nil {
+		var u errUsage
+		if errors.As(err, &u) {
+			return err
+		}
+		return fmt.Errorf("sync stopped: %w", err)
+	}
+	return nil
+}
+
+// runSync opens the store and syncs it with the configured server.
+func (c *cli) runSync(cfg Config, noServer error) (*SyncResult, error) {
 	if cfg.Server == "" {
-		return errUsage{"sync needs to know the server: run reviewer init --server URL once, or give --server URL"}
+		return nil, noServer
 	}
 	m, st, err := c.openStore(true)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer st.Close()
 	client, err := NewClient(cfg.Server, cfg.Proxy, m)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer client.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	res, err := Sync(ctx, st, client)
-	if *asJSON && err == nil {
-		return writeJSON(c.stdout, res)
-	}
-	c.printSync(res)
-	if err != nil {
-		return fmt.Errorf("sync stopped: %w", err)
-	}
-	return nil
+	return Sync(ctx, st, client)
 }
 
 func (c *cli) printSync(res *SyncResult) {
@@ -394,8 +449,18 @@ func (c *cli) printSync(res *SyncResult) {
 	if res.Failed > 0 {
 		fmt.Fprintf(c.stdout, "%d replies could not be delivered (see reviewer show); they are kept here.\n", res.Failed)
 	}
+	for _, d := range res.NotDelivered {
+		fmt.Fprintf(c.stdout, "Not delivered: a reply on %s: %s\n", d.Case, clean(d.Reason))
+	}
 	for _, a := range res.SetAside {
-		fmt.Fprintf(c.stdout, "Warning: an item of %s was set aside because %s. It is kept unchanged; tell the person who runs Hearken.\n", a.Case, a.Reason)
+		if a.Case == "" {
+			fmt.Fprintf(c.stdout, "Warning: an item belonging to no case was set aside because %s. It is kept unchanged; tell the person who runs Hearken.\n", clean(a.Reason))
+			continue
+		}
+		fmt.Fprintf(c.stdout, "Warning: an item of %s was set aside because %s. It is kept unchanged; tell the person who runs Hearken.\n", a.Case, clean(a.Reason))
+	}
+	if n := len(res.SetAside); n > 0 {
+		fmt.Fprintf(c.stdout, "%d items set aside in this sync.\n", n)
 	}
 }
 
@@ -435,7 +500,7 @@ func WriteList(w io.Writer, cases []CaseSummary) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CASE\tURGENCY\tSTATUS\tWAITING\tCATEGORY\tRECEIVED\tREPORT")
+	fmt.Fprintln(tw, "CASE\tTAG\tURGENCY\tSTATUS\tWAITING\tCATEGORY\tRECEIVED\tREPORT")
 	for _, cs := range cases {
 		waiting := "answered"
 		if cs.Unanswered {
@@ -451,8 +516,8 @@ func WriteList(w io.Writer, cases []CaseSummary) error {
 		if cs.Problems > 0 {
 			flag = "[!] "
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s%s\n", cs.Case, dash(cs.Urgency), cs.Status, waiting,
-			dash(cs.Category), cs.Received, flag, oneLine(cs.Preview))
+		fmt.Fprintf(tw, "%s\t#%s\t%s\t%s\t%s\t%s\t%s\t%s%s\n", cs.Case, clean(cs.Tag), clean(dash(cs.Urgency)), clean(cs.Status), waiting,
+			clean(dash(cs.Category)), clean(cs.Received), flag, clean(cs.Preview))
 	}
 	return tw.Flush()
 }
@@ -462,16 +527,6 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-// oneLine keeps control characters from a report out of the terminal.
-func oneLine(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return ' '
-		}
-		return r
-	}, s)
 }
 
 func (c *cli) caseArg(fs *flag.FlagSet, args []string) (uint64, error) {
@@ -510,30 +565,33 @@ func (c *cli) show(fs *flag.FlagSet, args []string) error {
 
 // WriteCase prints a case for reading in a terminal.
 func WriteCase(w io.Writer, cv *CaseView) {
-	fmt.Fprintf(w, "Case %s   route %s   first received %s\n", cv.Case, cv.Route, cv.Received)
+	fmt.Fprintf(w, "Case %s (tag #%s)   route %s   first received %s\n", cv.Case, clean(cv.Tag), clean(cv.Route), clean(cv.Received))
 	fmt.Fprintf(w, "Status: %s   Category: %s   Urgency: %s   Assigned: %s\n",
-		cv.Status, dash(cv.Category), dash(cv.Urgency), dash(cv.Assigned))
+		clean(cv.Status), clean(dash(cv.Category)), clean(dash(cv.Urgency)), clean(dash(cv.Assigned)))
+	if cv.Notice != "" {
+		fmt.Fprintf(w, "!! %s\n", clean(cv.Notice))
+	}
 	for _, m := range cv.Messages {
 		fmt.Fprintln(w)
 		head := kindLabel(m.Kind)
 		if m.Author != "" {
-			head += " by " + oneLine(m.Author)
+			head += " by " + m.Author
 		}
-		fmt.Fprintf(w, "== %s, %s", head, m.Day)
+		fmt.Fprintf(w, "== %s, %s", clean(head), clean(m.Day))
 		if m.State != "" {
-			fmt.Fprintf(w, " (%s)", m.State)
+			fmt.Fprintf(w, " (%s)", clean(m.State))
 		}
 		fmt.Fprintln(w)
 		if m.Problem != "" {
-			fmt.Fprintf(w, "!! This item %s\n", m.Problem)
+			fmt.Fprintf(w, "!! This item %s\n", clean(m.Problem))
 		}
 		for _, f := range m.Fields {
 			if f.Value == "" {
 				continue
 			}
-			fmt.Fprintf(w, "%s:\n", fieldLabel(f.Name))
+			fmt.Fprintf(w, "%s:\n", clean(fieldLabel(f.Name)))
 			for _, line := range strings.Split(f.Value, "\n") {
-				fmt.Fprintf(w, "  %s\n", oneLine(line))
+				fmt.Fprintf(w, "  %s\n", clean(line))
 			}
 		}
 		for _, a := range m.Attachments {
@@ -541,7 +599,7 @@ func WriteCase(w io.Writer, cv *CaseView) {
 			if !a.Cleaned {
 				note = ", identifying details not removed"
 			}
-			fmt.Fprintf(w, "Attachment: %s (%s, %d bytes%s)\n", oneLine(a.Name), a.Type, a.Size, note)
+			fmt.Fprintf(w, "Attachment: %s (%s, %d bytes%s)\n", clean(a.Name), clean(a.Type), a.Size, note)
 		}
 	}
 	fmt.Fprintln(w)
@@ -552,7 +610,7 @@ func WriteCase(w io.Writer, cv *CaseView) {
 		if l.N != 0 {
 			n = fmt.Sprintf("#%d", l.N)
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", n, l.Day, oneLine(l.Who), l.What, oneLine(l.Text))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", n, clean(l.Day), clean(l.Who), clean(l.What), clean(l.Text))
 	}
 	tw.Flush()
 }
@@ -569,6 +627,15 @@ func (c *cli) reply(fs *flag.FlagSet, args []string) error {
 	if err != nil {
 		return err
 	}
+	if _, err := checkText("reply", text); err != nil {
+		return errUsage{err.Error()}
+	}
+	var team *vault.Team
+	if *teamPath != "" {
+		if team, err = vault.LoadTeam(*teamPath); err != nil {
+			return err
+		}
+	}
 	m, st, err := c.openStore(false)
 	if err != nil {
 		return err
@@ -578,14 +645,14 @@ func (c *cli) reply(fs *flag.FlagSet, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", CaseNumber(n), err)
 	}
-	var team *vault.Team
-	if *teamPath != "" {
-		team, err = vault.LoadTeam(*teamPath)
-	} else {
-		team, err = TeamFor(c.store, cv.Route)
-	}
-	if err != nil {
-		return err
+	if team == nil {
+		routes, err := st.Routes()
+		if err != nil {
+			return err
+		}
+		if team, err = TeamFor(c.store, cv.Route, routes); err != nil {
+			return fmt.Errorf("%s: %w", CaseNumber(n), err)
+		}
 	}
 	if _, ok := team.Lookup(m.SigningPublic()); !ok {
 		fmt.Fprintln(c.stderr, "Warning: you are not in your team file; your reply is sealed to you as well, so you can still read it.")
@@ -635,7 +702,7 @@ func (c *cli) triage(fs *flag.FlagSet, args []string) error {
 	for _, v := range []struct {
 		s string
 		f func(string) (string, error)
-	}{{ch.Status, ParseStatus}, {ch.Category, ParseCategory}, {ch.Urgency, ParseUrgency}} {
+	}{{ch.Status, ParseStatus}, {ch.Category, ParseCategory}, {ch.Urgency, ParseUrgency}, {ch.Assign, parseAssign}} {
 		if v.s != "" {
 			if _, err := v.f(v.s); err != nil {
 				return errUsage{err.Error()}
@@ -668,6 +735,9 @@ func (c *cli) note(fs *flag.FlagSet, args []string) error {
 	if err != nil {
 		return err
 	}
+	if _, err := checkText("note", text); err != nil {
+		return errUsage{err.Error()}
+	}
 	_, st, err := c.openStore(false)
 	if err != nil {
 		return err
@@ -689,6 +759,9 @@ func (c *cli) export(fs *flag.FlagSet, args []string) error {
 	}
 	if *out == "" {
 		return errUsage{"export needs --out FILE.html"}
+	}
+	if _, err := os.Lstat(*out); err == nil {
+		return fmt.Errorf("%s already exists; it will not be overwritten: choose another name", *out)
 	}
 	_, st, err := c.openStore(false)
 	if err != nil {

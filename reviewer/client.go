@@ -11,8 +11,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/hearken-project/hearken/vault"
@@ -28,10 +30,11 @@ const maxResponse = vault.StaffMaxBatchBytes/3*4 + 16<<20
 
 // Client talks to the intake server's staff channel as one member.
 type Client struct {
-	base *url.URL
-	hc   *http.Client
-	m    *vault.Member
-	now  func() time.Time
+	base   *url.URL
+	server string // as the member wrote it, for messages
+	hc     *http.Client
+	m      *vault.Member
+	now    func() time.Time
 
 	// PageSize is how many items one request asks for; at most
 	// vault.StaffMaxItems.
@@ -90,7 +93,7 @@ func NewClient(server, proxyURL string, m *vault.Member) (*Client, error) {
 		}
 		tr.DialContext = cd.DialContext
 	}
-	return &Client{base: base, hc: &http.Client{Transport: tr}, m: m, now: time.Now, PageSize: vault.StaffMaxItems}, nil
+	return &Client{base: base, server: server, hc: &http.Client{Transport: tr}, m: m, now: time.Now, PageSize: vault.StaffMaxItems}, nil
 }
 
 // Close releases idle connections.
@@ -124,7 +127,7 @@ func (c *Client) do(ctx context.Context, method, path, query string, in, out any
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("could not reach the server: %w", unwrapURLError(err))
+		return 0, reachError(c.server, err)
 	}
 	defer resp.Body.Close()
 	switch {
@@ -135,6 +138,9 @@ func (c *Client) do(ctx context.Context, method, path, query string, in, out any
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
 		if json.Unmarshal(data, &se) != nil || se.Error == "" {
 			se.Error = http.StatusText(resp.StatusCode)
+		}
+		if r := []rune(se.Error); len(r) > 200 {
+			se.Error = string(r[:200]) + "…"
 		}
 		return resp.StatusCode, fmt.Errorf("the server refused: %s (HTTP %d)", se.Error, resp.StatusCode)
 	}
@@ -219,13 +225,55 @@ func (b *base64JSON) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-func unwrapURLError(err error) error {
+// reachError says in plain words why a request got no answer, naming the
+// server as the member configured it.
+func reachError(server string, err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		return ue.Err
+		err = ue.Err
 	}
-	return err
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("interrupted: %w", err)
+	}
+	var dnsErr *net.DNSError
+	var why string
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		why = "connection refused (is the server running, and is the address right?)"
+	case errors.Is(err, syscall.ENOENT):
+		why = "there is no such socket (is the server running, and is the path right?)"
+	case errors.Is(err, syscall.EACCES):
+		why = "permission denied"
+	case errors.As(err, &dnsErr):
+		why = "the host name could not be found"
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE):
+		return &reachErr{fmt.Sprintf("the connection to the server at %s was cut (nothing was lost; run sync again)", server), err}
+	case errors.Is(err, os.ErrDeadlineExceeded) || isTimeout(err):
+		why = "no answer in time"
+	default:
+		// The innermost error, without Go's operation and address prefixes.
+		inner := err
+		for u := errors.Unwrap(inner); u != nil; u = errors.Unwrap(inner) {
+			inner = u
+		}
+		why = inner.Error()
+	}
+	return &reachErr{fmt.Sprintf("could not reach the server at %s: %s", server, why), err}
 }
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// reachErr is a network failure told plainly; it wraps the cause.
+type reachErr struct {
+	msg string
+	err error
+}
+
+func (e *reachErr) Error() string { return e.msg }
+func (e *reachErr) Unwrap() error { return e.err }
 
 // Items fetches up to limit items after seq.
 func (c *Client) Items(ctx context.Context, after uint64, limit int) (*vault.ItemsResponse, error) {

@@ -64,7 +64,7 @@ footer{margin-top:2em;font-size:.9em;color:#444}
 <h1>Safeguarding case record {{.Case.Case}}</h1>
 <p class="conf">Confidential. Contains a child-protection concern. Share only with the agency this referral is for; store and destroy as your safeguarding policy says.</p>
 <dl>
-<dt>Case</dt><dd>{{.Case.Case}}</dd>
+<dt>Case</dt><dd>{{.Case.Case}} (this computer's number; the team's tag for it is #{{.Case.Tag}})</dd>
 <dt>Route</dt><dd>{{.Case.Route}}</dd>
 <dt>First received</dt><dd>{{.Case.Received}}</dd>
 <dt>Status</dt><dd>{{.Case.Status}}</dd>
@@ -75,6 +75,7 @@ footer{margin-top:2em;font-size:.9em;color:#444}
 </dl>
 <p>The reporter is anonymous. Dates are calendar days (UTC); no times are kept.</p>
 <h2>Messages</h2>
+{{if .Case.Notice}}<p class="problem">{{.Case.Notice}}</p>{{end}}
 {{range .Case.Messages}}<div class="msg">
 <h3>{{kind .Kind}}{{if .Author}} by {{.Author}}{{end}}, {{.Day}}{{if .State}} ({{.State}}){{end}}</h3>
 {{if .Problem}}<p class="problem">{{.Problem}}</p>{{end}}

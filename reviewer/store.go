@@ -2,12 +2,15 @@ package reviewer
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"time"
 
@@ -54,9 +57,17 @@ var (
 	bToAck       = []byte("toack")       // item id -> "", stored but not yet acknowledged
 	bAside       = []byte("aside")       // item id -> reason it could not be opened
 	bSummaries   = []byte("summaries")   // thread id -> sealed caseDigest
+	// Items whose labels could not be ours, so they belong to no case:
+	// item id (or "sha256:" and the hash of the item, for an unusable id)
+	// -> rejectedItem JSON, the item kept exactly as it arrived.
+	bRejected = []byte("rejected")
 
-	allBuckets = [][]byte{bMeta, bItems, bSealed, bThreads, bCaseNums, bThreadItems,
+	// baseBuckets are required in every store of this schema; addedBuckets
+	// came later and are made when an older store is opened.
+	baseBuckets = [][]byte{bMeta, bItems, bSealed, bThreads, bCaseNums, bThreadItems,
 		bChrono, bTriage, bOutbox, bToAck, bAside, bSummaries}
+	addedBuckets = [][]byte{bRejected}
+	allBuckets   = append(append([][]byte{}, baseBuckets...), addedBuckets...)
 
 	kSchema   = []byte("schema")
 	kOwner    = []byte("owner")
@@ -133,6 +144,10 @@ func OpenStore(dir string, m *vault.Member, create bool) (s *Store, err error) {
 	}
 	s = &Store{db: db, m: m, path: path, now: time.Now}
 	if err := s.check(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.addBuckets(); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -217,7 +232,7 @@ func (s *Store) check() error {
 				return corruptStore(s.path)
 			}
 		}
-		for _, b := range allBuckets {
+		for _, b := range baseBuckets {
 			if tx.Bucket(b) == nil {
 				return corruptStore(s.path)
 			}
@@ -231,6 +246,32 @@ func (s *Store) check() error {
 		}
 		return nil
 	})
+}
+
+// addBuckets makes the buckets a store made by an earlier reviewer lacks.
+func (s *Store) addBuckets() error {
+	missing := false
+	s.db.View(func(tx *bolt.Tx) error {
+		for _, b := range addedBuckets {
+			missing = missing || tx.Bucket(b) == nil
+		}
+		return nil
+	})
+	if !missing {
+		return nil
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		for _, b := range addedBuckets {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("failed to update the case store: %w", err)
+	}
+	return nil
 }
 
 // Close closes the store.
@@ -266,7 +307,10 @@ func getJSON(b *bolt.Bucket, k []byte, v any) error {
 	return nil
 }
 
-// Cursor returns the sequence number of the last item pulled.
+// Cursor returns the highest sequence number pulled so far. It records
+// progress only: a sync always asks from the start of the member's queue,
+// because the server may renumber (restored from a backup) or add a route's
+// older items to the member's view.
 func (s *Store) Cursor() (uint64, error) {
 	var c uint64
 	err := s.db.View(func(tx *bolt.Tx) error {
@@ -327,6 +371,7 @@ type Stored struct {
 	New      []string       // ids of items new to this store
 	NewCases []string       // case numbers created
 	SetAside []SetAsideItem // new items that could not be opened
+	Rejected int            // of those, items set aside for their labels (no case)
 }
 
 // StoreItems checks and stores a page of pulled items. Each new item is
@@ -343,31 +388,67 @@ func (s *Store) StoreItems(items []vault.WireItem) (Stored, error) {
 	return s.commitPage(items, checks, nil)
 }
 
-// checkPage checks a page's labels and opens the items not yet stored.
+// checkPage checks a page's labels and opens the items not yet stored. An
+// item with a bad label is marked to be set aside, not refused, so one bad
+// item cannot block the member's queue.
 func (s *Store) checkPage(items []vault.WireItem) ([]itemCheck, error) {
-	for _, it := range items {
+	checks := make([]itemCheck, len(items))
+	known := make([]bool, len(items))
+	for i, it := range items {
 		if err := checkWireItem(it); err != nil {
-			return nil, fmt.Errorf("failed to store items: %w", err)
+			checks[i] = itemCheck{done: true, rejected: err.Error()}
 		}
 	}
-	known := make([]bool, len(items))
 	err := s.db.View(func(tx *bolt.Tx) error {
-		ib := tx.Bucket(bItems)
+		ib, rb := tx.Bucket(bItems), tx.Bucket(bRejected)
 		for i, it := range items {
-			known[i] = ib.Get([]byte(it.ID)) != nil
+			known[i] = (vault.ValidID(it.ID) && ib.Get([]byte(it.ID)) != nil) || rb.Get(rejectedKey(it)) != nil
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("failed to store items: %w", err)
 	}
-	checks := make([]itemCheck, len(items))
 	parallel(len(items), func(i int) {
-		if !known[i] {
+		if !known[i] && checks[i].rejected == "" {
 			checks[i] = s.checkItem(items[i])
 		}
 	})
 	return checks, nil
+}
+
+// rejectedItem is an item set aside for its labels, as it arrived.
+type rejectedItem struct {
+	Reason string         `json:"reason"`
+	Day    string         `json:"day"` // the local day it arrived
+	Item   vault.WireItem `json:"item"`
+}
+
+// rejectedKey is the key of an item in bRejected: its id when that is
+// usable, else a hash of the whole item, so a repeat is stored once.
+func rejectedKey(it vault.WireItem) []byte {
+	if vault.ValidID(it.ID) {
+		return []byte(it.ID)
+	}
+	data, _ := json.Marshal(it)
+	sum := sha256.Sum256(data)
+	return []byte("sha256:" + hex.EncodeToString(sum[:]))
+}
+
+// Rejected lists the items set aside for their labels.
+func (s *Store) Rejected() ([]SetAsideItem, error) {
+	var out []SetAsideItem
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bRejected).ForEach(func(k, v []byte) error {
+			var r rejectedItem
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("%w: an unreadable record", ErrStoreCorrupt)
+			}
+			out = append(out, SetAsideItem{ID: string(k), Reason: r.Reason})
+			return nil
+		})
+	})
+	return out, err
 }
 
 // commitPage stores a checked page in one transaction, and forgets acked:
@@ -395,19 +476,29 @@ func (s *Store) commitPage(items []vault.WireItem, checks []itemCheck, acked []s
 			}
 		}
 		reports := map[string]reportText{}
+		rb, ob := tx.Bucket(bRejected), tx.Bucket(bOutbox)
 		for i, it := range items {
 			cursor = max(cursor, it.Seq)
-			if err := tb.Put([]byte(it.ID), []byte{}); err != nil {
-				return err
+			if vault.ValidID(it.ID) {
+				// Stored or set aside, it is acknowledged, so it leaves
+				// this member's view.
+				if err := tb.Put([]byte(it.ID), []byte{}); err != nil {
+					return err
+				}
 			}
-			if ib.Get([]byte(it.ID)) != nil {
+			if vault.ValidID(it.ID) && ib.Get([]byte(it.ID)) != nil {
 				var m itemMeta
 				if err := getJSON(ib, []byte(it.ID), &m); err != nil {
 					return err
 				}
-				if m.Mine && (!m.Sent || m.Seq == 0) {
-					m.Sent, m.Seq = true, it.Seq
+				if m.Mine && (!m.Sent || m.Seq == 0 || m.Failed != "" || ob.Get([]byte(it.ID)) != nil) {
+					// Our own reply, back from the server: it was
+					// delivered, whatever an earlier push was told.
+					m.Sent, m.Seq, m.Failed = true, it.Seq, ""
 					if err := putJSON(ib, []byte(it.ID), m); err != nil {
+						return err
+					}
+					if err := ob.Delete([]byte(it.ID)); err != nil {
 						return err
 					}
 					touch(m.Thread)
@@ -418,7 +509,23 @@ func (s *Store) commitPage(items []vault.WireItem, checks []itemCheck, acked []s
 			if !ck.done {
 				// Present when the page was checked, gone now: check it
 				// here, so that nothing is stored unchecked.
-				ck = s.checkItem(it)
+				if err := checkWireItem(it); err != nil {
+					ck = itemCheck{done: true, rejected: err.Error()}
+				} else {
+					ck = s.checkItem(it)
+				}
+			}
+			if ck.rejected != "" {
+				key := rejectedKey(it)
+				if rb.Get(key) != nil {
+					continue
+				}
+				if err := putJSON(rb, key, rejectedItem{Reason: ck.rejected, Day: s.today(), Item: it}); err != nil {
+					return err
+				}
+				st.SetAside = append(st.SetAside, SetAsideItem{ID: string(key), Reason: ck.rejected})
+				st.Rejected++
+				continue
 			}
 			c, fresh, err := caseFor(tx, it.Thread, it.Route, s.today())
 			if err != nil {
@@ -460,7 +567,7 @@ func (s *Store) commitPage(items []vault.WireItem, checks []itemCheck, acked []s
 // checkWireItem refuses items whose labels could not be ours: the store keys
 // records by these strings.
 func checkWireItem(it vault.WireItem) error {
-	bad := func(what string) error { return fmt.Errorf("the server sent an item with an invalid %s", what) }
+	bad := func(what string) error { return fmt.Errorf("the server sent it with an invalid %s", what) }
 	switch {
 	case !vault.ValidID(it.ID):
 		return bad("id")
@@ -468,7 +575,7 @@ func checkWireItem(it vault.WireItem) error {
 		return bad("thread id")
 	case it.Seq == 0:
 		return bad("sequence number")
-	case len(it.Route) > 200:
+	case !routeName.MatchString(it.Route):
 		return bad("route")
 	case it.Kind != vault.KindReport && it.Kind != vault.KindFollowUp && it.Kind != vault.KindReply:
 		return bad("kind")
@@ -487,9 +594,11 @@ type Outgoing struct {
 	Sealed     []byte
 }
 
-// Outbox lists the replies waiting to be pushed, oldest first.
+// Outbox lists the replies waiting to be pushed in the order they were
+// written (the bucket is keyed by random id, so it is sorted here).
 func (s *Store) Outbox() ([]Outgoing, error) {
 	var out []Outgoing
+	var order []uint64
 	err := s.db.View(func(tx *bolt.Tx) error {
 		ib, sb := tx.Bucket(bItems), tx.Bucket(bSealed)
 		return tx.Bucket(bOutbox).ForEach(func(k, v []byte) error {
@@ -498,10 +607,20 @@ func (s *Store) Outbox() ([]Outgoing, error) {
 				return err
 			}
 			out = append(out, Outgoing{ID: m.ID, Thread: m.Thread, Sealed: bytes.Clone(sb.Get(be(m.Order)))})
+			order = append(order, m.Order)
 			return nil
 		})
 	})
-	return out, err
+	idx := make([]int, len(out))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return order[idx[a]] < order[idx[b]] })
+	sorted := make([]Outgoing, len(out))
+	for i, j := range idx {
+		sorted[i] = out[j]
+	}
+	return sorted, err
 }
 
 // MarkSent records that the server holds reply id (seq is its queue
@@ -514,10 +633,14 @@ func (s *Store) MarkSent(id string, seq uint64, failed string) error {
 		if err := getJSON(ib, []byte(id), &m); err != nil {
 			return err
 		}
-		if failed != "" {
+		switch {
+		case failed != "" && m.Sent:
+			// The server already holds it (its copy came back, or an
+			// earlier push was confirmed): it was delivered.
+		case failed != "":
 			m.Failed = failed
-		} else {
-			m.Sent = true
+		default:
+			m.Sent, m.Failed = true, ""
 			if seq != 0 {
 				m.Seq = seq
 			}
@@ -751,4 +874,66 @@ func (s *Store) SealedItems(number uint64) ([]SealedItem, error) {
 		out = append(out, SealedItem{Kind: m.Kind, Day: m.Day, Sealed: rc.Sealed[m.ID]})
 	}
 	return out, nil
+}
+
+// caseOfThread returns the case number of thread, formatted.
+func (s *Store) caseOfThread(thread string) (string, error) {
+	var c caseRec
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return getJSON(tx.Bucket(bThreads), []byte(thread), &c)
+	})
+	return CaseNumber(c.Number), err
+}
+
+// Routes returns the routes of every case on this computer, sorted.
+func (s *Store) Routes() ([]string, error) {
+	return routesOf(s.db)
+}
+
+func routesOf(db *bolt.DB) ([]string, error) {
+	seen := map[string]bool{}
+	err := db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bThreads)
+		if b == nil {
+			return corruptStore(db.Path())
+		}
+		return b.ForEach(func(k, v []byte) error {
+			var c caseRec
+			if err := json.Unmarshal(v, &c); err != nil {
+				return fmt.Errorf("%w: an unreadable record", ErrStoreCorrupt)
+			}
+			seen[c.Route] = true
+			return nil
+		})
+	})
+	routes := make([]string, 0, len(seen))
+	for r := range seen {
+		routes = append(routes, r)
+	}
+	sort.Strings(routes)
+	return routes, err
+}
+
+// StoreRoutes returns the routes of the cases in dir's store without
+// unlocking it (no identity is needed: routes are kept in the clear). A
+// missing store has no routes.
+func StoreRoutes(dir string) (routes []string, err error) {
+	path := StorePath(dir)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			routes, err = nil, corruptStore(path)
+		}
+	}()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, ReadOnly: true})
+	switch {
+	case errors.Is(err, bolterrors.ErrTimeout):
+		return nil, ErrStoreLocked
+	case err != nil:
+		return nil, corruptStore(path)
+	}
+	defer db.Close()
+	return routesOf(db)
 }

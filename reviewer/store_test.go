@@ -131,15 +131,17 @@ func TestStoreItemsExactlyOnce(t *testing.T) {
 	if cv.Thread != th2 || cv.Messages[0].Fields[0].Value != "second" {
 		t.Errorf("HK-0002 is %+v", cv.CaseSummary)
 	}
-	// A bad label is refused and nothing of the page is stored.
+	// A bad label sets that item aside, outside any case; the rest of
+	// the page is stored.
 	bad := f.item(t, th1, vault.KindFollowUp, "2026-03-04")
 	good := f.item(t, th1, vault.KindFollowUp, "2026-03-04")
 	bad.ID = "../../etc"
-	if _, err := f.st.StoreItems([]vault.WireItem{good, bad}); err == nil {
-		t.Fatal("an invalid item id was accepted")
+	got, err = f.st.StoreItems([]vault.WireItem{good, bad})
+	if err != nil || len(got.New) != 1 || len(got.SetAside) != 1 || got.SetAside[0].Case != "" || !strings.Contains(got.SetAside[0].Reason, "invalid id") {
+		t.Fatalf("a page with a bad id: %+v, %v", got, err)
 	}
-	if cv, _ := f.st.Show(1); len(cv.Messages) != 2 {
-		t.Errorf("a refused page left %d messages", len(cv.Messages))
+	if cv, _ := f.st.Show(1); len(cv.Messages) != 3 {
+		t.Errorf("case 1 has %d messages, want 3", len(cv.Messages))
 	}
 }
 
@@ -418,7 +420,7 @@ func TestStoreReplyQueue(t *testing.T) {
 		t.Errorf("returned reply: new %v, messages %+v", got.New, cv.Messages)
 	}
 	// Without a team file there is no reply.
-	if _, err := TeamFor(f.dir, "students"); err == nil {
+	if _, err := TeamFor(f.dir, "students", []string{"students"}); err == nil {
 		t.Error("TeamFor without a team file succeeded")
 	}
 }
@@ -586,3 +588,83 @@ func TestNoteCorrections(t *testing.T) {
 }
 
 type boltTx = bolt.Tx
+
+// TestSetAsideReplyNoAnswer shows a reply that could not be opened does not
+// count as an answer to the reporter.
+func TestSetAsideReplyNoAnswer(t *testing.T) {
+	f := newStoreFixture(t)
+	th := uuid.NewString()
+	reply := f.item(t, th, vault.KindReply, "2026-03-02", "message", "ok")
+	reply.Sealed = bytes.Clone(reply.Sealed)
+	reply.Sealed[len(reply.Sealed)-20] ^= 1
+	if _, err := f.st.StoreItems([]vault.WireItem{f.item(t, th, vault.KindReport, "2026-03-01", "message", "help"), reply}); err != nil {
+		t.Fatal(err)
+	}
+	cs, _ := f.st.List()
+	if !cs[0].Unanswered || cs[0].WaitingDays != 9 {
+		t.Errorf("a set-aside reply counted as an answer: %+v", cs[0])
+	}
+}
+
+// TestFollowUpWithoutReport shows a case whose report never reached this
+// computer says so, in show and in reply.
+func TestFollowUpWithoutReport(t *testing.T) {
+	f := newStoreFixture(t)
+	th := uuid.NewString()
+	if _, err := f.st.StoreItems([]vault.WireItem{f.item(t, th, vault.KindFollowUp, "2026-03-02", "message", "more")}); err != nil {
+		t.Fatal(err)
+	}
+	cv, err := f.st.Show(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag := strings.ReplaceAll(th, "-", "")[:8]
+	if cv.Tag != tag || !strings.Contains(cv.Notice, "never reached this computer") || !strings.Contains(cv.Notice, "export-sealed") || !strings.Contains(cv.Notice, "#"+tag) {
+		t.Errorf("show: tag %q, notice %q", cv.Tag, cv.Notice)
+	}
+	if _, err := f.st.Reply(1, "hello", f.team); err == nil || !strings.Contains(err.Error(), "never reached this computer") {
+		t.Errorf("reply: %v", err)
+	}
+	if cs, _ := f.st.List(); cs[0].Tag != tag {
+		t.Errorf("list tag %q", cs[0].Tag)
+	}
+}
+
+// TestTeamForRoute shows a reply is sealed only to a team recorded for its
+// route: a team given without a route serves the one route this computer
+// has, and no other.
+func TestTeamForRoute(t *testing.T) {
+	dir := t.TempDir()
+	m, _ := vault.GenerateMember("Dana Lead")
+	src := filepath.Join(dir, "in.txt")
+	os.WriteFile(src, []byte(m.TeamLine()+"\n"), 0o600)
+	store := filepath.Join(dir, "store")
+	if _, r, err := InstallTeam(store, src, "", nil); err != nil || r != "" {
+		t.Fatalf("install before any case: %q, %v", r, err)
+	}
+	if _, err := TeamFor(store, "students", []string{"students"}); err != nil {
+		t.Errorf("the only route: %v", err)
+	}
+	want := "no team is recorded for this route on this computer (route head), so reviewer cannot tell who may read this reply: run reviewer init --team FILE --route head with that route's team file from the person who runs Hearken"
+	if _, err := TeamFor(store, "head", []string{"head", "students"}); err == nil || err.Error() != want {
+		t.Errorf("head with two routes: %v", err)
+	}
+	if _, err := TeamFor(store, "students", []string{"head", "students"}); !errors.Is(err, ErrNoTeam) {
+		t.Errorf("the default team used with two routes: %v", err)
+	}
+	if _, r, err := InstallTeam(store, src, "", []string{"head", "students"}); err == nil || r != "" {
+		t.Errorf("install without a route over two routes: %q, %v", r, err)
+	}
+	if _, r, err := InstallTeam(store, src, "", []string{"students"}); err != nil || r != "students" {
+		t.Errorf("install for the one route: %q, %v", r, err)
+	}
+	if _, err := TeamFor(store, "students", []string{"head", "students"}); err != nil {
+		t.Errorf("students after its own team: %v", err)
+	}
+	if _, err := TeamFor(store, "head", []string{"head", "students"}); err == nil || err.Error() != want {
+		t.Errorf("head: %v", err)
+	}
+	if _, _, err := InstallTeam(store, src, "Head_Office", nil); err == nil {
+		t.Error("a bad route name was accepted")
+	}
+}

@@ -31,9 +31,10 @@ type reportText struct {
 
 // itemCheck is the result of opening one pulled item.
 type itemCheck struct {
-	done   bool
-	reason string      // why it is set aside; "" if it opened and matched
-	report *reportText // for a report that opened
+	done     bool
+	rejected string      // why its labels are refused; it joins no case
+	reason   string      // why it is set aside; "" if it opened and matched
+	report   *reportText // for a report that opened
 }
 
 const unopenedPreview = "(the report could not be opened)"
@@ -173,6 +174,7 @@ func (s *Store) List() ([]CaseSummary, error) {
 				return fmt.Errorf("%s: %w", CaseNumber(n), errs[i])
 			}
 			cs := digests[i].CaseSummary
+			cs.Tag = threadTag(string(threads[i]))
 			if digests[i].WaitingSince != "" {
 				cs.WaitingDays = daysSince(digests[i].WaitingSince, now)
 			}

@@ -1,7 +1,9 @@
 package reviewer
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"net/http"
 	"runtime"
 	"sync"
@@ -16,21 +18,34 @@ type SyncResult struct {
 	Pushed    int            `json:"pushed"`     // replies the server now holds
 	Failed    int            `json:"failed"`     // replies the server will never take
 	Acked     int            `json:"acked"`      // items acknowledged
-	SetAside  []SetAsideItem `json:"set_aside"`  // items that could not be opened
+	SetAside  []SetAsideItem `json:"set_aside"`  // items kept but not opened
 	KindCount map[string]int `json:"kind_count"` // received items by kind
+	// NotDelivered lists replies the server refused in this sync.
+	NotDelivered []NotDelivered `json:"not_delivered,omitempty"`
 }
 
-// SetAsideItem is an item kept but not opened.
+// SetAsideItem is an item kept but not opened. Case is empty for an item
+// whose labels were refused: it belongs to no case.
 type SetAsideItem struct {
-	Case   string `json:"case"`
+	Case   string `json:"case,omitempty"`
 	ID     string `json:"id"`
 	Reason string `json:"reason"`
 }
 
+// NotDelivered is a reply the server refused.
+type NotDelivered struct {
+	Case   string `json:"case"`
+	Reason string `json:"reason"`
+}
+
 // Sync pulls new items, pushes queued replies and acknowledges what is
-// stored. Each step is safe to cut short: a page of items is stored with the
-// cursor in one transaction, replies carry ids the server deduplicates, and
-// acknowledgements are repeated until they succeed.
+// stored. Each step is safe to cut short: a page of items is stored in one
+// transaction, replies carry ids the server deduplicates, and
+// acknowledgements are repeated until they succeed. The pull always starts
+// at the beginning of the member's queue (the server serves only what this
+// member has not acknowledged), so no stored cursor can make it skip an
+// item; items already here are acknowledged again, never stored twice.
+// Replies are pushed and acknowledgements sent even when the pull failed.
 //
 // Pulling is a pipeline, so that both CPUs stay busy: one page is fetched
 // while the one before is opened (on every CPU) and the one before that is
@@ -39,14 +54,10 @@ type SetAsideItem struct {
 // commit that stored it.
 func Sync(ctx context.Context, st *Store, c *Client) (*SyncResult, error) {
 	res := &SyncResult{KindCount: map[string]int{}}
-	cursor, err := st.Cursor()
-	if err != nil {
-		return res, err
-	}
 	pullCtx, stopPull := context.WithCancel(ctx)
 	defer stopPull()
 	pages := make(chan fetched)
-	go fetchPages(pullCtx, c, cursor, pages)
+	go fetchPages(pullCtx, c, 0, pages)
 
 	a := &acker{ids: make(chan []string, 16), done: make(chan struct{})}
 	go a.run(ctx, c)
@@ -71,9 +82,11 @@ func Sync(ctx context.Context, st *Store, c *Client) (*SyncResult, error) {
 			for _, id := range stored.New {
 				fresh[id] = true
 			}
-			ids := make([]string, len(p.items))
-			for i, it := range p.items {
-				ids[i] = it.ID
+			ids := make([]string, 0, len(p.items))
+			for _, it := range p.items {
+				if vault.ValidID(it.ID) {
+					ids = append(ids, it.ID)
+				}
 				if fresh[it.ID] {
 					res.KindCount[string(it.Kind)]++
 				}
@@ -107,50 +120,65 @@ func Sync(ctx context.Context, st *Store, c *Client) (*SyncResult, error) {
 	// Forget what the server confirmed after the last commit; if this is
 	// lost, the next sync acknowledges those items again, which is harmless.
 	ackedErr := st.Acked(a.confirmed())
-	switch {
-	case commitErr != nil:
-		return res, commitErr
-	case pullErr != nil:
-		return res, pullErr
-	case a.err != nil:
-		return res, a.err
-	case ackedErr != nil:
-		return res, ackedErr
+	// The first error is the one reported; the later steps run anyway,
+	// unless the member is not known or the sync was interrupted.
+	first := cmp.Or(commitErr, pullErr, a.err, ackedErr)
+	if errors.Is(first, ErrNotKnown) || ctx.Err() != nil {
+		return res, first
 	}
+	if err := pushReplies(ctx, st, c, res); err != nil && first == nil {
+		first = err
+	}
+	// Anything stored but not acknowledged (an earlier step or sync was
+	// cut short).
+	ids, err := st.ToAck()
+	if err == nil {
+		var n int
+		n, err = st.ack(ctx, c, ids)
+		res.Acked += n
+	}
+	return res, cmp.Or(first, err)
+}
 
+// pushReplies pushes the outbox in the order the replies were written. A
+// reply the server refuses for good (a 4xx) is marked not delivered and the
+// others go on; a network or server error stops the pushing, to be retried
+// by the next sync.
+func pushReplies(ctx context.Context, st *Store, c *Client, res *SyncResult) error {
 	out, err := st.Outbox()
 	if err != nil {
-		return res, err
+		return err
 	}
 	for _, o := range out {
 		resp, code, err := c.Reply(ctx, vault.ReplyRequest{Thread: o.Thread, ID: o.ID, Sealed: o.Sealed})
-		if code == http.StatusNotFound || code == http.StatusRequestEntityTooLarge || code == http.StatusConflict {
+		if err != nil && refusedForGood(code) {
 			if err := st.MarkSent(o.ID, 0, err.Error()); err != nil {
-				return res, err
+				return err
 			}
 			res.Failed++
+			num, _ := st.caseOfThread(o.Thread)
+			res.NotDelivered = append(res.NotDelivered, NotDelivered{Case: num, Reason: err.Error()})
 			continue
 		}
 		if err != nil {
-			return res, err
+			return err
 		}
 		if err := st.MarkSent(o.ID, resp.Item.Seq, ""); err != nil {
-			return res, err
+			return err
 		}
 		res.Pushed++
 	}
+	return nil
+}
 
-	// Anything stored but not acknowledged (an earlier sync was cut short).
-	ids, err := st.ToAck()
-	if err != nil {
-		return res, err
+// refusedForGood says a reply's push failed in a way no retry will mend:
+// a 4xx other than an authentication failure, a timeout or a rate limit.
+func refusedForGood(code int) bool {
+	switch code {
+	case http.StatusUnauthorized, http.StatusRequestTimeout, http.StatusTooManyRequests:
+		return false
 	}
-	n, err := st.ack(ctx, c, ids)
-	res.Acked += n
-	if err != nil {
-		return res, err
-	}
-	return res, nil
+	return code >= 400 && code < 500
 }
 
 // checkedPage is a page whose new items have been opened.

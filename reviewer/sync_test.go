@@ -18,20 +18,25 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// fakeStaff is a staff channel that serves a fixed queue and records each
+// fakeStaff is a staff channel that serves a fixed queue, leaving out what
+// the member has acknowledged (as the server does), and records each
 // acknowledgement request, checking that every id it is given is already
 // committed to st. It does not check signatures (the intake's tests do).
 type fakeStaff struct {
-	t     *testing.T
-	st    *Store
-	mu    sync.Mutex
-	queue []vault.WireItem
-	acks  [][]string
-	gets  int
+	t      *testing.T
+	st     *Store
+	mu     sync.Mutex
+	queue  []vault.WireItem
+	acks   [][]string
+	acked  map[string]bool
+	gets   int
+	pushed []string       // reply ids, in the order pushed
+	refuse map[string]int // thread -> status its replies get
+	broken bool           // items requests get no answer
 }
 
 func newFakeStaff(t *testing.T, st *Store, queue []vault.WireItem) (*fakeStaff, *Client) {
-	fs := &fakeStaff{t: t, st: st, queue: queue}
+	fs := &fakeStaff{t: t, st: st, queue: queue, acked: map[string]bool{}, refuse: map[string]int{}}
 	srv := httptest.NewServer(fs)
 	t.Cleanup(srv.Close)
 	c, err := NewClient(srv.URL, "", st.m)
@@ -48,11 +53,16 @@ func (fs *fakeStaff) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case vault.StaffItemsPath:
 		fs.gets++
+		if fs.broken {
+			conn, _, _ := w.(http.Hijacker).Hijack()
+			conn.Close()
+			return
+		}
 		after, _ := strconv.ParseUint(r.URL.Query().Get("after"), 10, 64)
 		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
 		resp := vault.ItemsResponse{Items: []vault.WireItem{}}
 		for _, it := range fs.queue {
-			if it.Seq > after && len(resp.Items) < limit {
+			if it.Seq > after && len(resp.Items) < limit && !fs.acked[it.ID] {
 				resp.Items = append(resp.Items, it)
 			}
 		}
@@ -66,14 +76,28 @@ func (fs *fakeStaff) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		fs.st.db.View(func(tx *bolt.Tx) error {
 			for _, id := range req.IDs {
-				if tx.Bucket(bItems).Get([]byte(id)) == nil {
+				if tx.Bucket(bItems).Get([]byte(id)) == nil && tx.Bucket(bRejected).Get([]byte(id)) == nil {
 					fs.t.Errorf("item %s acknowledged before it was committed", id)
 				}
+				fs.acked[id] = true
 			}
 			return nil
 		})
 		fs.acks = append(fs.acks, req.IDs)
 		json.NewEncoder(w).Encode(vault.AckResponse{Acked: len(req.IDs)})
+	case vault.StaffRepliesPath:
+		var req vault.ReplyRequest
+		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil {
+			http.Error(w, "bad reply", http.StatusBadRequest)
+			return
+		}
+		if code := fs.refuse[req.Thread]; code != 0 {
+			w.WriteHeader(code)
+			json.NewEncoder(w).Encode(vault.StaffError{Error: "no such thread\x1b[2J"})
+			return
+		}
+		fs.pushed = append(fs.pushed, req.ID)
+		json.NewEncoder(w).Encode(vault.ReplyResponse{Item: vault.WireItem{Seq: uint64(1000 + len(fs.pushed)), ID: req.ID, Thread: req.Thread}})
 	default:
 		http.NotFound(w, r)
 	}
@@ -171,42 +195,211 @@ func TestSyncAckBatches(t *testing.T) {
 	}
 }
 
-// TestSyncStopsAtBadPage shows a page the store refuses stops the sync:
-// the pages before it are stored and acknowledged, nothing after it is,
-// and the next sync resumes exactly there.
-func TestSyncStopsAtBadPage(t *testing.T) {
+// TestSyncSetsAsideBadItem shows an item whose labels the store refuses
+// does not block the queue: it is kept as it arrived, reported, counted and
+// acknowledged, and everything after it is stored.
+func TestSyncSetsAsideBadItem(t *testing.T) {
 	f := newStoreFixture(t)
 	queue := f.queue(t, 50)
-	good := queue[25]
 	queue[25].Day = "yesterday"
+	queue[30].Route = "Students\x1b[2J"
+	queue[35].Kind = "note"
 	fs, c := newFakeStaff(t, f.st, queue)
 	c.PageSize = 10
-	if _, err := Sync(context.Background(), f.st, c); err == nil || !strings.Contains(err.Error(), "invalid day") {
-		t.Fatalf("sync over a bad item: %v", err)
-	}
-	cs, _ := f.st.List()
-	_, ids := fs.ackSizes()
-	if len(cs) != 20 || len(ids) != 20 {
-		t.Fatalf("after the bad page: %d cases, %d acknowledged; want the 20 before it", len(cs), len(ids))
-	}
-	if cur, _ := f.st.Cursor(); cur != queue[19].Seq {
-		t.Errorf("cursor %d, want %d", cur, queue[19].Seq)
-	}
-	fs.mu.Lock()
-	fs.queue[25] = good
-	fs.mu.Unlock()
 	res, err := Sync(context.Background(), f.st, c)
-	if err != nil || res.Received != 30 {
-		t.Fatalf("resumed sync: %+v, %v", res, err)
+	if err != nil {
+		t.Fatal(err)
 	}
-	_, ids = fs.ackSizes()
+	if res.Received != 47 || len(res.SetAside) != 3 || res.Acked != 50 {
+		t.Fatalf("sync: received %d, set aside %+v, acked %d", res.Received, res.SetAside, res.Acked)
+	}
+	for i, want := range []string{"invalid day", "invalid route", "invalid kind"} {
+		if a := res.SetAside[i]; a.Case != "" || !strings.Contains(a.Reason, want) {
+			t.Errorf("set aside %d: %+v, want %q", i, a, want)
+		}
+	}
+	if cs, _ := f.st.List(); len(cs) != 47 {
+		t.Errorf("%d cases, want 47", len(cs))
+	}
+	_, ids := fs.ackSizes()
 	if len(ids) != 50 {
 		t.Errorf("%d distinct ids acknowledged, want 50", len(ids))
 	}
-	for id, n := range ids {
-		if n != 1 {
-			t.Errorf("%s acknowledged %d times", id, n)
+	// Kept byte for byte.
+	var kept rejectedItem
+	f.st.db.View(func(tx *bolt.Tx) error {
+		return json.Unmarshal(tx.Bucket(bRejected).Get([]byte(queue[30].ID)), &kept)
+	})
+	if !reflect.DeepEqual(kept.Item, queue[30]) {
+		t.Errorf("the set-aside item was not kept as it arrived: %+v", kept.Item)
+	}
+	if r, _ := f.st.Rejected(); len(r) != 3 {
+		t.Errorf("%d rejected items listed", len(r))
+	}
+	// Served again (the server has not taken the acks yet): nothing doubles.
+	fs.mu.Lock()
+	fs.acked = map[string]bool{}
+	fs.mu.Unlock()
+	res, err = Sync(context.Background(), f.st, c)
+	if err != nil || res.Received != 0 || len(res.SetAside) != 0 {
+		t.Fatalf("repeat sync: %+v, %v", res, err)
+	}
+	if r, _ := f.st.Rejected(); len(r) != 3 {
+		t.Errorf("%d rejected items after a repeat", len(r))
+	}
+	// An id that is not an id cannot be acknowledged; it is kept once.
+	bad := f.queue(t, 1)[0]
+	bad.ID = "../../etc"
+	fs.mu.Lock()
+	fs.queue = append(fs.queue, bad)
+	fs.mu.Unlock()
+	for i := 0; i < 2; i++ {
+		if _, err := Sync(context.Background(), f.st, c); err != nil {
+			t.Fatal(err)
 		}
+	}
+	if r, _ := f.st.Rejected(); len(r) != 4 {
+		t.Errorf("%d rejected items, want 4", len(r))
+	}
+}
+
+// TestSyncIgnoresCursor shows every sync asks from the start: a server
+// restored from a backup numbers new items lower than the cursor, and they
+// still arrive; items already here are acknowledged again, not doubled.
+func TestSyncIgnoresCursor(t *testing.T) {
+	f := newStoreFixture(t)
+	queue := f.queue(t, 5) // seq 100..104
+	fs, c := newFakeStaff(t, f.st, queue)
+	if res, err := Sync(context.Background(), f.st, c); err != nil || res.Received != 5 {
+		t.Fatalf("first sync: %+v, %v", res, err)
+	}
+	restored := f.queue(t, 3)
+	for i := range restored {
+		restored[i].Seq = uint64(1 + i)
+	}
+	// The restored server has forgotten two of the acknowledgements.
+	old := queue[3:]
+	old[0].Seq, old[1].Seq = 4, 5
+	fs.mu.Lock()
+	fs.queue = append(restored, old...)
+	fs.acked = map[string]bool{}
+	fs.mu.Unlock()
+	res, err := Sync(context.Background(), f.st, c)
+	if err != nil || res.Received != 3 || len(res.NewCases) != 3 {
+		t.Fatalf("sync after a restore: %+v, %v", res, err)
+	}
+	if cs, _ := f.st.List(); len(cs) != 8 {
+		t.Errorf("%d cases, want 8", len(cs))
+	}
+	_, ids := fs.ackSizes()
+	if ids[old[0].ID] != 2 || ids[old[1].ID] != 2 {
+		t.Errorf("items already here were not acknowledged again: %d, %d", ids[old[0].ID], ids[old[1].ID])
+	}
+}
+
+// TestSyncPushesWhenPullFails shows a broken pull does not hold back the
+// replies or the acknowledgements, and a reply refused with a 4xx is marked
+// not delivered while the others go.
+func TestSyncPushesWhenPullFails(t *testing.T) {
+	f := newStoreFixture(t)
+	th1, th2 := uuid.NewString(), uuid.NewString()
+	if _, err := f.st.StoreItems([]vault.WireItem{
+		f.item(t, th1, vault.KindReport, "2026-03-01", "message", "one"),
+		f.item(t, th2, vault.KindReport, "2026-03-01", "message", "two"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for i, n := range []uint64{1, 2, 1, 2, 1} {
+		id, err := f.st.Reply(n, fmt.Sprintf("reply %d", i), f.team)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 1 {
+			ids = append(ids, id)
+		}
+	}
+	fs, c := newFakeStaff(t, f.st, nil)
+	fs.broken = true
+	fs.refuse[th2] = http.StatusNotFound
+	res, err := Sync(context.Background(), f.st, c)
+	if err == nil || !strings.Contains(err.Error(), "server at") {
+		t.Fatalf("sync over a broken pull: %v", err)
+	}
+	if res.Pushed != 3 || res.Failed != 2 || res.Acked != 2 || len(res.NotDelivered) != 2 || res.NotDelivered[0].Case != "HK-0002" {
+		t.Errorf("sync: %+v", res)
+	}
+	// In the order they were written.
+	if !reflect.DeepEqual(fs.pushed, ids) {
+		t.Errorf("pushed %v, want %v", fs.pushed, ids)
+	}
+	cv, _ := f.st.Show(2)
+	for _, m := range cv.Messages[1:] {
+		if !strings.HasPrefix(m.State, "not delivered") {
+			t.Errorf("a refused reply shows %q", m.State)
+		}
+	}
+	if out, _ := f.st.Outbox(); len(out) != 0 {
+		t.Errorf("%d replies still queued", len(out))
+	}
+}
+
+// TestOwnReplyComesBack shows a reply the server holds is never "not
+// delivered": its copy coming back takes it out of the outbox, and a later
+// refusal does not mark it failed.
+func TestOwnReplyComesBack(t *testing.T) {
+	f := newStoreFixture(t)
+	th := uuid.NewString()
+	if _, err := f.st.StoreItems([]vault.WireItem{f.item(t, th, vault.KindReport, "2026-03-01", "message", "help")}); err != nil {
+		t.Fatal(err)
+	}
+	id, err := f.st.Reply(1, "We are here.", f.team)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := f.st.Outbox()
+	// The push reached the server but its answer was lost; the next pull
+	// brings the reply back.
+	back := vault.WireItem{Seq: 7, ID: id, Thread: th, Route: "students", Kind: vault.KindReply, Day: "2026-03-10", Sealed: out[0].Sealed}
+	if _, err := f.st.StoreItems([]vault.WireItem{back}); err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := f.st.Outbox(); len(out) != 0 {
+		t.Fatalf("a reply the server holds is still queued: %d", len(out))
+	}
+	if err := f.st.MarkSent(id, 0, "the server refused: conflict (HTTP 409)"); err != nil {
+		t.Fatal(err)
+	}
+	cv, _ := f.st.Show(1)
+	if cv.Messages[1].State != "sent" {
+		t.Errorf("reply state %q, want sent", cv.Messages[1].State)
+	}
+}
+
+// TestOutboxOrder shows replies are pushed in the order they were written.
+func TestOutboxOrder(t *testing.T) {
+	f := newStoreFixture(t)
+	if _, err := f.st.StoreItems([]vault.WireItem{f.item(t, uuid.NewString(), vault.KindReport, "2026-03-01", "message", "x")}); err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for i := 0; i < 12; i++ {
+		id, err := f.st.Reply(1, fmt.Sprintf("reply %d", i), f.team)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, id)
+	}
+	out, err := f.st.Outbox()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range out {
+		got = append(got, o.ID)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("outbox order %v, want %v", got, want)
 	}
 }
 

@@ -15,7 +15,8 @@ import (
 
 // CaseSummary is one line of reviewer list.
 type CaseSummary struct {
-	Case        string `json:"case"`
+	Case        string `json:"case"` // this computer's own number
+	Tag         string `json:"tag"`  // the thread's tag, the same for the whole team
 	Thread      string `json:"thread"`
 	Route       string `json:"route"`
 	Status      string `json:"status"`
@@ -133,6 +134,7 @@ type ChronoLine struct {
 type CaseView struct {
 	CaseSummary
 	ReplyTo    string       `json:"-"`
+	Notice     string       `json:"notice,omitempty"` // something the member must know first
 	Messages   []Message    `json:"messages_list"`
 	Chronology []ChronoLine `json:"chronology"`
 }
@@ -161,7 +163,7 @@ func daysSince(day string, now time.Time) int {
 // the day of the oldest message still unanswered ("" if none is).
 func tally(rc *rawCase) (CaseSummary, string) {
 	cs := CaseSummary{
-		Case: CaseNumber(rc.Number), Thread: rc.Thread, Route: rc.Route,
+		Case: CaseNumber(rc.Number), Tag: threadTag(rc.Thread), Thread: rc.Thread, Route: rc.Route,
 		Status: "new", Received: rc.First, Messages: len(rc.Items), Problems: len(rc.Aside),
 	}
 	firstUnanswered := ""
@@ -174,7 +176,9 @@ func tally(rc *rawCase) (CaseSummary, string) {
 		}
 		switch m.Kind {
 		case vault.KindReply:
-			if m.Failed == "" {
+			// A reply not delivered, or one set aside (unread, perhaps not
+			// a reply at all), is no answer.
+			if _, aside := rc.Aside[m.ID]; m.Failed == "" && !aside {
 				firstUnanswered = ""
 			}
 			if m.Mine && !m.Sent && m.Failed == "" {
@@ -211,6 +215,35 @@ func (s *Store) applyTriage(cs *CaseSummary, rc *rawCase) error {
 	return nil
 }
 
+// threadTag is the short form of a thread id that the whole team shares
+// (case numbers are each computer's own): its first 8 hex digits.
+func threadTag(thread string) string {
+	t := strings.ReplaceAll(thread, "-", "")
+	if len(t) > 8 {
+		t = t[:8]
+	}
+	return t
+}
+
+// rankUrgency is a case's urgency for ordering: a case nobody has triaged
+// whose reporter said someone is in danger counts as immediate.
+func rankUrgency(c CaseSummary) int {
+	if c.Status == "new" && c.Urgency == "" && strings.EqualFold(strings.TrimSpace(c.Danger), "yes") {
+		return urgencyRank("immediate")
+	}
+	return urgencyRank(c.Urgency)
+}
+
+// caseOrder is a case number for ordering; one that does not parse sorts
+// last.
+func caseOrder(c string) uint64 {
+	n, err := ParseCaseNumber(c)
+	if err != nil {
+		return ^uint64(0)
+	}
+	return n
+}
+
 // SortCases orders cases as List does.
 func SortCases(cs []CaseSummary) {
 	sort.SliceStable(cs, func(i, j int) bool {
@@ -218,7 +251,7 @@ func SortCases(cs []CaseSummary) {
 		if (a.Status == "closed") != (b.Status == "closed") {
 			return b.Status == "closed"
 		}
-		if ra, rb := urgencyRank(a.Urgency), urgencyRank(b.Urgency); ra != rb {
+		if ra, rb := rankUrgency(a), rankUrgency(b); ra != rb {
 			return ra < rb
 		}
 		if a.Unanswered != b.Unanswered {
@@ -227,7 +260,7 @@ func SortCases(cs []CaseSummary) {
 		if a.WaitingDays != b.WaitingDays {
 			return a.WaitingDays > b.WaitingDays
 		}
-		return a.Case < b.Case
+		return caseOrder(a.Case) < caseOrder(b.Case)
 	})
 }
 
@@ -275,7 +308,9 @@ func (s *Store) Show(number uint64) (*CaseView, error) {
 	})
 	cv.Messages = msgs
 	cv.Problems = 0
+	haveReport := false
 	for _, m := range msgs {
+		haveReport = haveReport || m.Kind == vault.KindReport
 		if m.Problem != "" {
 			cv.Problems++
 		}
@@ -288,6 +323,9 @@ func (s *Store) Show(number uint64) (*CaseView, error) {
 				cv.Danger = m.envelope.Field("danger")
 			}
 		}
+	}
+	if !haveReport {
+		cv.Notice = noReportNotice(cv.Tag)
 	}
 	// Chronology: messages in arrival order, with entries written here
 	// placed after the newest message that existed when they were written.
@@ -313,6 +351,12 @@ func (s *Store) Show(number uint64) (*CaseView, error) {
 	}
 	flush(^uint64(0))
 	return cv, nil
+}
+
+// noReportNotice explains a case whose report never reached this computer.
+func noReportNotice(tag string) string {
+	return "the report that began this case never reached this computer (only later messages did), so you cannot read it here or reply to the reporter from here. " +
+		"Ask a colleague who has it to run reviewer export-sealed on their case with tag #" + tag + " and pass it on, or to reply themselves."
 }
 
 func entryWhat(e Entry) string {

@@ -54,7 +54,7 @@ func TestScripts(t *testing.T) {
 
 // cmdStaffd drives the server side:
 //
-//	staffd start ROUTE TEAMFILE   open a vault store, serve the staff channel, set $SERVER
+//	staffd start ROUTE TEAMFILE...  open a vault store, serve the staff channel, set $SERVER
 //	staffd report ROUTE TEXT...   a reporter sends a report
 //	staffd replies N              print what reporter N sees (one reply a line)
 //	staffd queue                  print how many items wait in the staff queue
@@ -69,14 +69,18 @@ func cmdStaffd(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	switch args[0] {
 	case "start":
-		if len(args) != 3 {
-			ts.Fatalf("usage: staffd start ROUTE TEAMFILE")
+		if len(args) < 3 || len(args)%2 != 1 {
+			ts.Fatalf("usage: staffd start ROUTE TEAMFILE [ROUTE TEAMFILE...]")
 		}
-		team, err := vault.LoadTeam(ts.MkAbs(args[2]))
-		ts.Check(err)
+		teams := map[string]*vault.Team{}
+		for i := 1; i < len(args); i += 2 {
+			team, err := vault.LoadTeam(ts.MkAbs(args[i+1]))
+			ts.Check(err)
+			teams[args[i]] = team
+		}
 		st, err := vault.OpenStore(ts.MkAbs("server.db"), nil)
 		ts.Check(err)
-		s.store, s.teams = st, map[string]*vault.Team{args[1]: team}
+		s.store, s.teams = st, teams
 		h := intake.NewStaffHandler(st, s.teams, zerolog.Nop())
 		s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s.mu.Lock()

@@ -24,6 +24,7 @@ type staffServer struct {
 	receipts []vault.Receipt
 
 	mu   sync.Mutex
+	h    http.Handler
 	cuts map[string][]cutMode // "GET /staff/v1/items" -> what to do on the next requests
 	seen map[string]int
 }
@@ -43,7 +44,7 @@ func newStaffServer(t testing.TB, dir string, teams map[string]*vault.Team) *sta
 		t.Fatal(err)
 	}
 	s := &staffServer{store: st, teams: teams, cuts: map[string][]cutMode{}, seen: map[string]int{}}
-	h := intake.NewStaffHandler(st, teams, zerolog.Nop())
+	s.h = intake.NewStaffHandler(st, teams, zerolog.Nop())
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := r.Method + " " + r.URL.Path
 		s.mu.Lock()
@@ -52,6 +53,7 @@ func newStaffServer(t testing.TB, dir string, teams map[string]*vault.Team) *sta
 			mode, s.cuts[key] = q[0], q[1:]
 		}
 		s.seen[key]++
+		h := s.h
 		s.mu.Unlock()
 		if mode == pass {
 			h.ServeHTTP(w, r)
@@ -92,6 +94,15 @@ func itoa(n int) string {
 		b = append([]byte{byte('0' + n%10)}, b...)
 	}
 	return string(b)
+}
+
+// restart serves the same store with new team files, as an intake
+// server restarted after its config changed.
+func (s *staffServer) restart(teams map[string]*vault.Team) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.teams = teams
+	s.h = intake.NewStaffHandler(s.store, teams, zerolog.Nop())
 }
 
 func (s *staffServer) cut(method, path string, modes ...cutMode) {

@@ -188,3 +188,46 @@ func TestSyncUnknownMember(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestSyncRouteAddedLater shows a member added to a route's team after
+// their first sync receives that route's older reports on the next sync,
+// and can reply on it only once that route's team is recorded.
+func TestSyncRouteAddedLater(t *testing.T) {
+	dana, _ := vault.GenerateMember("Dana Lead")
+	head, _ := vault.GenerateMember("Head Teacher")
+	srv := newStaffServer(t, t.TempDir(), map[string]*vault.Team{
+		"students": parseTeam(t, dana), "head": parseTeam(t, head)})
+	// The report is sealed to Dana too, but the server's team file for
+	// the route does not list her yet.
+	e := &vault.Envelope{Fields: []vault.Field{{Name: "message", Value: "a concern about a member of staff"}}}
+	if _, err := srv.store.CreateThread("head", e, parseTeam(t, head, dana).Recipients()); err != nil {
+		t.Fatal(err)
+	}
+	srv.report(t, "students", "a student report")
+
+	st, err := reviewer.OpenStore(t.TempDir(), dana, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c, _ := reviewer.NewClient(srv.srv.URL, "", dana)
+	defer c.Close()
+	ctx := context.Background()
+	if res, err := reviewer.Sync(ctx, st, c); err != nil || res.Received != 1 {
+		t.Fatalf("first sync: %+v, %v", res, err)
+	}
+	srv.restart(map[string]*vault.Team{"students": parseTeam(t, dana), "head": parseTeam(t, head, dana)})
+	res, err := reviewer.Sync(ctx, st, c)
+	if err != nil || res.Received != 1 || res.KindCount["report"] != 1 {
+		t.Fatalf("sync after joining the head route: %+v, %v", res, err)
+	}
+	cases, _ := st.List()
+	if len(cases) != 2 {
+		t.Fatalf("%d cases, want 2", len(cases))
+	}
+	// Nothing is left for Dana, and nothing was stored twice.
+	if res, err := reviewer.Sync(ctx, st, c); err != nil || res.Received != 0 {
+		t.Fatalf("third sync: %+v, %v", res, err)
+	}
+	checkCases(t, st, 2)
+}

@@ -1,0 +1,104 @@
+package intake
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+	"time"
+)
+
+// stalledUpload opens a connection, declares a large form body, sends
+// part of it and then sends drip bytes every interval, returning a channel
+// that yields the status the server answers with.
+func stalledUpload(t *testing.T, addr string, declared int, drip time.Duration) <-chan int {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	fmt.Fprintf(c, "POST /en/report HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\nmessage=", addr, declared)
+	status := make(chan int, 1)
+	go func() {
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			status <- 0
+			return
+		}
+		status <- resp.StatusCode
+	}()
+	if drip > 0 {
+		go func() {
+			for range time.Tick(drip) {
+				if _, err := c.Write([]byte("a")); err != nil {
+					return
+				}
+			}
+		}()
+	}
+	return status
+}
+
+func TestUploadThatStallsIsDropped(t *testing.T) {
+	e := newEnv(t, "")
+	e.srv.uploadIdle = 200 * time.Millisecond
+	ts := httptest.NewServer(e.srv)
+	t.Cleanup(ts.Close) // after the client connections close
+	select {
+	case code := <-stalledUpload(t, ts.Listener.Addr().String(), 100000, 0):
+		if code != http.StatusRequestTimeout {
+			t.Fatalf("stalled upload answered %d, want 408", code)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a stalled upload was not dropped")
+	}
+	if n := e.items(t); n != 0 {
+		t.Fatalf("%d items stored", n)
+	}
+}
+
+func TestUploadThatTricklesIsDropped(t *testing.T) {
+	e := newEnv(t, "")
+	e.srv.uploadIdle = 300 * time.Millisecond
+	e.srv.minUploadRate = 10000
+	ts := httptest.NewServer(e.srv)
+	t.Cleanup(ts.Close) // after the client connections close
+	select {
+	case code := <-stalledUpload(t, ts.Listener.Addr().String(), 100000, 20*time.Millisecond):
+		if code != http.StatusRequestTimeout {
+			t.Fatalf("trickling upload answered %d, want 408", code)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a trickling upload was not dropped")
+	}
+}
+
+// Memory is reserved for bytes that have arrived, not for the length a
+// client declares: uploads that declare a lot and send little cannot lock
+// everyone else out.
+func TestUploadMemoryFollowsBytes(t *testing.T) {
+	e := newEnv(t, "[limits]\nmax_concurrent_submissions = 8\n")
+	// Room for four chunks: three stalled uploads hold one each, however
+	// much they declared.
+	e.srv.mem = newBudget(4 * reserveChunk * memoryPerByte)
+	e.srv.queueWait = 200 * time.Millisecond
+	e.srv.uploadIdle = 2 * time.Second
+	ts := httptest.NewServer(e.srv)
+	t.Cleanup(ts.Close) // after the client connections close
+	for range 3 {
+		stalledUpload(t, ts.Listener.Addr().String(), 50<<20, 0)
+	}
+	time.Sleep(100 * time.Millisecond)
+	resp, err := http.PostForm(ts.URL+"/en/report", url.Values{"message": {"a real report"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("a real report got %d while others declared large bodies and sent nothing", resp.StatusCode)
+	}
+}
