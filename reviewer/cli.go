@@ -751,47 +751,54 @@ func (c *cli) note(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-func (c *cli) export(fs *flag.FlagSet, args []string) error {
+// caseAndOut reads the CASE argument and the --out option that export,
+// attachments and export-sealed share; what names --out's value for the
+// usage message.
+func (c *cli) caseAndOut(fs *flag.FlagSet, args []string, what string) (uint64, string, error) {
 	out := fs.String("out", "", "")
 	n, err := c.caseArg(fs, args)
 	if err != nil {
-		return err
+		return 0, "", err
 	}
 	if *out == "" {
-		return errUsage{"export needs --out FILE.html"}
+		return 0, "", errUsage{fs.Name() + " needs --out " + what}
 	}
-	if _, err := os.Lstat(*out); err == nil {
-		return fmt.Errorf("%s already exists; it will not be overwritten: choose another name", *out)
+	return n, *out, nil
+}
+
+func (c *cli) export(fs *flag.FlagSet, args []string) error {
+	n, out, err := c.caseAndOut(fs, args, "FILE.html")
+	if err != nil {
+		return err
+	}
+	if _, err := os.Lstat(out); err == nil {
+		return fmt.Errorf("%s already exists; it will not be overwritten: choose another name", out)
 	}
 	_, st, err := c.openStore(false)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := st.Export(n, *out); err != nil {
+	if err := st.Export(n, out); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "Wrote %s.\n", *out)
+	fmt.Fprintf(c.stdout, "Wrote %s.\n", out)
 	fmt.Fprintln(c.stderr, "Warning: this file is NOT encrypted. Treat it like a paper safeguarding record: send it only to the agency, and delete it when it is no longer needed.")
 	return nil
 }
 
 // attachments saves a case's attachments, decrypted, for the lead to look at.
 func (c *cli) attachments(fs *flag.FlagSet, args []string) error {
-	out := fs.String("out", "", "")
-	n, err := c.caseArg(fs, args)
+	n, out, err := c.caseAndOut(fs, args, "DIR")
 	if err != nil {
 		return err
-	}
-	if *out == "" {
-		return errUsage{"attachments needs --out DIR"}
 	}
 	_, st, err := c.openStore(false)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	saved, err := st.SaveAttachments(n, *out)
+	saved, err := st.SaveAttachments(n, out)
 	for _, a := range saved {
 		note := ""
 		if !a.Cleaned {
@@ -814,13 +821,9 @@ func (c *cli) attachments(fs *flag.FlagSet, args []string) error {
 // each, so they can be opened with the standard age tool or handed on still
 // encrypted. Nothing is decrypted.
 func (c *cli) exportSealed(fs *flag.FlagSet, args []string) error {
-	out := fs.String("out", "", "")
-	n, err := c.caseArg(fs, args)
+	n, out, err := c.caseAndOut(fs, args, "DIR")
 	if err != nil {
 		return err
-	}
-	if *out == "" {
-		return errUsage{"export-sealed needs --out DIR"}
 	}
 	_, st, err := c.openStore(false)
 	if err != nil {
@@ -831,11 +834,11 @@ func (c *cli) exportSealed(fs *flag.FlagSet, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(*out, 0o700); err != nil {
-		return fmt.Errorf("failed to create %s: %w", *out, err)
+	if err := os.MkdirAll(out, 0o700); err != nil {
+		return fmt.Errorf("failed to create %s: %w", out, err)
 	}
 	for i, it := range items {
-		name := filepath.Join(*out, fmt.Sprintf("%s-%02d-%s-%s.age", CaseNumber(n), i+1, it.Kind, it.Day))
+		name := filepath.Join(out, fmt.Sprintf("%s-%02d-%s-%s.age", CaseNumber(n), i+1, it.Kind, it.Day))
 		if err := writeNew(name, it.Sealed); err != nil {
 			return err
 		}
