@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -271,12 +272,7 @@ func (c *Config) routeByName(name string) (*Route, bool) {
 }
 
 func (c *Config) languageEnabled(lang string) bool {
-	for _, l := range c.Languages {
-		if l == lang {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(c.Languages, lang)
 }
 
 // contacts returns the emergency contacts for lang, falling back to the

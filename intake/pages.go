@@ -3,6 +3,7 @@ package intake
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/hearken-project/hearken/vault"
@@ -53,13 +54,10 @@ func (s *Server) submitReport(w http.ResponseWriter, r *http.Request, lang strin
 	}
 	defer release()
 
-	sub, ferr := parseForm(r, true)
-	if ferr == nil {
-		ferr = sub.checkMessage()
-	}
+	sub, ferr := parseSubmission(r)
 	if ferr == nil {
 		for name, allowed := range choices {
-			if !oneOf(sub.fields[name], allowed) {
+			if !slices.Contains(allowed, sub.fields[name]) {
 				ferr = errBadChoice
 			}
 		}
@@ -95,6 +93,16 @@ func (s *Server) submitReport(w http.ResponseWriter, r *http.Request, lang strin
 	s.render(w, http.StatusOK, "receipt", p)
 }
 
+// parseSubmission reads a report or a follow-up, files included, and checks
+// what every submission shares.
+func parseSubmission(r *http.Request) (*submission, *formError) {
+	sub, ferr := parseForm(r, true)
+	if ferr == nil {
+		ferr = sub.checkMessage()
+	}
+	return sub, ferr
+}
+
 // checkMessage checks the fields every submission shares: the honeypot and
 // a message with something in it.
 func (sub *submission) checkMessage() *formError {
@@ -116,15 +124,6 @@ func (s *Server) chooseRoute(name string) (*Route, *formError) {
 		return nil, errBadChoice
 	}
 	return rt, nil
-}
-
-func oneOf(v string, allowed []string) bool {
-	for _, a := range allowed {
-		if v == a {
-			return true
-		}
-	}
-	return false
 }
 
 // checkCode shows the team's replies for a receipt.
@@ -201,10 +200,7 @@ func (s *Server) addMessage(w http.ResponseWriter, r *http.Request, lang string)
 	}
 	defer release()
 
-	sub, ferr := parseForm(r, true)
-	if ferr == nil {
-		ferr = sub.checkMessage()
-	}
+	sub, ferr := parseSubmission(r)
 	if ferr == nil {
 		for name := range sub.fields {
 			if name != "receipt" && name != "message" && name != "website" {

@@ -112,8 +112,10 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, p *page)
 	}
 	if body == nil {
 		var buf bytes.Buffer
-		if err := pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
-			s.log.Error().Str("template", name).Err(err).Msg("failed to render page")
+		if pages[name].ExecuteTemplate(&buf, "layout", p) != nil {
+			// The error is not logged: template errors can quote the data
+			// being rendered, and that may be a receipt or a reply.
+			s.log.Error().Str("template", name).Msg("failed to render page")
 			http.Error(w, "internal error", http.StatusInternalServerError)
 			return
 		}

@@ -159,12 +159,7 @@ type StaffMember struct {
 
 // InRoute reports whether the member belongs to route's team.
 func (m *StaffMember) InRoute(route string) bool {
-	for _, r := range m.Routes {
-		if r == route {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(m.Routes, route)
 }
 
 type verifierMember struct {
