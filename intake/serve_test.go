@@ -18,7 +18,7 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/hearken-project/hearken/vault"
+	"github.com/hearken-project/hearken/staff"
 )
 
 type liveServer struct {
@@ -284,7 +284,7 @@ func TestStaffListener(t *testing.T) {
 		}
 	}
 	// And the public listener does not serve the staff channel.
-	resp, err := http.Get(ls.url(vault.StaffItemsPath))
+	resp, err := http.Get(ls.url(staff.ItemsPath))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,21 +10,22 @@ import (
 	"sync/atomic"
 
 	"github.com/gorilla/mux"
+	"github.com/hearken-project/hearken/staff"
 	"github.com/hearken-project/hearken/vault"
 	"github.com/rs/zerolog"
 )
 
 // The staff channel: team members' reviewer tools fetch sealed items, push
 // sealed replies and acknowledge what they stored. Every request is signed
-// (vault.Verifier); every refusal is the same 401 "unauthorized". It listens
+// (staff.Verifier); every refusal is the same 401 "unauthorized". It listens
 // on a unix socket or loopback, never on the public listener.
 
 const (
 	// staffMaxReplyBody fits a sealed reply of vault.MaxReplySize in base64
 	// plus the JSON around it.
 	staffMaxReplyBody = vault.MaxReplySize/3*4 + 8<<10
-	// staffMaxAckBody fits StaffMaxAcks quoted uuids.
-	staffMaxAckBody = vault.StaffMaxAcks*40 + 1<<10
+	// staffMaxAckBody fits staff.MaxAcks quoted uuids.
+	staffMaxAckBody = staff.MaxAcks*40 + 1<<10
 	// staffMaxGetBody is what a GET may carry: nothing.
 	staffMaxGetBody = 0
 )
@@ -32,9 +33,9 @@ const (
 type staffHandler struct {
 	store    *vault.Store
 	teams    map[string]*vault.Team
-	verifier *vault.Verifier
+	verifier *staff.Verifier
 	log      zerolog.Logger
-	refused  [vault.ReasonForbidden + 1]atomic.Uint64
+	refused  [staff.ReasonForbidden + 1]atomic.Uint64
 }
 
 // NewStaffHandler returns the staff channel's handler. teams maps each route
@@ -46,13 +47,13 @@ func NewStaffHandler(store *vault.Store, teams map[string]*vault.Team, log zerol
 	h := &staffHandler{
 		store:    store,
 		teams:    teams,
-		verifier: vault.NewVerifier(teams, nil),
+		verifier: staff.NewVerifier(teams, nil),
 		log:      log,
 	}
 	r := mux.NewRouter()
-	r.Handle(vault.StaffItemsPath, h.signed(staffMaxGetBody, h.items)).Methods(http.MethodGet)
-	r.Handle(vault.StaffRepliesPath, h.signed(staffMaxReplyBody, h.reply)).Methods(http.MethodPost)
-	r.Handle(vault.StaffAcksPath, h.signed(staffMaxAckBody, h.acks)).Methods(http.MethodPost)
+	r.Handle(staff.ItemsPath, h.signed(staffMaxGetBody, h.items)).Methods(http.MethodGet)
+	r.Handle(staff.RepliesPath, h.signed(staffMaxReplyBody, h.reply)).Methods(http.MethodPost)
+	r.Handle(staff.AcksPath, h.signed(staffMaxAckBody, h.acks)).Methods(http.MethodPost)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		staffError(w, http.StatusNotFound, "no such staff endpoint")
 	})
@@ -62,7 +63,7 @@ func NewStaffHandler(store *vault.Store, teams map[string]*vault.Team, log zerol
 	return r
 }
 
-type staffFunc func(w http.ResponseWriter, r *http.Request, m *vault.StaffMember, body []byte)
+type staffFunc func(w http.ResponseWriter, r *http.Request, m *staff.Member, body []byte)
 
 // signed reads the body through a limit, verifies the signature over it and
 // only then runs next.
@@ -75,7 +76,7 @@ func (h *staffHandler) signed(maxBody int64, next staffFunc) http.Handler {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
 				// Refused before any signature check: say no more than 401 would.
-				h.refuse(w, r, vault.ReasonMalformed)
+				h.refuse(w, r, staff.ReasonMalformed)
 				return
 			}
 			staffError(w, http.StatusBadRequest, "could not read the request")
@@ -83,7 +84,7 @@ func (h *staffHandler) signed(maxBody int64, next staffFunc) http.Handler {
 		}
 		m, err := h.verifier.Verify(r.Method, r.URL.EscapedPath(), r.URL.RawQuery, r.Header.Get, body)
 		if err != nil {
-			h.refuse(w, r, vault.UnauthorizedReason(err))
+			h.refuse(w, r, staff.UnauthorizedReason(err))
 			return
 		}
 		next(w, r, m, body)
@@ -92,7 +93,7 @@ func (h *staffHandler) signed(maxBody int64, next staffFunc) http.Handler {
 
 // refuse answers the one generic 401 and counts the reason. The log line
 // names the route pattern and the reason only.
-func (h *staffHandler) refuse(w http.ResponseWriter, r *http.Request, reason vault.AuthReason) {
+func (h *staffHandler) refuse(w http.ResponseWriter, r *http.Request, reason staff.Reason) {
 	n := uint64(0)
 	if int(reason) < len(h.refused) {
 		n = h.refused[reason].Add(1)
@@ -128,7 +129,7 @@ func routePattern(r *http.Request) string {
 }
 
 func staffError(w http.ResponseWriter, code int, msg string) {
-	staffJSON(w, code, vault.StaffError{Error: msg})
+	staffJSON(w, code, staff.ErrorResponse{Error: msg})
 }
 
 func staffJSON(w http.ResponseWriter, code int, v any) {
@@ -152,9 +153,9 @@ func (h *staffHandler) internal(w http.ResponseWriter, r *http.Request, what str
 }
 
 // items serves GET /staff/v1/items?after=SEQ&limit=N.
-func (h *staffHandler) items(w http.ResponseWriter, r *http.Request, m *vault.StaffMember, _ []byte) {
+func (h *staffHandler) items(w http.ResponseWriter, r *http.Request, m *staff.Member, _ []byte) {
 	q := r.URL.Query()
-	after, limit := uint64(0), vault.StaffMaxItems
+	after, limit := uint64(0), staff.MaxItems
 	if s := q.Get("after"); s != "" {
 		v, err := strconv.ParseUint(s, 10, 64)
 		if err != nil {
@@ -169,10 +170,10 @@ func (h *staffHandler) items(w http.ResponseWriter, r *http.Request, m *vault.St
 			staffError(w, http.StatusBadRequest, "limit must be a positive number")
 			return
 		}
-		limit = min(v, vault.StaffMaxItems)
+		limit = min(v, staff.MaxItems)
 	}
 	if len(m.Routes) == 0 {
-		staffJSON(w, http.StatusOK, vault.ItemsResponse{Items: []vault.WireItem{}})
+		staffJSON(w, http.StatusOK, staff.ItemsResponse{Items: []staff.Item{}})
 		return
 	}
 	items, err := h.store.Pending(after, limit, m.Routes, m.Key)
@@ -180,14 +181,14 @@ func (h *staffHandler) items(w http.ResponseWriter, r *http.Request, m *vault.St
 		h.internal(w, r, "pending", err)
 		return
 	}
-	resp := vault.ItemsResponse{Items: make([]vault.WireItem, 0, len(items))}
+	resp := staff.ItemsResponse{Items: make([]staff.Item, 0, len(items))}
 	size := 0
 	for _, it := range items {
-		if len(resp.Items) > 0 && size+len(it.Sealed) > vault.StaffMaxBatchBytes {
+		if len(resp.Items) > 0 && size+len(it.Sealed) > staff.MaxBatchBytes {
 			break
 		}
 		size += len(it.Sealed)
-		resp.Items = append(resp.Items, vault.WireItemOf(it))
+		resp.Items = append(resp.Items, staff.ItemOf(it))
 	}
 	// A short page may still have been cut by the store's byte limit, so
 	// only an empty page is certainly the end.
@@ -196,8 +197,8 @@ func (h *staffHandler) items(w http.ResponseWriter, r *http.Request, m *vault.St
 }
 
 // reply serves POST /staff/v1/replies.
-func (h *staffHandler) reply(w http.ResponseWriter, r *http.Request, m *vault.StaffMember, body []byte) {
-	var req vault.ReplyRequest
+func (h *staffHandler) reply(w http.ResponseWriter, r *http.Request, m *staff.Member, body []byte) {
+	var req staff.ReplyRequest
 	if err := strictJSON(body, &req); err != nil {
 		staffError(w, http.StatusBadRequest, "the reply is not valid JSON of the expected shape")
 		return
@@ -224,7 +225,7 @@ func (h *staffHandler) reply(w http.ResponseWriter, r *http.Request, m *vault.St
 		var it vault.Item
 		it, err = h.store.AddReply(req.Thread, req.ID, req.Sealed)
 		if err == nil {
-			staffJSON(w, http.StatusOK, vault.ReplyResponse{Item: vault.WireItemOf(it)})
+			staffJSON(w, http.StatusOK, staff.ReplyResponse{Item: staff.ItemOf(it)})
 			return
 		}
 	}
@@ -249,13 +250,13 @@ func (h *staffHandler) reply(w http.ResponseWriter, r *http.Request, m *vault.St
 // acks serves POST /staff/v1/acks. An item leaves the queue once every
 // current member of its route's team has it. All the acknowledgements in
 // one request share one commit.
-func (h *staffHandler) acks(w http.ResponseWriter, r *http.Request, m *vault.StaffMember, body []byte) {
-	var req vault.AckRequest
+func (h *staffHandler) acks(w http.ResponseWriter, r *http.Request, m *staff.Member, body []byte) {
+	var req staff.AckRequest
 	if err := strictJSON(body, &req); err != nil {
 		staffError(w, http.StatusBadRequest, "the acknowledgement is not valid JSON of the expected shape")
 		return
 	}
-	if len(req.IDs) > vault.StaffMaxAcks {
+	if len(req.IDs) > staff.MaxAcks {
 		staffError(w, http.StatusBadRequest, "at most 500 ids in one acknowledgement")
 		return
 	}
@@ -270,7 +271,7 @@ func (h *staffHandler) acks(w http.ResponseWriter, r *http.Request, m *vault.Sta
 		h.internal(w, r, "ack", err)
 		return
 	}
-	resp := vault.AckResponse{}
+	resp := staff.AckResponse{}
 	for i, err := range errs {
 		switch {
 		case errors.Is(err, vault.ErrNotFound):

@@ -12,6 +12,7 @@ import (
 
 	"filippo.io/age"
 	"github.com/google/uuid"
+	"github.com/hearken-project/hearken/staff"
 	"github.com/hearken-project/hearken/vault"
 	"github.com/rs/zerolog"
 )
@@ -72,7 +73,7 @@ func signedReq(t *testing.T, m *vault.Member, method, path, query string, body [
 		u += "?" + query
 	}
 	r := httptest.NewRequest(method, u, bytes.NewReader(body))
-	sig, err := vault.SignRequest(m, method, path, query, time.Now(), body)
+	sig, err := staff.Sign(m, method, path, query, time.Now(), body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,9 +101,9 @@ func decodeJSON[T any](t *testing.T, w *httptest.ResponseRecorder) T {
 	return v
 }
 
-func (f *staffFixture) items(t *testing.T, m *vault.Member, query string) vault.ItemsResponse {
+func (f *staffFixture) items(t *testing.T, m *vault.Member, query string) staff.ItemsResponse {
 	t.Helper()
-	return decodeJSON[vault.ItemsResponse](t, f.do(signedReq(t, m, "GET", vault.StaffItemsPath, query, nil)))
+	return decodeJSON[staff.ItemsResponse](t, f.do(signedReq(t, m, "GET", staff.ItemsPath, query, nil)))
 }
 
 func wantUnauthorized(t *testing.T, w *httptest.ResponseRecorder) {
@@ -147,10 +148,10 @@ func TestStaffItemsByRoute(t *testing.T) {
 	if len(p.Items) != 0 || p.More {
 		t.Fatalf("after the last item: %d items more=%v", len(p.Items), p.More)
 	}
-	if w := f.do(signedReq(t, f.bob, "GET", vault.StaffItemsPath, "limit=-1", nil)); w.Code != http.StatusBadRequest {
+	if w := f.do(signedReq(t, f.bob, "GET", staff.ItemsPath, "limit=-1", nil)); w.Code != http.StatusBadRequest {
 		t.Errorf("limit=-1: status %d", w.Code)
 	}
-	if w := f.do(signedReq(t, f.bob, "GET", vault.StaffItemsPath, "limit=100000", nil)); w.Code != http.StatusOK {
+	if w := f.do(signedReq(t, f.bob, "GET", staff.ItemsPath, "limit=100000", nil)); w.Code != http.StatusOK {
 		t.Errorf("a large limit is capped, not refused: status %d", w.Code)
 	}
 }
@@ -164,36 +165,36 @@ func TestStaffUnauthorized(t *testing.T) {
 	f.report(t, "students", "secret words")
 
 	// No signature at all.
-	wantUnauthorized(t, f.do(httptest.NewRequest("GET", vault.StaffItemsPath, nil)))
+	wantUnauthorized(t, f.do(httptest.NewRequest("GET", staff.ItemsPath, nil)))
 	// A member of no team.
-	wantUnauthorized(t, f.do(signedReq(t, f.eve, "GET", vault.StaffItemsPath, "", nil)))
+	wantUnauthorized(t, f.do(signedReq(t, f.eve, "GET", staff.ItemsPath, "", nil)))
 	// A signed query changed in transit.
-	r := signedReq(t, f.alice, "GET", vault.StaffItemsPath, "after=5", nil)
+	r := signedReq(t, f.alice, "GET", staff.ItemsPath, "after=5", nil)
 	r.URL.RawQuery = "after=0"
 	wantUnauthorized(t, f.do(r))
 	// A replayed request.
-	r = signedReq(t, f.alice, "GET", vault.StaffItemsPath, "", nil)
+	r = signedReq(t, f.alice, "GET", staff.ItemsPath, "", nil)
 	if w := f.do(r); w.Code != http.StatusOK {
 		t.Fatalf("first use: %d", w.Code)
 	}
-	r2 := httptest.NewRequest("GET", vault.StaffItemsPath, nil)
+	r2 := httptest.NewRequest("GET", staff.ItemsPath, nil)
 	r2.Header = r.Header.Clone()
 	wantUnauthorized(t, f.do(r2))
 	// A tampered body.
 	body := []byte(`{"ids":[],"seqs":[]}`)
-	r = signedReq(t, f.alice, "POST", vault.StaffAcksPath, "", body)
+	r = signedReq(t, f.alice, "POST", staff.AcksPath, "", body)
 	r.Body = httpBody(`{"ids":["x"],"seqs":[1]}`)
 	wantUnauthorized(t, f.do(r))
 	// A stale request.
-	r = httptest.NewRequest("GET", vault.StaffItemsPath, nil)
-	sig, _ := vault.SignRequest(f.alice, "GET", vault.StaffItemsPath, "", time.Now().Add(-6*time.Minute), nil)
+	r = httptest.NewRequest("GET", staff.ItemsPath, nil)
+	sig, _ := staff.Sign(f.alice, "GET", staff.ItemsPath, "", time.Now().Add(-6*time.Minute), nil)
 	for k, v := range sig.Headers() {
 		r.Header.Set(k, v)
 	}
 	wantUnauthorized(t, f.do(r))
 	// An oversized body is refused before anything else.
 	big := bytes.Repeat([]byte("a"), staffMaxAckBody+1)
-	wantUnauthorized(t, f.do(signedReq(t, f.alice, "POST", vault.StaffAcksPath, "", big)))
+	wantUnauthorized(t, f.do(signedReq(t, f.alice, "POST", staff.AcksPath, "", big)))
 
 	logs := f.logs.String()
 	for _, reason := range []string{"missing_header", "unknown_member", "bad_signature", "replay", "stale", "malformed"} {
@@ -228,16 +229,16 @@ func TestStaffReplies(t *testing.T) {
 	}
 	sealed := sealReply(t, f, report.ReplyTo, "we hear you")
 	id := uuid.NewString()
-	post := func(m *vault.Member, req vault.ReplyRequest) *httptest.ResponseRecorder {
+	post := func(m *vault.Member, req staff.ReplyRequest) *httptest.ResponseRecorder {
 		body, _ := json.Marshal(req)
-		return f.do(signedReq(t, m, "POST", vault.StaffRepliesPath, "", body))
+		return f.do(signedReq(t, m, "POST", staff.RepliesPath, "", body))
 	}
-	r1 := decodeJSON[vault.ReplyResponse](t, post(f.alice, vault.ReplyRequest{Thread: it.Thread, ID: id, Sealed: sealed}))
+	r1 := decodeJSON[staff.ReplyResponse](t, post(f.alice, staff.ReplyRequest{Thread: it.Thread, ID: id, Sealed: sealed}))
 	if r1.Item.ID != id || r1.Item.Kind != vault.KindReply || r1.Item.Seq == 0 {
 		t.Fatalf("reply item %+v", r1.Item)
 	}
 	// The same id again is a no-op with the same answer.
-	r2 := decodeJSON[vault.ReplyResponse](t, post(f.alice, vault.ReplyRequest{Thread: it.Thread, ID: id, Sealed: sealed}))
+	r2 := decodeJSON[staff.ReplyResponse](t, post(f.alice, staff.ReplyRequest{Thread: it.Thread, ID: id, Sealed: sealed}))
 	if r2.Item.Seq != r1.Item.Seq {
 		t.Errorf("retried reply got seq %d, first %d", r2.Item.Seq, r1.Item.Seq)
 	}
@@ -252,20 +253,20 @@ func TestStaffReplies(t *testing.T) {
 		t.Errorf("bob sees %d replies, want exactly 1", replies)
 	}
 
-	if w := post(f.alice, vault.ReplyRequest{Thread: uuid.NewString(), ID: uuid.NewString(), Sealed: sealed}); w.Code != http.StatusNotFound {
+	if w := post(f.alice, staff.ReplyRequest{Thread: uuid.NewString(), ID: uuid.NewString(), Sealed: sealed}); w.Code != http.StatusNotFound {
 		t.Errorf("reply to an unknown thread: %d", w.Code)
 	}
-	if w := post(f.alice, vault.ReplyRequest{Thread: it.Thread, ID: "not-a-uuid", Sealed: sealed}); w.Code != http.StatusBadRequest {
+	if w := post(f.alice, staff.ReplyRequest{Thread: it.Thread, ID: "not-a-uuid", Sealed: sealed}); w.Code != http.StatusBadRequest {
 		t.Errorf("bad id: %d", w.Code)
 	}
-	if w := post(f.alice, vault.ReplyRequest{Thread: it.Thread, ID: uuid.NewString(), Sealed: []byte("plain text")}); w.Code != http.StatusBadRequest {
+	if w := post(f.alice, staff.ReplyRequest{Thread: it.Thread, ID: uuid.NewString(), Sealed: []byte("plain text")}); w.Code != http.StatusBadRequest {
 		t.Errorf("unsealed reply: %d", w.Code)
 	}
 	big := append([]byte("age-encryption.org/v1\n"), bytes.Repeat([]byte("x"), vault.MaxReplySize)...)
-	if w := post(f.alice, vault.ReplyRequest{Thread: it.Thread, ID: uuid.NewString(), Sealed: big}); w.Code != http.StatusRequestEntityTooLarge {
+	if w := post(f.alice, staff.ReplyRequest{Thread: it.Thread, ID: uuid.NewString(), Sealed: big}); w.Code != http.StatusRequestEntityTooLarge {
 		t.Errorf("oversized reply: %d", w.Code)
 	}
-	if w := f.do(signedReq(t, f.alice, "POST", vault.StaffRepliesPath, "", []byte(`{"thread":1}`))); w.Code != http.StatusBadRequest {
+	if w := f.do(signedReq(t, f.alice, "POST", staff.RepliesPath, "", []byte(`{"thread":1}`))); w.Code != http.StatusBadRequest {
 		t.Errorf("bad JSON: %d", w.Code)
 	}
 	// The reporter can read the reply with the receipt's identity: checked
@@ -295,24 +296,24 @@ func TestStaffAcksQuorum(t *testing.T) {
 	f.report(t, "students", "one")
 	f.report(t, "staff", "two")
 	all := f.items(t, f.bob, "").Items
-	var students, staff vault.WireItem
+	var students, staffRoute staff.Item
 	for _, it := range all {
 		if it.Route == "students" {
 			students = it
 		} else {
-			staff = it
+			staffRoute = it
 		}
 	}
-	ack := func(m *vault.Member, items ...vault.WireItem) vault.AckResponse {
-		req := vault.AckRequest{IDs: []string{}}
+	ack := func(m *vault.Member, items ...staff.Item) staff.AckResponse {
+		req := staff.AckRequest{IDs: []string{}}
 		for _, it := range items {
 			req.IDs = append(req.IDs, it.ID)
 		}
 		body, _ := json.Marshal(req)
-		return decodeJSON[vault.AckResponse](t, f.do(signedReq(t, m, "POST", vault.StaffAcksPath, "", body)))
+		return decodeJSON[staff.AckResponse](t, f.do(signedReq(t, m, "POST", staff.AcksPath, "", body)))
 	}
 	// Alice cannot acknowledge a staff-route item she never received.
-	if r := ack(f.alice, staff); r.Acked != 0 || len(r.Unknown) != 1 {
+	if r := ack(f.alice, staffRoute); r.Acked != 0 || len(r.Unknown) != 1 {
 		t.Errorf("alice acked a staff item: %+v", r)
 	}
 	// Students' team has two members: Alice's ack (twice) leaves it queued.
@@ -325,36 +326,36 @@ func TestStaffAcksQuorum(t *testing.T) {
 	}
 	ack(f.bob, students)
 	left := f.items(t, f.bob, "").Items
-	if len(left) != 1 || left[0].ID != staff.ID {
+	if len(left) != 1 || left[0].ID != staffRoute.ID {
 		t.Fatalf("after both acks: %+v", left)
 	}
 	// Staff's team is Bob alone.
-	ack(f.bob, staff)
+	ack(f.bob, staffRoute)
 	if n := len(f.items(t, f.bob, "").Items); n != 0 {
 		t.Fatalf("queue holds %d items, want 0", n)
 	}
 	// Acknowledging again is harmless.
-	if r := ack(f.bob, staff); r.Acked != 1 || len(r.Unknown) != 0 {
+	if r := ack(f.bob, staffRoute); r.Acked != 1 || len(r.Unknown) != 0 {
 		t.Errorf("second ack: %+v", r)
 	}
 	// Ids that are not uuids, and too many ids, are refused.
-	body, _ := json.Marshal(vault.AckRequest{IDs: []string{"not-a-uuid"}})
-	if w := f.do(signedReq(t, f.bob, "POST", vault.StaffAcksPath, "", body)); w.Code != http.StatusBadRequest {
+	body, _ := json.Marshal(staff.AckRequest{IDs: []string{"not-a-uuid"}})
+	if w := f.do(signedReq(t, f.bob, "POST", staff.AcksPath, "", body)); w.Code != http.StatusBadRequest {
 		t.Errorf("bad id: %d", w.Code)
 	}
-	many := vault.AckRequest{}
-	for range vault.StaffMaxAcks + 1 {
+	many := staff.AckRequest{}
+	for range staff.MaxAcks + 1 {
 		many.IDs = append(many.IDs, students.ID)
 	}
 	body, _ = json.Marshal(many)
-	if w := f.do(signedReq(t, f.bob, "POST", vault.StaffAcksPath, "", body)); w.Code != http.StatusBadRequest && w.Code != http.StatusRequestEntityTooLarge {
+	if w := f.do(signedReq(t, f.bob, "POST", staff.AcksPath, "", body)); w.Code != http.StatusBadRequest && w.Code != http.StatusRequestEntityTooLarge {
 		t.Errorf("too many ids: %d", w.Code)
 	}
 }
 
 func TestStaffMethodAndPath(t *testing.T) {
 	f := newStaffFixture(t)
-	if w := f.do(signedReq(t, f.alice, "POST", vault.StaffItemsPath, "", nil)); w.Code != http.StatusMethodNotAllowed {
+	if w := f.do(signedReq(t, f.alice, "POST", staff.ItemsPath, "", nil)); w.Code != http.StatusMethodNotAllowed {
 		t.Errorf("POST items: %d", w.Code)
 	}
 	if w := f.do(signedReq(t, f.alice, "GET", "/staff/v1/other", "", nil)); w.Code != http.StatusNotFound {

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hearken-project/hearken/staff"
 	"github.com/hearken-project/hearken/vault"
 	"golang.org/x/net/proxy"
 )
@@ -25,8 +26,8 @@ import (
 var ErrNotKnown = errors.New("this server does not know your key: ask the person who runs Hearken to add your member.pub to the team file and restart it; also check this computer's clock is right")
 
 // maxResponse bounds what the client reads of one response: a full items
-// page (vault.StaffMaxBatchBytes in base64) and its JSON.
-const maxResponse = vault.StaffMaxBatchBytes/3*4 + 16<<20
+// page (staff.MaxBatchBytes in base64) and its JSON.
+const maxResponse = staff.MaxBatchBytes/3*4 + 16<<20
 
 // Client talks to the intake server's staff channel as one member.
 type Client struct {
@@ -37,7 +38,7 @@ type Client struct {
 	now    func() time.Time
 
 	// PageSize is how many items one request asks for; at most
-	// vault.StaffMaxItems.
+	// staff.MaxItems.
 	PageSize int
 }
 
@@ -93,7 +94,7 @@ func NewClient(server, proxyURL string, m *vault.Member) (*Client, error) {
 		}
 		tr.DialContext = cd.DialContext
 	}
-	return &Client{base: base, server: server, hc: &http.Client{Transport: tr}, m: m, now: time.Now, PageSize: vault.StaffMaxItems}, nil
+	return &Client{base: base, server: server, hc: &http.Client{Transport: tr}, m: m, now: time.Now, PageSize: staff.MaxItems}, nil
 }
 
 // Close releases idle connections.
@@ -108,7 +109,7 @@ func (c *Client) do(ctx context.Context, method, path, query string, in, out any
 			return 0, err
 		}
 	}
-	sig, err := vault.SignRequest(c.m, method, path, query, c.now(), body)
+	sig, err := staff.Sign(c.m, method, path, query, c.now(), body)
 	if err != nil {
 		return 0, fmt.Errorf("failed to sign request: %w", err)
 	}
@@ -134,7 +135,7 @@ func (c *Client) do(ctx context.Context, method, path, query string, in, out any
 	case resp.StatusCode == http.StatusUnauthorized:
 		return resp.StatusCode, ErrNotKnown
 	case resp.StatusCode != http.StatusOK:
-		var se vault.StaffError
+		var se staff.ErrorResponse
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
 		if json.Unmarshal(data, &se) != nil || se.Error == "" {
 			se.Error = http.StatusText(resp.StatusCode)
@@ -183,7 +184,7 @@ func putBuffer(b *bytes.Buffer) {
 	buffers.Put(b)
 }
 
-// itemsPage is vault.ItemsResponse as it is decoded here: the sealed bytes
+// itemsPage is staff.ItemsResponse as it is decoded here: the sealed bytes
 // go straight from base64 into their slice, without the copy and checks
 // encoding/json makes of every string (a page is megabytes of base64).
 type itemsPage struct {
@@ -191,7 +192,7 @@ type itemsPage struct {
 	More  bool       `json:"more"`
 }
 
-// wireItem mirrors vault.WireItem field for field (a test checks).
+// wireItem mirrors staff.Item field for field (a test checks).
 type wireItem struct {
 	Seq    uint64     `json:"seq"`
 	ID     string     `json:"id"`
@@ -276,35 +277,35 @@ func (e *reachErr) Error() string { return e.msg }
 func (e *reachErr) Unwrap() error { return e.err }
 
 // Items fetches up to limit items after seq.
-func (c *Client) Items(ctx context.Context, after uint64, limit int) (*vault.ItemsResponse, error) {
+func (c *Client) Items(ctx context.Context, after uint64, limit int) (*staff.ItemsResponse, error) {
 	var page itemsPage
 	q := fmt.Sprintf("after=%d&limit=%d", after, limit)
-	if _, err := c.do(ctx, http.MethodGet, vault.StaffItemsPath, q, nil, &page); err != nil {
+	if _, err := c.do(ctx, http.MethodGet, staff.ItemsPath, q, nil, &page); err != nil {
 		return nil, err
 	}
-	resp := &vault.ItemsResponse{Items: make([]vault.WireItem, len(page.Items)), More: page.More}
+	resp := &staff.ItemsResponse{Items: make([]staff.Item, len(page.Items)), More: page.More}
 	for i, it := range page.Items {
-		resp.Items[i] = vault.WireItem{Seq: it.Seq, ID: it.ID, Thread: it.Thread, Route: it.Route,
+		resp.Items[i] = staff.Item{Seq: it.Seq, ID: it.ID, Thread: it.Thread, Route: it.Route,
 			Kind: it.Kind, Day: it.Day, Sealed: it.Sealed}
 	}
 	return resp, nil
 }
 
 // Reply pushes a sealed reply; the status tells a gone thread (404) apart.
-func (c *Client) Reply(ctx context.Context, req vault.ReplyRequest) (*vault.ReplyResponse, int, error) {
-	var resp vault.ReplyResponse
-	code, err := c.do(ctx, http.MethodPost, vault.StaffRepliesPath, "", req, &resp)
+func (c *Client) Reply(ctx context.Context, req staff.ReplyRequest) (*staff.ReplyResponse, int, error) {
+	var resp staff.ReplyResponse
+	code, err := c.do(ctx, http.MethodPost, staff.RepliesPath, "", req, &resp)
 	if err != nil {
 		return nil, code, err
 	}
 	return &resp, code, nil
 }
 
-// Ack acknowledges stored items, at most vault.StaffMaxAcks ids at once.
-func (c *Client) Ack(ctx context.Context, ids []string) (*vault.AckResponse, error) {
-	req := vault.AckRequest{IDs: ids}
-	var resp vault.AckResponse
-	if _, err := c.do(ctx, http.MethodPost, vault.StaffAcksPath, "", req, &resp); err != nil {
+// Ack acknowledges stored items, at most staff.MaxAcks ids at once.
+func (c *Client) Ack(ctx context.Context, ids []string) (*staff.AckResponse, error) {
+	req := staff.AckRequest{IDs: ids}
+	var resp staff.AckResponse
+	if _, err := c.do(ctx, http.MethodPost, staff.AcksPath, "", req, &resp); err != nil {
 		return nil, err
 	}
 	return &resp, nil

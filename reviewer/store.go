@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/hearken-project/hearken/staff"
 	"github.com/hearken-project/hearken/vault"
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
@@ -380,7 +381,7 @@ type Stored struct {
 // cases and the cursor are written in one transaction, so an item is stored
 // exactly once however a sync is cut short. Items already present (a
 // repeated page, or a reply written here) are left as they are.
-func (s *Store) StoreItems(items []vault.WireItem) (Stored, error) {
+func (s *Store) StoreItems(items []staff.Item) (Stored, error) {
 	checks, err := s.checkPage(items)
 	if err != nil {
 		return Stored{}, err
@@ -391,7 +392,7 @@ func (s *Store) StoreItems(items []vault.WireItem) (Stored, error) {
 // checkPage checks a page's labels and opens the items not yet stored. An
 // item with a bad label is marked to be set aside, not refused, so one bad
 // item cannot block the member's queue.
-func (s *Store) checkPage(items []vault.WireItem) ([]itemCheck, error) {
+func (s *Store) checkPage(items []staff.Item) ([]itemCheck, error) {
 	checks := make([]itemCheck, len(items))
 	known := make([]bool, len(items))
 	for i, it := range items {
@@ -419,14 +420,14 @@ func (s *Store) checkPage(items []vault.WireItem) ([]itemCheck, error) {
 
 // rejectedItem is an item set aside for its labels, as it arrived.
 type rejectedItem struct {
-	Reason string         `json:"reason"`
-	Day    string         `json:"day"` // the local day it arrived
-	Item   vault.WireItem `json:"item"`
+	Reason string     `json:"reason"`
+	Day    string     `json:"day"` // the local day it arrived
+	Item   staff.Item `json:"item"`
 }
 
 // rejectedKey is the key of an item in bRejected: its id when that is
 // usable, else a hash of the whole item, so a repeat is stored once.
-func rejectedKey(it vault.WireItem) []byte {
+func rejectedKey(it staff.Item) []byte {
 	if vault.ValidID(it.ID) {
 		return []byte(it.ID)
 	}
@@ -453,7 +454,7 @@ func (s *Store) Rejected() ([]SetAsideItem, error) {
 
 // commitPage stores a checked page in one transaction, and forgets acked:
 // ids the server has confirmed since the last commit.
-func (s *Store) commitPage(items []vault.WireItem, checks []itemCheck, acked []string) (Stored, error) {
+func (s *Store) commitPage(items []staff.Item, checks []itemCheck, acked []string) (Stored, error) {
 	var st Stored
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		st = Stored{}
@@ -566,7 +567,7 @@ func (s *Store) commitPage(items []vault.WireItem, checks []itemCheck, acked []s
 
 // checkWireItem refuses items whose labels could not be ours: the store keys
 // records by these strings.
-func checkWireItem(it vault.WireItem) error {
+func checkWireItem(it staff.Item) error {
 	bad := func(what string) error { return fmt.Errorf("the server sent it with an invalid %s", what) }
 	switch {
 	case !vault.ValidID(it.ID):

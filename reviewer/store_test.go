@@ -13,6 +13,7 @@ import (
 
 	"filippo.io/age"
 	"github.com/google/uuid"
+	"github.com/hearken-project/hearken/staff"
 	"github.com/hearken-project/hearken/vault"
 	bolt "go.etcd.io/bbolt"
 )
@@ -60,7 +61,7 @@ func (f *storeFixture) open(t *testing.T) {
 }
 
 // item seals an envelope to the team as the server would and labels it.
-func (f *storeFixture) item(t *testing.T, thread string, kind vault.Kind, day string, fields ...string) vault.WireItem {
+func (f *storeFixture) item(t *testing.T, thread string, kind vault.Kind, day string, fields ...string) staff.Item {
 	t.Helper()
 	e := &vault.Envelope{Kind: kind, Day: day, Route: "students"}
 	for i := 0; i+1 < len(fields); i += 2 {
@@ -77,13 +78,13 @@ func (f *storeFixture) item(t *testing.T, thread string, kind vault.Kind, day st
 		t.Fatal(err)
 	}
 	f.seq++
-	return vault.WireItem{Seq: f.seq, ID: uuid.NewString(), Thread: thread, Route: "students", Kind: kind, Day: day, Sealed: sealed}
+	return staff.Item{Seq: f.seq, ID: uuid.NewString(), Thread: thread, Route: "students", Kind: kind, Day: day, Sealed: sealed}
 }
 
 func TestStoreItemsExactlyOnce(t *testing.T) {
 	f := newStoreFixture(t)
 	th1, th2 := uuid.NewString(), uuid.NewString()
-	page := []vault.WireItem{
+	page := []staff.Item{
 		f.item(t, th1, vault.KindReport, "2026-03-01", "message", "first"),
 		f.item(t, th2, vault.KindReport, "2026-03-02", "message", "second"),
 		f.item(t, th1, vault.KindFollowUp, "2026-03-03", "message", "more"),
@@ -136,7 +137,7 @@ func TestStoreItemsExactlyOnce(t *testing.T) {
 	bad := f.item(t, th1, vault.KindFollowUp, "2026-03-04")
 	good := f.item(t, th1, vault.KindFollowUp, "2026-03-04")
 	bad.ID = "../../etc"
-	got, err = f.st.StoreItems([]vault.WireItem{good, bad})
+	got, err = f.st.StoreItems([]staff.Item{good, bad})
 	if err != nil || len(got.New) != 1 || len(got.SetAside) != 1 || got.SetAside[0].Case != "" || !strings.Contains(got.SetAside[0].Reason, "invalid id") {
 		t.Fatalf("a page with a bad id: %+v, %v", got, err)
 	}
@@ -148,7 +149,7 @@ func TestStoreItemsExactlyOnce(t *testing.T) {
 func TestStoreEncryptedAtRest(t *testing.T) {
 	f := newStoreFixture(t)
 	th := uuid.NewString()
-	if _, err := f.st.StoreItems([]vault.WireItem{f.item(t, th, vault.KindReport, "2026-03-01",
+	if _, err := f.st.StoreItems([]staff.Item{f.item(t, th, vault.KindReport, "2026-03-01",
 		"message", "zebra-report-words", "danger", "yak-danger-words")}); err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +245,7 @@ func rawDataKey(t *testing.T, f *storeFixture) []byte {
 func TestListOpensNoReport(t *testing.T) {
 	f := newStoreFixture(t)
 	th1, th2 := uuid.NewString(), uuid.NewString()
-	page := []vault.WireItem{
+	page := []staff.Item{
 		f.item(t, th1, vault.KindReport, "2026-03-01", "message", "first report\nsecond line", "danger", "yes"),
 		f.item(t, th2, vault.KindReport, "2026-03-09", "message", "other report"),
 		f.item(t, th1, vault.KindFollowUp, "2026-03-02", "message", "more"),
@@ -290,7 +291,7 @@ func TestListOpensNoReport(t *testing.T) {
 func TestLocalRecordsBound(t *testing.T) {
 	f := newStoreFixture(t)
 	th1, th2 := uuid.NewString(), uuid.NewString()
-	page := []vault.WireItem{
+	page := []staff.Item{
 		f.item(t, th1, vault.KindReport, "2026-03-01", "message", "one"),
 		f.item(t, th2, vault.KindReport, "2026-03-02", "message", "two"),
 	}
@@ -378,7 +379,7 @@ func TestLocalKeyRedacted(t *testing.T) {
 func TestStoreReplyQueue(t *testing.T) {
 	f := newStoreFixture(t)
 	th := uuid.NewString()
-	if _, err := f.st.StoreItems([]vault.WireItem{f.item(t, th, vault.KindReport, "2026-03-01", "message", "help")}); err != nil {
+	if _, err := f.st.StoreItems([]staff.Item{f.item(t, th, vault.KindReport, "2026-03-01", "message", "help")}); err != nil {
 		t.Fatal(err)
 	}
 	id, err := f.st.Reply(1, "We are here for you.", f.team)
@@ -410,8 +411,8 @@ func TestStoreReplyQueue(t *testing.T) {
 		t.Fatalf("outbox after send: %+v", out)
 	}
 	// The reply comes back from the server: no duplicate.
-	back := vault.WireItem{Seq: 9, ID: id, Thread: th, Route: "students", Kind: vault.KindReply, Day: "2026-03-10", Sealed: []byte("age-encryption.org/v1\n")}
-	got, err := f.st.StoreItems([]vault.WireItem{back})
+	back := staff.Item{Seq: 9, ID: id, Thread: th, Route: "students", Kind: vault.KindReply, Day: "2026-03-10", Sealed: []byte("age-encryption.org/v1\n")}
+	got, err := f.st.StoreItems([]staff.Item{back})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -427,7 +428,7 @@ func TestStoreReplyQueue(t *testing.T) {
 
 func TestStoreListOrder(t *testing.T) {
 	f := newStoreFixture(t)
-	var page []vault.WireItem
+	var page []staff.Item
 	threads := make([]string, 5)
 	for i := range threads {
 		threads[i] = uuid.NewString()
@@ -473,7 +474,7 @@ func TestStoreTamperedSetAside(t *testing.T) {
 	bad := f.item(t, th, vault.KindFollowUp, "2026-03-02", "message", "changed")
 	bad.Sealed = bytes.Clone(bad.Sealed)
 	bad.Sealed[len(bad.Sealed)-20] ^= 1
-	stored, err := f.st.StoreItems([]vault.WireItem{good, bad})
+	stored, err := f.st.StoreItems([]staff.Item{good, bad})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -563,7 +564,7 @@ func TestTriageWords(t *testing.T) {
 
 func TestNoteCorrections(t *testing.T) {
 	f := newStoreFixture(t)
-	if _, err := f.st.StoreItems([]vault.WireItem{f.item(t, uuid.NewString(), vault.KindReport, "2026-03-01")}); err != nil {
+	if _, err := f.st.StoreItems([]staff.Item{f.item(t, uuid.NewString(), vault.KindReport, "2026-03-01")}); err != nil {
 		t.Fatal(err)
 	}
 	n, err := f.st.AddNote(1, "spoke to head of year", 0)
@@ -597,7 +598,7 @@ func TestSetAsideReplyNoAnswer(t *testing.T) {
 	reply := f.item(t, th, vault.KindReply, "2026-03-02", "message", "ok")
 	reply.Sealed = bytes.Clone(reply.Sealed)
 	reply.Sealed[len(reply.Sealed)-20] ^= 1
-	if _, err := f.st.StoreItems([]vault.WireItem{f.item(t, th, vault.KindReport, "2026-03-01", "message", "help"), reply}); err != nil {
+	if _, err := f.st.StoreItems([]staff.Item{f.item(t, th, vault.KindReport, "2026-03-01", "message", "help"), reply}); err != nil {
 		t.Fatal(err)
 	}
 	cs, _ := f.st.List()
@@ -611,7 +612,7 @@ func TestSetAsideReplyNoAnswer(t *testing.T) {
 func TestFollowUpWithoutReport(t *testing.T) {
 	f := newStoreFixture(t)
 	th := uuid.NewString()
-	if _, err := f.st.StoreItems([]vault.WireItem{f.item(t, th, vault.KindFollowUp, "2026-03-02", "message", "more")}); err != nil {
+	if _, err := f.st.StoreItems([]staff.Item{f.item(t, th, vault.KindFollowUp, "2026-03-02", "message", "more")}); err != nil {
 		t.Fatal(err)
 	}
 	cv, err := f.st.Show(1)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/hearken-project/hearken/staff"
 	"github.com/hearken-project/hearken/vault"
 	bolt "go.etcd.io/bbolt"
 )
@@ -41,7 +42,7 @@ const unopenedPreview = "(the report could not be opened)"
 
 // checkItem opens a pulled item to find whether it can be trusted, and
 // keeps what list shows of a report. The rest of the opened item is dropped.
-func (s *Store) checkItem(it vault.WireItem) itemCheck {
+func (s *Store) checkItem(it staff.Item) itemCheck {
 	e, err := vault.Open(it.Sealed, s.m.Identity())
 	switch {
 	case err != nil:

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/hearken-project/hearken/staff"
 	"github.com/hearken-project/hearken/vault"
 )
 
@@ -150,7 +151,7 @@ func pushReplies(ctx context.Context, st *Store, c *Client, res *SyncResult) err
 		return err
 	}
 	for _, o := range out {
-		resp, code, err := c.Reply(ctx, vault.ReplyRequest{Thread: o.Thread, ID: o.ID, Sealed: o.Sealed})
+		resp, code, err := c.Reply(ctx, staff.ReplyRequest{Thread: o.Thread, ID: o.ID, Sealed: o.Sealed})
 		if err != nil && refusedForGood(code) {
 			if err := st.MarkSent(o.ID, 0, err.Error()); err != nil {
 				return err
@@ -183,7 +184,7 @@ func refusedForGood(code int) bool {
 
 // checkedPage is a page whose new items have been opened.
 type checkedPage struct {
-	items  []vault.WireItem
+	items  []staff.Item
 	checks []itemCheck
 }
 
@@ -205,7 +206,7 @@ func (a *acker) run(ctx context.Context, c *Client) {
 	defer close(a.done)
 	for ids := range a.ids {
 		for len(ids) > 0 && a.err == nil {
-			n := min(len(ids), vault.StaffMaxAcks)
+			n := min(len(ids), staff.MaxAcks)
 			if _, a.err = c.Ack(ctx, ids[:n]); a.err != nil {
 				break
 			}
@@ -229,7 +230,7 @@ func (a *acker) confirmed() []string {
 
 // fetched is one page of items, or the error that ended the pull.
 type fetched struct {
-	items []vault.WireItem
+	items []staff.Item
 	err   error
 }
 
@@ -246,7 +247,7 @@ func fetchPages(ctx context.Context, c *Client, after uint64, out chan<- fetched
 		}
 	}
 	for {
-		page, err := c.Items(ctx, after, min(max(c.PageSize, 1), vault.StaffMaxItems))
+		page, err := c.Items(ctx, after, min(max(c.PageSize, 1), staff.MaxItems))
 		if err != nil {
 			send(fetched{err: err})
 			return
@@ -263,12 +264,12 @@ func fetchPages(ctx context.Context, c *Client, after uint64, out chan<- fetched
 	}
 }
 
-// ack acknowledges ids, vault.StaffMaxAcks to a request, and forgets each
+// ack acknowledges ids, staff.MaxAcks to a request, and forgets each
 // batch once the server confirms it.
 func (st *Store) ack(ctx context.Context, c *Client, ids []string) (int, error) {
 	acked := 0
 	for len(ids) > 0 {
-		n := min(len(ids), vault.StaffMaxAcks)
+		n := min(len(ids), staff.MaxAcks)
 		if _, err := c.Ack(ctx, ids[:n]); err != nil {
 			return acked, err
 		}

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/hearken-project/hearken/staff"
 	"github.com/hearken-project/hearken/vault"
 	bolt "go.etcd.io/bbolt"
 )
@@ -26,7 +27,7 @@ type fakeStaff struct {
 	t      *testing.T
 	st     *Store
 	mu     sync.Mutex
-	queue  []vault.WireItem
+	queue  []staff.Item
 	acks   [][]string
 	acked  map[string]bool
 	gets   int
@@ -35,7 +36,7 @@ type fakeStaff struct {
 	broken bool           // items requests get no answer
 }
 
-func newFakeStaff(t *testing.T, st *Store, queue []vault.WireItem) (*fakeStaff, *Client) {
+func newFakeStaff(t *testing.T, st *Store, queue []staff.Item) (*fakeStaff, *Client) {
 	fs := &fakeStaff{t: t, st: st, queue: queue, acked: map[string]bool{}, refuse: map[string]int{}}
 	srv := httptest.NewServer(fs)
 	t.Cleanup(srv.Close)
@@ -51,7 +52,7 @@ func (fs *fakeStaff) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	switch r.URL.Path {
-	case vault.StaffItemsPath:
+	case staff.ItemsPath:
 		fs.gets++
 		if fs.broken {
 			conn, _, _ := w.(http.Hijacker).Hijack()
@@ -60,7 +61,7 @@ func (fs *fakeStaff) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		after, _ := strconv.ParseUint(r.URL.Query().Get("after"), 10, 64)
 		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-		resp := vault.ItemsResponse{Items: []vault.WireItem{}}
+		resp := staff.ItemsResponse{Items: []staff.Item{}}
 		for _, it := range fs.queue {
 			if it.Seq > after && len(resp.Items) < limit && !fs.acked[it.ID] {
 				resp.Items = append(resp.Items, it)
@@ -68,8 +69,8 @@ func (fs *fakeStaff) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		resp.More = len(resp.Items) > 0
 		json.NewEncoder(w).Encode(resp)
-	case vault.StaffAcksPath:
-		var req vault.AckRequest
+	case staff.AcksPath:
+		var req staff.AckRequest
 		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil {
 			http.Error(w, "bad ack", http.StatusBadRequest)
 			return
@@ -84,20 +85,20 @@ func (fs *fakeStaff) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return nil
 		})
 		fs.acks = append(fs.acks, req.IDs)
-		json.NewEncoder(w).Encode(vault.AckResponse{Acked: len(req.IDs)})
-	case vault.StaffRepliesPath:
-		var req vault.ReplyRequest
+		json.NewEncoder(w).Encode(staff.AckResponse{Acked: len(req.IDs)})
+	case staff.RepliesPath:
+		var req staff.ReplyRequest
 		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil {
 			http.Error(w, "bad reply", http.StatusBadRequest)
 			return
 		}
 		if code := fs.refuse[req.Thread]; code != 0 {
 			w.WriteHeader(code)
-			json.NewEncoder(w).Encode(vault.StaffError{Error: "no such thread\x1b[2J"})
+			json.NewEncoder(w).Encode(staff.ErrorResponse{Error: "no such thread\x1b[2J"})
 			return
 		}
 		fs.pushed = append(fs.pushed, req.ID)
-		json.NewEncoder(w).Encode(vault.ReplyResponse{Item: vault.WireItem{Seq: uint64(1000 + len(fs.pushed)), ID: req.ID, Thread: req.Thread}})
+		json.NewEncoder(w).Encode(staff.ReplyResponse{Item: staff.Item{Seq: uint64(1000 + len(fs.pushed)), ID: req.ID, Thread: req.Thread}})
 	default:
 		http.NotFound(w, r)
 	}
@@ -120,15 +121,15 @@ func (fs *fakeStaff) ackSizes() ([]int, map[string]int) {
 
 // queue makes n reports, one case each, sharing a few sealed envelopes
 // (sealing is slow and the contents do not matter here).
-func (f *storeFixture) queue(t *testing.T, n int) []vault.WireItem {
+func (f *storeFixture) queue(t *testing.T, n int) []staff.Item {
 	t.Helper()
 	var sealed [][]byte
 	for i := 0; i < 4; i++ {
 		sealed = append(sealed, f.item(t, uuid.NewString(), vault.KindReport, "2026-03-01", "message", fmt.Sprintf("report %d", i)).Sealed)
 	}
-	out := make([]vault.WireItem, n)
+	out := make([]staff.Item, n)
 	for i := range out {
-		out[i] = vault.WireItem{Seq: uint64(100 + i), ID: uuid.NewString(), Thread: uuid.NewString(),
+		out[i] = staff.Item{Seq: uint64(100 + i), ID: uuid.NewString(), Thread: uuid.NewString(),
 			Route: "students", Kind: vault.KindReport, Day: "2026-03-01", Sealed: sealed[i%len(sealed)]}
 	}
 	return out
@@ -177,10 +178,10 @@ func TestSyncPipeline(t *testing.T) {
 }
 
 // TestSyncAckBatches shows items left unacknowledged by an earlier sync are
-// acknowledged vault.StaffMaxAcks at a time.
+// acknowledged staff.MaxAcks at a time.
 func TestSyncAckBatches(t *testing.T) {
 	f := newStoreFixture(t)
-	queue := f.queue(t, 2*vault.StaffMaxAcks+1)
+	queue := f.queue(t, 2*staff.MaxAcks+1)
 	if _, err := f.st.StoreItems(queue); err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +191,7 @@ func TestSyncAckBatches(t *testing.T) {
 		t.Fatal(err)
 	}
 	sizes, ids := fs.ackSizes()
-	if !reflect.DeepEqual(sizes, []int{vault.StaffMaxAcks, vault.StaffMaxAcks, 1}) || len(ids) != len(queue) || res.Acked != len(queue) {
+	if !reflect.DeepEqual(sizes, []int{staff.MaxAcks, staff.MaxAcks, 1}) || len(ids) != len(queue) || res.Acked != len(queue) {
 		t.Errorf("ack requests of %v ids (%d distinct), acked %d", sizes, len(ids), res.Acked)
 	}
 }
@@ -303,7 +304,7 @@ func TestSyncIgnoresCursor(t *testing.T) {
 func TestSyncPushesWhenPullFails(t *testing.T) {
 	f := newStoreFixture(t)
 	th1, th2 := uuid.NewString(), uuid.NewString()
-	if _, err := f.st.StoreItems([]vault.WireItem{
+	if _, err := f.st.StoreItems([]staff.Item{
 		f.item(t, th1, vault.KindReport, "2026-03-01", "message", "one"),
 		f.item(t, th2, vault.KindReport, "2026-03-01", "message", "two"),
 	}); err != nil {
@@ -350,7 +351,7 @@ func TestSyncPushesWhenPullFails(t *testing.T) {
 func TestOwnReplyComesBack(t *testing.T) {
 	f := newStoreFixture(t)
 	th := uuid.NewString()
-	if _, err := f.st.StoreItems([]vault.WireItem{f.item(t, th, vault.KindReport, "2026-03-01", "message", "help")}); err != nil {
+	if _, err := f.st.StoreItems([]staff.Item{f.item(t, th, vault.KindReport, "2026-03-01", "message", "help")}); err != nil {
 		t.Fatal(err)
 	}
 	id, err := f.st.Reply(1, "We are here.", f.team)
@@ -360,8 +361,8 @@ func TestOwnReplyComesBack(t *testing.T) {
 	out, _ := f.st.Outbox()
 	// The push reached the server but its answer was lost; the next pull
 	// brings the reply back.
-	back := vault.WireItem{Seq: 7, ID: id, Thread: th, Route: "students", Kind: vault.KindReply, Day: "2026-03-10", Sealed: out[0].Sealed}
-	if _, err := f.st.StoreItems([]vault.WireItem{back}); err != nil {
+	back := staff.Item{Seq: 7, ID: id, Thread: th, Route: "students", Kind: vault.KindReply, Day: "2026-03-10", Sealed: out[0].Sealed}
+	if _, err := f.st.StoreItems([]staff.Item{back}); err != nil {
 		t.Fatal(err)
 	}
 	if out, _ := f.st.Outbox(); len(out) != 0 {
@@ -379,7 +380,7 @@ func TestOwnReplyComesBack(t *testing.T) {
 // TestOutboxOrder shows replies are pushed in the order they were written.
 func TestOutboxOrder(t *testing.T) {
 	f := newStoreFixture(t)
-	if _, err := f.st.StoreItems([]vault.WireItem{f.item(t, uuid.NewString(), vault.KindReport, "2026-03-01", "message", "x")}); err != nil {
+	if _, err := f.st.StoreItems([]staff.Item{f.item(t, uuid.NewString(), vault.KindReport, "2026-03-01", "message", "x")}); err != nil {
 		t.Fatal(err)
 	}
 	var want []string
@@ -406,9 +407,9 @@ func TestOutboxOrder(t *testing.T) {
 // TestWireItemMirror keeps the client's decoding type in step with the
 // wire type it stands for.
 func TestWireItemMirror(t *testing.T) {
-	a, b := reflect.TypeFor[wireItem](), reflect.TypeFor[vault.WireItem]()
+	a, b := reflect.TypeFor[wireItem](), reflect.TypeFor[staff.Item]()
 	if a.NumField() != b.NumField() {
-		t.Fatalf("wireItem has %d fields, vault.WireItem %d", a.NumField(), b.NumField())
+		t.Fatalf("wireItem has %d fields, staff.Item %d", a.NumField(), b.NumField())
 	}
 	for i := 0; i < a.NumField(); i++ {
 		fa, fb := a.Field(i), b.Field(i)
@@ -418,7 +419,7 @@ func TestWireItemMirror(t *testing.T) {
 	}
 	// Sealed bytes decode as encoding/json would, escapes and null included.
 	want := []byte("\xff\xff\xffage-encryption.org/v1\n")
-	enc, _ := json.Marshal(vault.WireItem{Sealed: want})
+	enc, _ := json.Marshal(staff.Item{Sealed: want})
 	escaped := strings.Replace(string(enc), "/", `\/`, 1)
 	if escaped == string(enc) {
 		t.Fatalf("no slash to escape in %s", enc)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/hearken-project/hearken/intake"
 	"github.com/hearken-project/hearken/reviewer"
+	"github.com/hearken-project/hearken/staff"
 	"github.com/hearken-project/hearken/vault"
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/rs/zerolog"
@@ -84,7 +85,7 @@ func cmdStaffd(ts *testscript.TestScript, neg bool, args []string) {
 		h := intake.NewStaffHandler(st, s.teams, zerolog.Nop())
 		s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s.mu.Lock()
-			tamper := s.tamper && r.URL.Path == vault.StaffItemsPath
+			tamper := s.tamper && r.URL.Path == staff.ItemsPath
 			s.tamper = s.tamper && !tamper
 			s.mu.Unlock()
 			if !tamper {
@@ -93,7 +94,7 @@ func cmdStaffd(ts *testscript.TestScript, neg bool, args []string) {
 			}
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, r)
-			var page vault.ItemsResponse
+			var page staff.ItemsResponse
 			if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil {
 				http.Error(w, "bad page", 500)
 				return

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/hearken-project/hearken/reviewer"
+	"github.com/hearken-project/hearken/staff"
 	"github.com/hearken-project/hearken/vault"
 )
 
@@ -43,7 +44,7 @@ func TestSyncResumesExactlyOnce(t *testing.T) {
 	ctx := context.Background()
 
 	// The second page is cut halfway through its body.
-	srv.cut("GET", vault.StaffItemsPath, pass, cutResponse)
+	srv.cut("GET", staff.ItemsPath, pass, cutResponse)
 	if _, err := reviewer.Sync(ctx, st, c); err == nil {
 		t.Fatal("sync over a cut connection reported success")
 	}
@@ -67,7 +68,7 @@ func TestSyncResumesExactlyOnce(t *testing.T) {
 	if _, err := st.Reply(3, "Thank you for telling us.", team); err != nil {
 		t.Fatal(err)
 	}
-	srv.cut("POST", vault.StaffRepliesPath, cutAfter)
+	srv.cut("POST", staff.RepliesPath, cutAfter)
 	if _, err := reviewer.Sync(ctx, st, c); err == nil {
 		t.Fatal("sync with a dropped push reported success")
 	}
@@ -75,7 +76,7 @@ func TestSyncResumesExactlyOnce(t *testing.T) {
 		t.Fatalf("the unconfirmed reply left the outbox: %d queued", len(out))
 	}
 	// Acks are cut too: stored first, then the answer is lost.
-	srv.cut("POST", vault.StaffAcksPath, cutAfter)
+	srv.cut("POST", staff.AcksPath, cutAfter)
 	if _, err := reviewer.Sync(ctx, st, c); err == nil {
 		t.Fatal("sync with a dropped ack reported success")
 	}

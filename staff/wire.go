@@ -1,4 +1,6 @@
-package vault
+package staff
+
+import "github.com/hearken-project/hearken/vault"
 
 // Wire types of the staff channel, shared by the intake server and the
 // reviewer so neither imports the other. []byte fields travel as standard
@@ -6,38 +8,38 @@ package vault
 
 // Staff channel paths.
 const (
-	StaffItemsPath   = "/staff/v1/items"
-	StaffRepliesPath = "/staff/v1/replies"
-	StaffAcksPath    = "/staff/v1/acks"
+	ItemsPath   = "/staff/v1/items"
+	RepliesPath = "/staff/v1/replies"
+	AcksPath    = "/staff/v1/acks"
 )
 
 // Staff channel limits.
 const (
-	// StaffMaxItems is the most items one GET /staff/v1/items returns.
-	StaffMaxItems = 500
-	// StaffMaxBatchBytes bounds the sealed bytes of one items response; at
+	// MaxItems is the most items one GET /staff/v1/items returns.
+	MaxItems = 500
+	// MaxBatchBytes bounds the sealed bytes of one items response; at
 	// least one item is always returned.
-	StaffMaxBatchBytes = 64 << 20
-	// StaffMaxAcks is the most ids one POST /staff/v1/acks may carry.
-	StaffMaxAcks = 500
+	MaxBatchBytes = 64 << 20
+	// MaxAcks is the most ids one POST /staff/v1/acks may carry.
+	MaxAcks = 500
 )
 
-// WireItem is one sealed item of the staff queue.
-type WireItem struct {
-	Seq    uint64 `json:"seq"`
-	ID     string `json:"id"`
-	Thread string `json:"thread"`
-	Route  string `json:"route"`
-	Kind   Kind   `json:"kind"`
-	Day    string `json:"day"`
-	Sealed []byte `json:"sealed"`
+// Item is one sealed item of the staff queue.
+type Item struct {
+	Seq    uint64     `json:"seq"`
+	ID     string     `json:"id"`
+	Thread string     `json:"thread"`
+	Route  string     `json:"route"`
+	Kind   vault.Kind `json:"kind"`
+	Day    string     `json:"day"`
+	Sealed []byte     `json:"sealed"`
 }
 
 // ItemsResponse answers GET /staff/v1/items?after=SEQ&limit=N. More is set
 // when the response was cut short by a limit and more items may follow.
 type ItemsResponse struct {
-	Items []WireItem `json:"items"`
-	More  bool       `json:"more"`
+	Items []Item `json:"items"`
+	More  bool   `json:"more"`
 }
 
 // ReplyRequest is the body of POST /staff/v1/replies. ID is a uuid v4 chosen
@@ -50,7 +52,7 @@ type ReplyRequest struct {
 
 // ReplyResponse answers POST /staff/v1/replies.
 type ReplyResponse struct {
-	Item WireItem `json:"item"`
+	Item Item `json:"item"`
 }
 
 // AckRequest is the body of POST /staff/v1/acks: the items the member has
@@ -67,12 +69,12 @@ type AckResponse struct {
 	Unknown []string `json:"unknown,omitempty"`
 }
 
-// StaffError is the body of a staff channel error other than 401.
-type StaffError struct {
+// ErrorResponse is the body of a staff channel error other than 401.
+type ErrorResponse struct {
 	Error string `json:"error"`
 }
 
-// WireItemOf converts a stored item to its wire form.
-func WireItemOf(it Item) WireItem {
-	return WireItem(it)
+// ItemOf converts a stored item to its wire form.
+func ItemOf(it vault.Item) Item {
+	return Item(it)
 }

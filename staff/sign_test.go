@@ -1,4 +1,4 @@
-package vault
+package staff
 
 import (
 	"errors"
@@ -6,11 +6,13 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hearken-project/hearken/vault"
 )
 
 type sigFixture struct {
-	alice, bob, mallory *Member
-	teams               map[string]*Team
+	alice, bob, mallory *vault.Member
+	teams               map[string]*vault.Team
 	now                 time.Time
 	v                   *Verifier
 }
@@ -20,25 +22,25 @@ func newSigFixture(t *testing.T) *sigFixture {
 	f := &sigFixture{now: time.Unix(1_750_000_000, 0)}
 	var err error
 	for _, p := range []struct {
-		m    **Member
+		m    **vault.Member
 		name string
 	}{{&f.alice, "Alice Adams"}, {&f.bob, "Bob Brown"}, {&f.mallory, "Mallory"}} {
-		if *p.m, err = GenerateMember(p.name); err != nil {
+		if *p.m, err = vault.GenerateMember(p.name); err != nil {
 			t.Fatal(err)
 		}
 	}
-	parse := func(ms ...*Member) *Team {
+	parse := func(ms ...*vault.Member) *vault.Team {
 		var lines []string
 		for _, m := range ms {
 			lines = append(lines, m.TeamLine())
 		}
-		team, err := ParseTeam(strings.NewReader(strings.Join(lines, "\n")))
+		team, err := vault.ParseTeam(strings.NewReader(strings.Join(lines, "\n")))
 		if err != nil {
 			t.Fatal(err)
 		}
 		return team
 	}
-	f.teams = map[string]*Team{
+	f.teams = map[string]*vault.Team{
 		"students": parse(f.alice, f.bob),
 		"staff":    parse(f.alice),
 	}
@@ -49,28 +51,28 @@ func newSigFixture(t *testing.T) *sigFixture {
 type signed struct {
 	method, path, query string
 	body                []byte
-	sig                 StaffSignature
+	sig                 Signature
 }
 
 func (s signed) header(name string) string { return s.sig.Headers()[name] }
 
-func sign(t *testing.T, m *Member, ts time.Time, method, path, query string, body []byte) signed {
+func sign(t *testing.T, m *vault.Member, ts time.Time, method, path, query string, body []byte) signed {
 	t.Helper()
-	sig, err := SignRequest(m, method, path, query, ts, body)
+	sig, err := Sign(m, method, path, query, ts, body)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return signed{method, path, query, body, sig}
 }
 
-func (f *sigFixture) verify(s signed) (*StaffMember, error) {
+func (f *sigFixture) verify(s signed) (*Member, error) {
 	return f.v.Verify(s.method, s.path, s.query, s.header, s.body)
 }
 
-func wantReason(t *testing.T, err error, want AuthReason) {
+func wantReason(t *testing.T, err error, want Reason) {
 	t.Helper()
-	if !errors.Is(err, ErrUnauthorized) {
-		t.Fatalf("error = %v, want ErrUnauthorized", err)
+	if !errors.Is(err, errUnauthorized) {
+		t.Fatalf("error = %v, want errUnauthorized", err)
 	}
 	if err.Error() != "unauthorized" {
 		t.Errorf("error text %q leaks detail", err.Error())
@@ -80,9 +82,9 @@ func wantReason(t *testing.T, err error, want AuthReason) {
 	}
 }
 
-func TestStaffSigGood(t *testing.T) {
+func TestVerifyGood(t *testing.T) {
 	f := newSigFixture(t)
-	s := sign(t, f.alice, f.now, "POST", StaffRepliesPath, "", []byte(`{"x":1}`))
+	s := sign(t, f.alice, f.now, "POST", RepliesPath, "", []byte(`{"x":1}`))
 	m, err := f.verify(s)
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +98,7 @@ func TestStaffSigGood(t *testing.T) {
 	if len(s.sig.Nonce) != 32 {
 		t.Errorf("nonce %q is not 16 bytes hex", s.sig.Nonce)
 	}
-	s2 := sign(t, f.bob, f.now.Add(-4*time.Minute), "GET", StaffItemsPath, "after=3&limit=10", nil)
+	s2 := sign(t, f.bob, f.now.Add(-4*time.Minute), "GET", ItemsPath, "after=3&limit=10", nil)
 	m, err = f.verify(s2)
 	if err != nil {
 		t.Fatal(err)
@@ -106,17 +108,17 @@ func TestStaffSigGood(t *testing.T) {
 	}
 }
 
-func TestStaffSigUnknownMember(t *testing.T) {
+func TestVerifyUnknownMember(t *testing.T) {
 	f := newSigFixture(t)
-	_, err := f.verify(sign(t, f.mallory, f.now, "GET", StaffItemsPath, "", nil))
+	_, err := f.verify(sign(t, f.mallory, f.now, "GET", ItemsPath, "", nil))
 	wantReason(t, err, ReasonUnknownMember)
 }
 
-func TestStaffSigBadSignature(t *testing.T) {
+func TestVerifyBadSignature(t *testing.T) {
 	f := newSigFixture(t)
-	s := sign(t, f.alice, f.now, "GET", StaffItemsPath, "after=0", nil)
+	s := sign(t, f.alice, f.now, "GET", ItemsPath, "after=0", nil)
 	// Mallory signs but claims to be Alice.
-	forged := sign(t, f.mallory, f.now, "GET", StaffItemsPath, "after=0", nil)
+	forged := sign(t, f.mallory, f.now, "GET", ItemsPath, "after=0", nil)
 	forged.sig.Member = s.sig.Member
 	_, err := f.verify(forged)
 	wantReason(t, err, ReasonBadSignature)
@@ -124,7 +126,7 @@ func TestStaffSigBadSignature(t *testing.T) {
 	// Another method or path under the same signature fails too.
 	for _, mut := range []func(*signed){
 		func(x *signed) { x.method = "POST" },
-		func(x *signed) { x.path = StaffAcksPath },
+		func(x *signed) { x.path = AcksPath },
 	} {
 		c := s
 		mut(&c)
@@ -133,9 +135,9 @@ func TestStaffSigBadSignature(t *testing.T) {
 	}
 }
 
-func TestStaffSigTamperedBodyAndQuery(t *testing.T) {
+func TestVerifyTamperedBodyAndQuery(t *testing.T) {
 	f := newSigFixture(t)
-	s := sign(t, f.alice, f.now, "POST", StaffAcksPath, "after=5", []byte(`{"ids":["a"]}`))
+	s := sign(t, f.alice, f.now, "POST", AcksPath, "after=5", []byte(`{"ids":["a"]}`))
 	c := s
 	c.body = []byte(`{"ids":["b"]}`)
 	_, err := f.verify(c)
@@ -150,22 +152,22 @@ func TestStaffSigTamperedBodyAndQuery(t *testing.T) {
 	}
 }
 
-func TestStaffSigStale(t *testing.T) {
+func TestVerifyStale(t *testing.T) {
 	f := newSigFixture(t)
 	for _, d := range []time.Duration{-5*time.Minute - time.Second, 5*time.Minute + time.Second, -time.Hour} {
-		_, err := f.verify(sign(t, f.alice, f.now.Add(d), "GET", StaffItemsPath, "", nil))
+		_, err := f.verify(sign(t, f.alice, f.now.Add(d), "GET", ItemsPath, "", nil))
 		wantReason(t, err, ReasonStale)
 	}
 	for _, d := range []time.Duration{-5 * time.Minute, 5 * time.Minute} {
-		if _, err := f.verify(sign(t, f.alice, f.now.Add(d), "GET", StaffItemsPath, "", nil)); err != nil {
+		if _, err := f.verify(sign(t, f.alice, f.now.Add(d), "GET", ItemsPath, "", nil)); err != nil {
 			t.Errorf("%v: %v", d, err)
 		}
 	}
 }
 
-func TestStaffSigReplay(t *testing.T) {
+func TestVerifyReplay(t *testing.T) {
 	f := newSigFixture(t)
-	s := sign(t, f.alice, f.now, "GET", StaffItemsPath, "after=0", nil)
+	s := sign(t, f.alice, f.now, "GET", ItemsPath, "after=0", nil)
 	if _, err := f.verify(s); err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +175,7 @@ func TestStaffSigReplay(t *testing.T) {
 	wantReason(t, err, ReasonReplay)
 
 	// Within the window the replay stays refused; after it, the request is stale.
-	f.now = f.now.Add(StaffWindow)
+	f.now = f.now.Add(window)
 	_, err = f.verify(s)
 	wantReason(t, err, ReasonReplay)
 	f.now = f.now.Add(time.Second)
@@ -182,7 +184,7 @@ func TestStaffSigReplay(t *testing.T) {
 
 	// Expired entries leave the cache.
 	f.now = f.now.Add(time.Second)
-	if _, err := f.verify(sign(t, f.alice, f.now, "GET", StaffItemsPath, "", nil)); err != nil {
+	if _, err := f.verify(sign(t, f.alice, f.now, "GET", ItemsPath, "", nil)); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(f.v.seen); n != 1 {
@@ -190,7 +192,7 @@ func TestStaffSigReplay(t *testing.T) {
 	}
 }
 
-func TestStaffSigReplayCacheBounded(t *testing.T) {
+func TestVerifyReplayCacheBounded(t *testing.T) {
 	f := newSigFixture(t)
 	f.v.mu.Lock()
 	for i := 0; i < maxReplayEntries; i++ {
@@ -201,30 +203,30 @@ func TestStaffSigReplayCacheBounded(t *testing.T) {
 		f.v.expiry = append(f.v.expiry, replayEntry{key: k, expires: f.now.Unix() + 10})
 	}
 	f.v.mu.Unlock()
-	_, err := f.verify(sign(t, f.alice, f.now, "GET", StaffItemsPath, "", nil))
+	_, err := f.verify(sign(t, f.alice, f.now, "GET", ItemsPath, "", nil))
 	wantReason(t, err, ReasonBusy)
 	f.now = f.now.Add(11 * time.Second)
-	if _, err := f.verify(sign(t, f.alice, f.now, "GET", StaffItemsPath, "", nil)); err != nil {
+	if _, err := f.verify(sign(t, f.alice, f.now, "GET", ItemsPath, "", nil)); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func TestStaffSigMalformed(t *testing.T) {
+func TestVerifyMalformed(t *testing.T) {
 	f := newSigFixture(t)
-	base := sign(t, f.alice, f.now, "GET", StaffItemsPath, "", nil)
+	base := sign(t, f.alice, f.now, "GET", ItemsPath, "", nil)
 	cases := map[string]struct {
-		mut  func(*StaffSignature)
-		want AuthReason
+		mut  func(*Signature)
+		want Reason
 	}{
-		"no member":     {func(s *StaffSignature) { s.Member = "" }, ReasonMissingHeader},
-		"no signature":  {func(s *StaffSignature) { s.Signature = "" }, ReasonMissingHeader},
-		"bad key":       {func(s *StaffSignature) { s.Member = "ed25519:AAAA" }, ReasonMalformed},
-		"short nonce":   {func(s *StaffSignature) { s.Nonce = "abcd" }, ReasonMalformed},
-		"upper nonce":   {func(s *StaffSignature) { s.Nonce = strings.ToUpper(s.Nonce) + "" }, ReasonMalformed},
-		"time +":        {func(s *StaffSignature) { s.Time = "+" + s.Time }, ReasonMalformed},
-		"time word":     {func(s *StaffSignature) { s.Time = "yesterday" }, ReasonMalformed},
-		"sig not b64":   {func(s *StaffSignature) { s.Signature = "!!!" }, ReasonMalformed},
-		"sig too short": {func(s *StaffSignature) { s.Signature = "AAAA" }, ReasonMalformed},
+		"no member":     {func(s *Signature) { s.Member = "" }, ReasonMissingHeader},
+		"no signature":  {func(s *Signature) { s.Signature = "" }, ReasonMissingHeader},
+		"bad key":       {func(s *Signature) { s.Member = "ed25519:AAAA" }, ReasonMalformed},
+		"short nonce":   {func(s *Signature) { s.Nonce = "abcd" }, ReasonMalformed},
+		"upper nonce":   {func(s *Signature) { s.Nonce = strings.ToUpper(s.Nonce) + "" }, ReasonMalformed},
+		"time +":        {func(s *Signature) { s.Time = "+" + s.Time }, ReasonMalformed},
+		"time word":     {func(s *Signature) { s.Time = "yesterday" }, ReasonMalformed},
+		"sig not b64":   {func(s *Signature) { s.Signature = "!!!" }, ReasonMalformed},
+		"sig too short": {func(s *Signature) { s.Signature = "AAAA" }, ReasonMalformed},
 	}
 	for name, c := range cases {
 		s := base
@@ -240,9 +242,9 @@ func TestStaffSigMalformed(t *testing.T) {
 	}
 }
 
-func TestStaffSigConcurrent(t *testing.T) {
+func TestVerifyConcurrent(t *testing.T) {
 	f := newSigFixture(t)
-	s := sign(t, f.alice, f.now, "GET", StaffItemsPath, "", nil)
+	s := sign(t, f.alice, f.now, "GET", ItemsPath, "", nil)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	ok := 0
