@@ -84,16 +84,16 @@ var buckets = []int{4 << 10, 16 << 10, 64 << 10, 256 << 10, 1 << 20, 4 << 20}
 
 const (
 	bigBucket = 8 << 20
-	// MaxPlainSize bounds an envelope's padded plaintext: five 10 MiB
+	// maxPlainSize bounds an envelope's padded plaintext: five 10 MiB
 	// attachments in base64 plus the form fit comfortably.
-	MaxPlainSize = 72 << 20
-	// MaxSealedSize bounds a sealed envelope: the plaintext, age's 16 bytes
+	maxPlainSize = 72 << 20
+	// maxSealedSize bounds a sealed envelope: the plaintext, age's 16 bytes
 	// per 64 KiB chunk, and a header with room for a large team.
-	MaxSealedSize = MaxPlainSize + MaxPlainSize/4096 + 1<<20
+	maxSealedSize = maxPlainSize + maxPlainSize/4096 + 1<<20
 )
 
-// PaddedSize returns the bucket a plaintext of n bytes is padded to.
-func PaddedSize(n int) int {
+// paddedSize returns the bucket a plaintext of n bytes is padded to.
+func paddedSize(n int) int {
 	for _, b := range buckets {
 		if n <= b {
 			return b
@@ -111,8 +111,8 @@ func Seal(e *Envelope, recipients ...age.Recipient) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to encode envelope: %w", err)
 	}
-	size := PaddedSize(len(plain))
-	if size > MaxPlainSize {
+	size := paddedSize(len(plain))
+	if size > maxPlainSize {
 		return nil, ErrTooLarge
 	}
 	var out bytes.Buffer
@@ -140,7 +140,7 @@ func Seal(e *Envelope, recipients ...age.Recipient) ([]byte, error) {
 // the whole envelope authenticated; errors are ErrWrongKey, ErrTampered,
 // ErrTruncated, ErrMalformed or ErrTooLarge.
 func Open(sealed []byte, ids ...age.Identity) (*Envelope, error) {
-	if len(sealed) > MaxSealedSize {
+	if len(sealed) > maxSealedSize {
 		return nil, ErrTooLarge
 	}
 	if !bytes.HasPrefix(sealed, []byte("age-encryption.org/v1\n")) {
@@ -153,14 +153,14 @@ func Open(sealed []byte, ids ...age.Identity) (*Envelope, error) {
 	if err != nil {
 		return nil, classify(err)
 	}
-	plain, err := io.ReadAll(io.LimitReader(r, MaxPlainSize+1))
+	plain, err := io.ReadAll(io.LimitReader(r, maxPlainSize+1))
 	if err != nil {
 		if cut(sealed) {
 			return nil, ErrTruncated
 		}
 		return nil, classify(err)
 	}
-	if len(plain) > MaxPlainSize {
+	if len(plain) > maxPlainSize {
 		return nil, ErrTooLarge
 	}
 	var e Envelope
@@ -197,7 +197,7 @@ func cut(sealed []byte) bool {
 	}
 	chunks := (payload + chunk + tag - 1) / (chunk + tag)
 	plain := payload - chunks*tag
-	return PaddedSize(plain) != plain
+	return paddedSize(plain) != plain
 }
 
 // classify turns age's errors into the vault's sentinels. age does not export

@@ -54,8 +54,8 @@ func TestSealPadding(t *testing.T) {
 		t.Fatalf("messages in one bucket sealed to %d different sizes", len(sizes))
 	}
 	for _, tt := range []struct{ in, want int }{{0, 4096}, {4096, 4096}, {4097, 16384}, {1 << 20, 1 << 20}, {5 << 20, 8 << 20}, {9 << 20, 16 << 20}} {
-		if got := PaddedSize(tt.in); got != tt.want {
-			t.Errorf("PaddedSize(%d) = %d, want %d", tt.in, got, tt.want)
+		if got := paddedSize(tt.in); got != tt.want {
+			t.Errorf("paddedSize(%d) = %d, want %d", tt.in, got, tt.want)
 		}
 	}
 }

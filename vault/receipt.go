@@ -20,8 +20,8 @@ var (
 	// ErrReceiptTypo means the code has the right shape but its check symbol
 	// does not match: almost certainly a mistyped symbol.
 	ErrReceiptTypo = errors.New("this code has a typo")
-	// ErrReceiptMalformed means the text is not shaped like a receipt at all.
-	ErrReceiptMalformed = errors.New("this is not a receipt code")
+	// errReceiptMalformed means the text is not shaped like a receipt at all.
+	errReceiptMalformed = errors.New("this is not a receipt code")
 )
 
 // Receipt is a reporter's bearer credential for one thread. It is never
@@ -52,7 +52,7 @@ func NewReceipt() (Receipt, error) {
 // echo the input.
 func ParseReceipt(s string) (Receipt, error) {
 	if len(s) > 200 {
-		return Receipt{}, ErrReceiptMalformed
+		return Receipt{}, errReceiptMalformed
 	}
 	var r Receipt
 	var vals [receiptSymbols]byte
@@ -64,14 +64,14 @@ func ParseReceipt(s string) (Receipt, error) {
 		}
 		v := symbolValue(c)
 		if v < 0 || n == receiptSymbols {
-			return Receipt{}, ErrReceiptMalformed
+			return Receipt{}, errReceiptMalformed
 		}
 		vals[n] = byte(v)
 		r.code[n] = crockford[v]
 		n++
 	}
 	if n != receiptSymbols {
-		return Receipt{}, ErrReceiptMalformed
+		return Receipt{}, errReceiptMalformed
 	}
 	if checkSymbol(vals[:receiptData]) != vals[receiptData] {
 		return Receipt{}, ErrReceiptTypo
@@ -124,13 +124,13 @@ func gf32Mul(a, b byte) byte {
 	return p & 31
 }
 
-// IsZero reports whether r was never set.
-func (r Receipt) IsZero() bool { return r.code[0] == 0 }
+// isZero reports whether r was never set.
+func (r Receipt) isZero() bool { return r.code[0] == 0 }
 
 // Reveal returns the receipt grouped for display. Call it only to show the
 // code to its reporter.
 func (r Receipt) Reveal() string {
-	if r.IsZero() {
+	if r.isZero() {
 		return ""
 	}
 	var b strings.Builder

@@ -90,7 +90,7 @@ func TestReceiptMalformed(t *testing.T) {
 	s := r.Reveal()
 	for _, in := range []string{"", "hello", s[:len(s)-1], s + "A", strings.Replace(s, s[:1], "U", 1), s[:5] + "*" + s[6:], strings.Repeat("A", 300), "ÄBCD-" + s[5:]} {
 		_, err := ParseReceipt(in)
-		if !errors.Is(err, ErrReceiptMalformed) {
+		if !errors.Is(err, errReceiptMalformed) {
 			t.Errorf("input of length %d: got %v", len(in), err)
 		}
 		if err != nil && in != "" && strings.Contains(err.Error(), in) {
@@ -122,7 +122,7 @@ func FuzzParseReceipt(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		r, err := ParseReceipt(s)
 		if err != nil {
-			if !errors.Is(err, ErrReceiptTypo) && !errors.Is(err, ErrReceiptMalformed) {
+			if !errors.Is(err, ErrReceiptTypo) && !errors.Is(err, errReceiptMalformed) {
 				t.Fatalf("unexpected error %v", err)
 			}
 			if len(s) > 3 && strings.Contains(err.Error(), s) {

@@ -427,7 +427,7 @@ func getJSON(b *bolt.Bucket, key []byte, v any) error {
 
 // thread finds a live thread by receipt inside tx.
 func (s *Store) thread(tx *bolt.Tx, r Receipt) ([]byte, *bolt.Bucket, *threadRecord, error) {
-	if r.IsZero() {
+	if r.isZero() {
 		return nil, nil, nil, ErrNotFound
 	}
 	id := tx.Bucket(bucketLookup).Get(lookupID(s.lookupKey, r))
