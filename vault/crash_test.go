@@ -17,21 +17,26 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-const crashChildEnv = "HEARKEN_CRASH_CHILD"
+// crashChildName is the name the test binary runs crashChild under.
+const crashChildName = "crashchild"
 
-// crashChild creates threads from 16 goroutines and prints each receipt the
-// moment CreateThread returns, until it is killed.
-func crashChild() {
-	path := os.Getenv(crashChildEnv)
-	team, err := ParseTeam(strings.NewReader(os.Getenv("HEARKEN_CRASH_TEAM")))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
+// crashChild (crashchild STORE TEAMFILE) creates threads from 16 goroutines
+// and prints each receipt the moment CreateThread returns, until it is
+// killed.
+func crashChild() int {
+	if len(os.Args) != 3 {
+		fmt.Fprintln(os.Stderr, "usage: crashchild STORE TEAMFILE")
+		return 2
 	}
-	s, err := OpenStore(path, nil)
+	team, err := LoadTeam(os.Args[2])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
+		return 2
+	}
+	s, err := OpenStore(os.Args[1], nil)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
 	}
 	out := bufio.NewWriter(os.Stdout)
 	var mu sync.Mutex
@@ -52,6 +57,7 @@ func crashChild() {
 		})
 	}
 	wg.Wait()
+	return 0
 }
 
 // TestCrashDurability kills a writer with SIGKILL at random moments and
@@ -70,12 +76,17 @@ func TestCrashDurability(t *testing.T) {
 	for _, m := range ms {
 		teamText.WriteString(m.TeamLine() + "\n")
 	}
-	path := filepath.Join(t.TempDir(), "crash.db")
+	dir := t.TempDir()
+	teamPath := filepath.Join(dir, "team")
+	if err := os.WriteFile(teamPath, []byte(teamText.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "crash.db")
 	total := 0
 	const kills = 12
 	for round := range kills {
-		cmd := exec.Command(exe, "-test.run=^$")
-		cmd.Env = append(os.Environ(), crashChildEnv+"="+path, "HEARKEN_CRASH_TEAM="+teamText.String())
+		// Started under crashChildName, testkit.Main runs crashChild.
+		cmd := &exec.Cmd{Path: exe, Args: []string{crashChildName, path, teamPath}}
 		stdout, _ := cmd.StdoutPipe()
 		var stderr strings.Builder
 		cmd.Stderr = &stderr

@@ -1,16 +1,11 @@
 package vault
 
 import (
-	"os"
 	"testing"
+
+	"github.com/hearken-project/hearken/internal/testkit"
 )
 
 func TestMain(m *testing.M) {
-	// Identity files in tests need no protection against guessing.
-	scryptWorkFactor = 10
-	if os.Getenv(crashChildEnv) != "" {
-		crashChild()
-		return
-	}
-	os.Exit(m.Run())
+	testkit.Main(m, map[string]func() int{crashChildName: crashChild})
 }

@@ -14,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"filippo.io/age"
+
+	"github.com/hearken-project/hearken/internal/workfactor"
 )
 
 var (
@@ -32,10 +34,6 @@ const (
 	// maxNameLen bounds a display name in bytes.
 	maxNameLen = 100
 )
-
-// scryptWorkFactor is age's default: about a second on a laptop, once per
-// reviewer command. Tests in this package lower it.
-var scryptWorkFactor = 18
 
 // Member is one team member's secret keys: an age hybrid identity that opens
 // reports and an Ed25519 key that signs staff-channel requests. Both live in
@@ -122,7 +120,7 @@ func SaveMember(path string, m *Member, passphrase string) error {
 	if err != nil {
 		return fmt.Errorf("failed to use passphrase: %w", err)
 	}
-	rcpt.SetWorkFactor(scryptWorkFactor)
+	rcpt.SetWorkFactor(workfactor.Scrypt())
 	var sealed bytes.Buffer
 	w, err := age.Encrypt(&sealed, rcpt)
 	if err != nil {

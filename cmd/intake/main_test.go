@@ -2,11 +2,9 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"mime/multipart"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -19,23 +17,24 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/hearken-project/hearken/intake"
+	"github.com/hearken-project/hearken/internal/testkit"
 	"github.com/hearken-project/hearken/vault"
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
-		"intake": func() { os.Exit(intake.Main(os.Args[1:], os.Stdout, os.Stderr)) },
+	testkit.Main(m, map[string]func() int{
+		"intake": func() int { return intake.Main(os.Args[1:], os.Stdout, os.Stderr) },
 	})
 }
 
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		Cmds: testkit.Cmds(map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"mkteam":  cmdMkteam,
 			"badteam": cmdBadteam,
 			"session": cmdSession,
-		},
+		}),
 	})
 }
 
@@ -94,11 +93,7 @@ func cmdSession(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}()
 
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
-		},
-	}}
+	client := testkit.UnixClient(sock)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		resp, err := client.Get("http://intake/healthz")

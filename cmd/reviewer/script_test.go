@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/hearken-project/hearken/intake"
+	"github.com/hearken-project/hearken/internal/testkit"
 	"github.com/hearken-project/hearken/reviewer"
 	"github.com/hearken-project/hearken/staff"
 	"github.com/hearken-project/hearken/vault"
@@ -21,8 +22,8 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
-		"reviewer": func() { os.Exit(reviewer.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+	testkit.Main(m, map[string]func() int{
+		"reviewer": func() int { return reviewer.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr) },
 	})
 }
 
@@ -46,10 +47,9 @@ func TestScripts(t *testing.T) {
 			env.Values["staffd"] = &scriptServer{}
 			return nil
 		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		Cmds: testkit.Cmds(map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"staffd": cmdStaffd,
-			"mode":   cmdMode,
-		},
+		}),
 	})
 }
 
@@ -143,19 +143,5 @@ func cmdStaffd(ts *testscript.TestScript, neg bool, args []string) {
 		s.mu.Unlock()
 	default:
 		ts.Fatalf("unknown staffd command %q", args[0])
-	}
-}
-
-// cmdMode checks a file's permission bits: mode FILE 0600.
-func cmdMode(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) != 2 {
-		ts.Fatalf("usage: mode FILE PERM")
-	}
-	fi, err := os.Stat(ts.MkAbs(args[0]))
-	ts.Check(err)
-	want, err := strconv.ParseUint(args[1], 8, 32)
-	ts.Check(err)
-	if got := fi.Mode().Perm(); (uint64(got) == want) == neg {
-		ts.Fatalf("%s has mode %#o, want %s%#o", args[0], got, map[bool]string{true: "not ", false: ""}[neg], want)
 	}
 }

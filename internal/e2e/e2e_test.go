@@ -2,11 +2,9 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"mime/multipart"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -14,19 +12,19 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/hearken-project/hearken/intake"
+	"github.com/hearken-project/hearken/internal/testkit"
 	"github.com/hearken-project/hearken/reviewer"
 	"github.com/hearken-project/hearken/vault"
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
-		"intake":   func() { os.Exit(intake.Main(os.Args[1:], os.Stdout, os.Stderr)) },
-		"reviewer": func() { os.Exit(reviewer.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+	testkit.Main(m, map[string]func() int{
+		"intake":   func() int { return intake.Main(os.Args[1:], os.Stdout, os.Stderr) },
+		"reviewer": func() int { return reviewer.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr) },
 	})
 }
 
@@ -37,43 +35,10 @@ func TestScripts(t *testing.T) {
 			env.Setenv("HOME", env.WorkDir+"/home")
 			return nil
 		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"waitsock": cmdWaitsock,
+		Cmds: testkit.Cmds(map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"reporter": cmdReporter,
-			"mode":     cmdMode,
-		},
+		}),
 	})
-}
-
-// waitsock PATH: wait until a server answers on the unix socket PATH.
-func cmdWaitsock(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) != 1 {
-		ts.Fatalf("usage: waitsock PATH")
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		c, err := net.Dial("unix", ts.MkAbs(args[0]))
-		if err == nil {
-			c.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			ts.Fatalf("nothing answers on %s", args[0])
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// mode FILE PERM: FILE's permission bits are PERM (octal).
-func cmdMode(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) != 2 {
-		ts.Fatalf("usage: mode FILE PERM")
-	}
-	fi, err := os.Stat(ts.MkAbs(args[0]))
-	ts.Check(err)
-	if got := fmt.Sprintf("%04o", fi.Mode().Perm()); (got == args[1]) == neg {
-		ts.Fatalf("%s has mode %s", args[0], got)
-	}
 }
 
 var receiptRE = regexp.MustCompile(`<strong id="receipt">([0-9A-Z-]+)</strong>`)
@@ -89,12 +54,7 @@ func cmdReporter(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) < 2 {
 		ts.Fatalf("usage: reporter SOCKET report|check|add [TEXT]")
 	}
-	sock := ts.MkAbs(args[0])
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
-		},
-	}}
+	client := testkit.UnixClient(ts.MkAbs(args[0]))
 	send := func(path, contentType string, body io.Reader) (int, string) {
 		req, err := http.NewRequest(http.MethodPost, "http://school.example"+path, body)
 		ts.Check(err)
