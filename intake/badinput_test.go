@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hearken-project/hearken/internal/attach"
 )
 
 // bigUpload streams a multipart form with n text files of size bytes each,
@@ -78,7 +80,7 @@ func TestBadInput(t *testing.T) {
 	msg := [][2]string{{"message", "hello"}}
 	cases := []tc{
 		{"oversized body", func() *http.Request {
-			body, ct := bigUpload(6, MaxAttachmentSize)
+			body, ct := bigUpload(6, attach.MaxSize)
 			req := httptest.NewRequest(http.MethodPost, "/en/report", body)
 			req.Header.Set("Content-Type", ct)
 			return req

@@ -11,10 +11,13 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/hearken-project/hearken/internal/attach"
 	"github.com/hearken-project/hearken/vault"
 )
 
 const (
+	// MaxAttachments bounds the files in one report or follow-up.
+	MaxAttachments = 5
 	// MaxMessageChars bounds the main message, in characters.
 	MaxMessageChars = 20000
 	// maxFieldChars bounds every other text field, in characters.
@@ -52,14 +55,6 @@ var (
 	errSlow        = &formError{http.StatusRequestTimeout, "err_408"}
 )
 
-// extensions names attachments by their checked type.
-var extensions = map[string]string{
-	"image/jpeg":      ".jpg",
-	"image/png":       ".png",
-	"application/pdf": ".pdf",
-	"text/plain":      ".txt",
-}
-
 // submission is a parsed form, held in memory only.
 type submission struct {
 	fields map[string]string
@@ -82,7 +77,7 @@ var fieldLimits = map[string]int{
 
 // parseForm reads a form from r without ever touching disk: multipart is
 // streamed part by part, each part read through a limit into memory.
-// Files are cleaned with CleanAttachment as they arrive.
+// Files are checked and cleaned by package attach as they arrive.
 func parseForm(r *http.Request, allowFiles bool) (*submission, *formError) {
 	ct := r.Header.Get("Content-Type")
 	mt, params, err := mime.ParseMediaType(ct)
@@ -155,25 +150,25 @@ func (sub *submission) readPart(part *multipart.Part, allowFiles bool) *formErro
 		if !allowFiles {
 			return errBadForm
 		}
-		data, err := io.ReadAll(io.LimitReader(part, MaxAttachmentSize+1))
-		if err != nil {
+		data, err := attach.Read(part)
+		switch {
+		case errors.Is(err, attach.ErrTooLarge):
+			return errFileBig
+		case err != nil:
 			return readError(err)
 		}
 		fileName := part.FileName()
 		if fileName == "" && len(data) == 0 {
 			return nil // the empty part a browser sends when no file was chosen
 		}
-		if len(data) > MaxAttachmentSize {
-			return errFileBig
-		}
 		if len(sub.files) >= MaxAttachments {
 			return errManyFiles
 		}
-		clean, _, mediaType, cleaned, err := CleanAttachment(fileName, part.Header.Get("Content-Type"), data)
+		f, err := attach.Clean(fileName, part.Header.Get("Content-Type"), data)
 		switch {
-		case errors.Is(err, ErrAttachmentType):
+		case errors.Is(err, attach.ErrType):
 			return errFileType
-		case errors.Is(err, ErrAttachmentMismatch):
+		case errors.Is(err, attach.ErrMismatch):
 			return errFileWrong
 		case err != nil:
 			return errFileBroken
@@ -181,8 +176,8 @@ func (sub *submission) readPart(part *multipart.Part, allowFiles bool) *formErro
 		// The reporter's file name is not kept: names like
 		// IMG_20250310_142233.jpg or "Jane Smith homework.pdf" carry the
 		// very times and names the cleaning removes from inside the file.
-		name := fmt.Sprintf("attachment-%d%s", len(sub.files)+1, extensions[mediaType])
-		sub.files = append(sub.files, vault.Attachment{Name: name, Type: mediaType, Cleaned: cleaned, Data: clean})
+		name := fmt.Sprintf("attachment-%d%s", len(sub.files)+1, attach.Extension(f.Type))
+		sub.files = append(sub.files, vault.Attachment{Name: name, Type: f.Type, Cleaned: f.Cleaned, Data: f.Data})
 		return nil
 	}
 	if part.FileName() != "" {

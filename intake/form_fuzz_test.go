@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/hearken-project/hearken/internal/attach"
 )
 
 // FuzzParseForm: any body under any content type either parses into known,
@@ -38,7 +40,7 @@ func FuzzParseForm(f *testing.F) {
 			t.Fatal("too many files accepted")
 		}
 		for _, a := range sub.files {
-			if len(a.Data) > MaxAttachmentSize {
+			if len(a.Data) > attach.MaxSize {
 				t.Fatal("oversized file accepted")
 			}
 		}

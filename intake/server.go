@@ -10,6 +10,7 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/rs/zerolog"
 
+	"github.com/hearken-project/hearken/internal/attach"
 	"github.com/hearken-project/hearken/vault"
 )
 
@@ -17,7 +18,7 @@ const (
 	// maxBody caps every request body: five full attachments plus room for
 	// the form fields (a 20,000-character message is up to 80 KB in UTF-8)
 	// and multipart framing.
-	maxBody = MaxAttachments*MaxAttachmentSize + 256<<10
+	maxBody = MaxAttachments*attach.MaxSize + 256<<10
 	// uploadMemory bounds the memory that submissions in progress may use,
 	// all together, so a burst of large uploads waits or gets 503.
 	uploadMemory = 640 << 20
