@@ -14,10 +14,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/hearken-project/hearken/internal/testkit"
 	"github.com/hearken-project/hearken/staff"
 )
 
@@ -192,29 +192,39 @@ func TestHugeHeader(t *testing.T) {
 // and is stored.
 func TestGracefulShutdown(t *testing.T) {
 	ls := startServer(t, "127.0.0.1:0")
-	pr, pw := io.Pipe()
-	req, _ := http.NewRequest(http.MethodPost, ls.url("/en/report"), pr)
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	got := make(chan *http.Response, 1)
-	go func() {
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Error(err)
-			close(got)
-			return
-		}
-		got <- resp
-	}()
-	io.WriteString(pw, "message=started+before")
-	time.Sleep(100 * time.Millisecond) // the request is now in a handler
+	c, err := net.Dial("tcp", ls.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	const first, rest = "message=started+before", "+the+stop"
+	// With Expect: 100-continue the server says "100 Continue" when the
+	// handler first reads the body: the signal that the submission is in
+	// a handler.
+	fmt.Fprintf(c, "POST /en/report HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\n"+
+		"Content-Length: %d\r\nExpect: 100-continue\r\n\r\n%s", ls.addr, len(first+rest), first)
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusContinue {
+		t.Fatalf("no 100 Continue: %v %v", resp, err)
+	}
 	stopped := make(chan error, 1)
 	go func() { stopped <- ls.stop() }()
-	time.Sleep(100 * time.Millisecond)
-	io.WriteString(pw, "+the+stop")
-	pw.Close()
-	resp := <-got
-	if resp == nil {
-		t.Fatal("no response")
+	// Shutdown closes the listener first: once nothing accepts, the
+	// server is stopping with the submission still in flight.
+	if err := testkit.WaitFor(testkit.Patience, func() bool {
+		c, err := net.Dial("tcp", ls.addr)
+		if err == nil {
+			c.Close()
+		}
+		return err != nil
+	}); err != nil {
+		t.Fatalf("the server did not start to shut down: %v", err)
+	}
+	io.WriteString(c, rest)
+	resp, err = http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -247,9 +257,7 @@ func TestUnixSocket(t *testing.T) {
 	if err != nil || fi.Mode().Perm() != 0o660 {
 		t.Fatalf("socket mode: %v %v", fi.Mode(), err)
 	}
-	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		return (&net.Dialer{}).DialContext(ctx, "unix", sock)
-	}}}
+	client := testkit.UnixClient(sock)
 	resp, err := client.Get("http://hearken/healthz")
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("healthz over the socket: %v", err)
@@ -269,9 +277,7 @@ func TestStaffListener(t *testing.T) {
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("staff socket mode: %v %v", fi.Mode(), err)
 	}
-	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		return (&net.Dialer{}).DialContext(ctx, "unix", sock)
-	}}}
+	client := testkit.UnixClient(sock)
 	// Unsigned requests are refused; the public site is not served here.
 	for _, p := range []string{"/en/report", "/healthz"} {
 		resp, err := client.Get("http://staff" + p)

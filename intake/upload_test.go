@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"testing"
 	"time"
+
+	"github.com/hearken-project/hearken/internal/testkit"
 )
 
 // stalledUpload opens a connection, declares a large form body, sends
@@ -53,7 +55,7 @@ func TestUploadThatStallsIsDropped(t *testing.T) {
 		if code != http.StatusRequestTimeout {
 			t.Fatalf("stalled upload answered %d, want 408", code)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(testkit.Patience):
 		t.Fatal("a stalled upload was not dropped")
 	}
 	if n := e.items(t); n != 0 {
@@ -72,7 +74,7 @@ func TestUploadThatTricklesIsDropped(t *testing.T) {
 		if code != http.StatusRequestTimeout {
 			t.Fatalf("trickling upload answered %d, want 408", code)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(testkit.Patience):
 		t.Fatal("a trickling upload was not dropped")
 	}
 }
@@ -92,7 +94,12 @@ func TestUploadMemoryFollowsBytes(t *testing.T) {
 	for range 3 {
 		stalledUpload(t, ts.Listener.Addr().String(), 50<<20, 0)
 	}
-	time.Sleep(100 * time.Millisecond)
+	// Wait until all three are in a handler and hold their memory.
+	if err := testkit.WaitFor(testkit.Patience, func() bool {
+		return e.srv.slots.inUse() == 3 && e.srv.mem.inUse() >= 3*reserveChunk*memoryPerByte
+	}); err != nil {
+		t.Fatalf("the stalled uploads did not all start: %v", err)
+	}
 	resp, err := http.PostForm(ts.URL+"/en/report", url.Values{"message": {"a real report"}})
 	if err != nil {
 		t.Fatal(err)
@@ -101,4 +108,11 @@ func TestUploadMemoryFollowsBytes(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("a real report got %d while others declared large bodies and sent nothing", resp.StatusCode)
 	}
+}
+
+// inUse reports how much of b is taken.
+func (b *budget) inUse() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.used
 }

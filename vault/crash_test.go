@@ -15,6 +15,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/hearken-project/hearken/internal/testkit"
 )
 
 // crashChildName is the name the test binary runs crashChild under.
@@ -94,16 +96,30 @@ func TestCrashDurability(t *testing.T) {
 			t.Fatal(err)
 		}
 		var acked []string
+		writing := make(chan struct{}) // closed at the first receipt
 		done := make(chan struct{})
 		go func() {
 			sc := bufio.NewScanner(stdout)
 			for sc.Scan() {
-				acked = append(acked, sc.Text())
+				if acked = append(acked, sc.Text()); len(acked) == 1 {
+					close(writing)
+				}
 			}
 			close(done)
 		}()
+		// Kill at a random moment once the child is committing threads,
+		// however long it took to start.
+		select {
+		case <-writing:
+		case <-done:
+			cmd.Wait()
+			t.Fatalf("round %d: child stopped before writing: %s", round, stderr.String())
+		case <-time.After(testkit.Patience):
+			cmd.Process.Kill()
+			t.Fatalf("round %d: child wrote nothing", round)
+		}
 		n, _ := rand.Int(rand.Reader, big.NewInt(300))
-		time.Sleep(150*time.Millisecond + time.Duration(n.Int64())*time.Millisecond)
+		time.Sleep(time.Duration(n.Int64()) * time.Millisecond)
 		cmd.Process.Signal(syscall.SIGKILL)
 		<-done
 		cmd.Wait()

@@ -94,24 +94,27 @@ func cmdSession(ts *testscript.TestScript, neg bool, args []string) {
 	}()
 
 	client := testkit.UnixClient(sock)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := client.Get("http://intake/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-		}
+	var early error
+	var gone bool
+	err = testkit.WaitFor(testkit.Patience, func() bool {
 		select {
-		case err := <-exited:
-			ts.Fatalf("intake exited early: %v", err)
+		case early = <-exited:
+			gone = true
+			return true
 		default:
 		}
-		if time.Now().After(deadline) {
-			ts.Fatalf("intake did not answer /healthz")
+		resp, err := client.Get("http://intake/healthz")
+		if err != nil {
+			return false
 		}
-		time.Sleep(50 * time.Millisecond)
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	})
+	if err != nil {
+		ts.Fatalf("intake did not answer /healthz: %v", err)
+	}
+	if gone {
+		ts.Fatalf("intake exited early: %v", early)
 	}
 
 	page := func(resp *http.Response, err error) string {
@@ -167,7 +170,7 @@ func cmdSession(ts *testscript.TestScript, neg bool, args []string) {
 		if err != nil {
 			ts.Fatalf("intake did not exit cleanly: %v", err)
 		}
-	case <-time.After(20 * time.Second):
+	case <-time.After(testkit.Patience):
 		ts.Fatalf("intake did not stop on SIGINT")
 	}
 	// The code and the words must not be in the log.
