@@ -135,21 +135,24 @@ func (f *storeFixture) queue(t *testing.T, n int) []staff.Item {
 	return out
 }
 
+// TestSyncPipeline pulls thirteen pages, the last one short, through the
+// pipeline: every item is stored once and acknowledged once, a request a
+// page.
 func TestSyncPipeline(t *testing.T) {
 	f := newStoreFixture(t)
-	queue := f.queue(t, 1203)
+	queue := f.queue(t, 123)
 	fs, c := newFakeStaff(t, f.st, queue)
-	c.PageSize = 100
+	c.PageSize = 10
 	res, err := Sync(context.Background(), f.st, c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Received != 1203 || len(res.NewCases) != 1203 || res.Acked != 1203 || res.KindCount["report"] != 1203 {
+	if res.Received != 123 || len(res.NewCases) != 123 || res.Acked != 123 || res.KindCount["report"] != 123 {
 		t.Fatalf("sync: received %d, cases %d, acked %d, kinds %v", res.Received, len(res.NewCases), res.Acked, res.KindCount)
 	}
 	sizes, ids := fs.ackSizes()
-	if len(sizes) != 13 || len(ids) != 1203 {
-		t.Errorf("%d ack requests for %d ids, want one per page (13) for 1203", len(sizes), len(ids))
+	if len(sizes) != 13 || len(ids) != 123 {
+		t.Errorf("%d ack requests for %d ids, want one per page (13) for 123", len(sizes), len(ids))
 	}
 	for id, n := range ids {
 		if n != 1 {
@@ -166,7 +169,7 @@ func TestSyncPipeline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cs) != 1203 || !strings.HasPrefix(cs[0].Preview, "report ") {
+	if len(cs) != 123 || !strings.HasPrefix(cs[0].Preview, "report ") {
 		t.Errorf("%d cases listed, first %+v", len(cs), cs[0])
 	}
 	// Nothing new: one request finds the queue empty.

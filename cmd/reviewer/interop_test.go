@@ -29,6 +29,7 @@ func buildAge(t *testing.T) string {
 // exports the member's age identity with the CLI, and opens the item with
 // the real age command.
 func TestAgeInterop(t *testing.T) {
+	t.Parallel()
 	age := buildAge(t)
 	dir := t.TempDir()
 	store := filepath.Join(dir, "store")

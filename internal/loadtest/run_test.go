@@ -115,6 +115,7 @@ func TestFailingServerCountsErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			f := newFixture(t, tt.handler)
 			res, err := Run(context.Background(), testConfig(f.URL, 2))
 			if !errors.Is(err, ErrAllFailed) {
