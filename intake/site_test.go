@@ -157,6 +157,7 @@ func siteShared(t *testing.T, record recordFunc) {
 		{"GET", "/xx/"},
 		{"GET", "/xx/report"},
 		{"POST", "/xx/report"},
+		{"PUT", "/xx/report"},
 		{"GET", "/en/report/"},
 		{"GET", "/report/"},
 		{"GET", "/en/../report"},
@@ -364,6 +365,14 @@ func siteLanguage(t *testing.T, prefix string, record recordFunc) {
 	req = siteRequest("POST", prefix+"/check/add", formType, []byte("message=hello"))
 	req.Header.Set("Origin", "https://elsewhere.example")
 	do("403 other origin", req)
+
+	// An unsafe method from another site, on a form's path and on another.
+	req = httptest.NewRequest("PUT", prefix+"/report", nil)
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	do("cross-site", req)
+	req = httptest.NewRequest("DELETE", home, nil)
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	do("cross-site", req)
 
 	// 404.
 	do("", httptest.NewRequest("GET", prefix+"/nowhere", nil))
