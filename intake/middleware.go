@@ -5,8 +5,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-
-	"github.com/gorilla/mux"
 )
 
 // securityHeaders go on every response, error pages included.
@@ -33,10 +31,8 @@ type routeInfo struct{ template string }
 func captureRoute(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if ri, ok := r.Context().Value(routeKey{}).(*routeInfo); ok {
-			if rt := mux.CurrentRoute(r); rt != nil {
-				if t, err := rt.GetPathTemplate(); err == nil {
-					ri.template = t
-				}
+			if t := routeTemplate(r); t != "" {
+				ri.template = t
 			}
 		}
 		next.ServeHTTP(w, r)

@@ -167,6 +167,42 @@ func TestMethodNotAllowed(t *testing.T) {
 	}
 }
 
+// A path the site does not have is a 404 whatever the method: a 405 with
+// Allow would claim the path exists.
+func TestUnknownPathAnyMethod(t *testing.T) {
+	e := newEnv(t, "")
+	for _, path := range []string{"/nowhere", "/xx", "/xx/", "/xx/report", "/xx/check/add", "/en/nowhere"} {
+		for _, method := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodOptions} {
+			rec := e.do(httptest.NewRequest(method, path, nil))
+			if rec.Code != http.StatusNotFound || rec.Header().Get("Allow") != "" {
+				t.Errorf("%s %s = %d Allow %q, want 404", method, path, rec.Code, rec.Header().Get("Allow"))
+			}
+		}
+	}
+}
+
+// A failure is logged with the route's template, never the path a client
+// sent, and a path no route has is logged as notfound.
+func TestFailureLogNamesTheRoute(t *testing.T) {
+	e := newEnv(t, "")
+	e.store.Close() // every store operation now fails
+	for path, want := range map[string]string{
+		"/fr/report": `"route":"/{lang}/report","method":"POST","status":500`,
+		"/report":    `"route":"/report","method":"POST","status":500`,
+	} {
+		rec := e.postForm(path, url.Values{"message": {"hello"}})
+		if rec.Code != http.StatusInternalServerError {
+			t.Fatalf("%s with a closed store = %d", path, rec.Code)
+		}
+		if !strings.Contains(e.logs.String(), want) {
+			t.Errorf("%s: log lacks %s:\n%s", path, want, e.logs.String())
+		}
+	}
+	if strings.Contains(e.logs.String(), "/fr/") {
+		t.Errorf("log holds the request's path:\n%s", e.logs.String())
+	}
+}
+
 func TestCrossOriginPostRefused(t *testing.T) {
 	e := newEnv(t, "")
 	req := httptest.NewRequest(http.MethodPost, "/en/report", strings.NewReader("message=hello"))

@@ -54,6 +54,10 @@ type Server struct {
 	uploadIdle    time.Duration
 	minUploadRate float64
 
+	router *mux.Router
+	// cop refuses form posts from other sites.
+	cop *http.CrossOriginProtection
+
 	receiptCache sync.Map // receiptKey -> []string, see receiptPage
 }
 
@@ -76,107 +80,17 @@ func NewServer(cfg *Config, store *vault.Store, logger zerolog.Logger) *Server {
 		s.langs = append(s.langs, locales[l])
 	}
 
-	r := mux.NewRouter()
-	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.renderError(w, "", http.StatusNotFound, "")
-	})
-	r.Use(captureRoute)
-
-	cop := http.NewCrossOriginProtection()
-	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.renderError(w, mux.Vars(r)["lang"], http.StatusForbidden, "")
+	s.cop = http.NewCrossOriginProtection()
+	s.cop.SetDenyHandler(s.page(func(w http.ResponseWriter, r *http.Request, lang string) {
+		s.renderError(w, lang, http.StatusForbidden, "")
 	}))
-	forms := func(h http.Handler) http.Handler { return cop.Handler(h) }
-
-	r.Handle("/healthz", s.methods(get(serveHealth)))
-	r.Handle("/style.css", s.methods(get(serveStyle)))
-	r.Handle("/", s.methods(s.pageGET(s.landing)))
-	r.Handle("/report", forms(s.methods(s.pageGET(s.reportForm), s.pagePOST(s.submitReport))))
-	r.Handle("/check", forms(s.methods(s.pageGET(s.checkForm), s.pagePOST(s.checkCode))))
-	r.Handle("/check/add", forms(s.methods(s.pagePOST(s.addMessage))))
-	r.Handle("/safety", s.methods(s.pageGET(s.safety)))
-	r.Handle("/{lang}", s.methods(s.pageGET(func(w http.ResponseWriter, r *http.Request, lang string) {
-		http.Redirect(w, r, "/"+lang+"/", http.StatusMovedPermanently)
-	})))
-	r.Handle("/{lang}/", s.methods(s.pageGET(s.landing)))
-	r.Handle("/{lang}/report", forms(s.methods(s.pageGET(s.reportForm), s.pagePOST(s.submitReport))))
-	r.Handle("/{lang}/check", forms(s.methods(s.pageGET(s.checkForm), s.pagePOST(s.checkCode))))
-	r.Handle("/{lang}/check/add", forms(s.methods(s.pagePOST(s.addMessage))))
-	r.Handle("/{lang}/safety", s.methods(s.pageGET(s.safety)))
-
-	s.handler = s.wrap(r)
+	s.router = s.routes()
+	s.handler = s.wrap(s.router)
 	return s
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.handler.ServeHTTP(w, r)
-}
-
-func serveHealth(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Write([]byte("ok"))
-}
-
-// pageFunc handles a request for a page in a known, enabled language.
-type pageFunc func(w http.ResponseWriter, r *http.Request, lang string)
-
-type methodHandler struct {
-	method string
-	h      http.HandlerFunc
-}
-
-func get(h http.HandlerFunc) methodHandler { return methodHandler{http.MethodGet, h} }
-
-// pageGET and pagePOST resolve the language from the path (or the default
-// for unprefixed paths) and answer an unknown language with a 404 page.
-func (s *Server) pageGET(h pageFunc) methodHandler {
-	return methodHandler{http.MethodGet, s.withLang(h)}
-}
-
-func (s *Server) pagePOST(h pageFunc) methodHandler {
-	return methodHandler{http.MethodPost, s.withLang(h)}
-}
-
-func (s *Server) withLang(h pageFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		lang, ok := mux.Vars(r)["lang"]
-		if !ok {
-			lang = s.cfg.DefaultLanguage
-		} else if !s.cfg.languageEnabled(lang) {
-			s.renderError(w, "", http.StatusNotFound, "")
-			return
-		}
-		h(w, r, lang)
-	}
-}
-
-// methods dispatches on the request method; anything else gets a calm 405
-// with Allow. HEAD is answered like GET.
-func (s *Server) methods(hs ...methodHandler) http.Handler {
-	allow := ""
-	for _, m := range hs {
-		if allow != "" {
-			allow += ", "
-		}
-		allow += m.method
-		if m.method == http.MethodGet {
-			allow += ", HEAD"
-		}
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		method := r.Method
-		if method == http.MethodHead {
-			method = http.MethodGet
-		}
-		for _, m := range hs {
-			if m.method == method {
-				m.h(w, r)
-				return
-			}
-		}
-		w.Header().Set("Allow", allow)
-		s.renderError(w, mux.Vars(r)["lang"], http.StatusMethodNotAllowed, "")
-	})
 }
 
 // admit applies the global limits to a submission: the rate limit, the

@@ -120,10 +120,8 @@ func (h *staffHandler) memberKeys(route string) []string {
 }
 
 func routePattern(r *http.Request) string {
-	if rt := mux.CurrentRoute(r); rt != nil {
-		if p, err := rt.GetPathTemplate(); err == nil {
-			return p
-		}
+	if t := routeTemplate(r); t != "" {
+		return t
 	}
 	return "unknown"
 }
