@@ -15,12 +15,19 @@ import (
 )
 
 // buildAge builds the standard age command at the version go.mod pins as
-// a tool (go tool age), so the test opens items with the real thing.
+// a tool, so the test opens items with the real thing. go tool keeps the
+// binary in the build cache, so it is linked only when the pin changes.
 func buildAge(t *testing.T) string {
-	bin := filepath.Join(t.TempDir(), "age")
-	out, err := exec.Command("go", "build", "-o", bin, "filippo.io/age/cmd/age").CombinedOutput()
+	var stderr bytes.Buffer
+	cmd := exec.Command("go", "tool", "-n", "age")
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("failed to build the age command: %v: %s", err, out)
+		t.Fatalf("failed to build the age command: %v: %s", err, stderr.Bytes())
+	}
+	bin := strings.TrimSpace(string(out))
+	if _, err := os.Stat(bin); err != nil || filepath.Base(bin) != "age" {
+		t.Fatalf("go tool -n age gave %q: %v", bin, err)
 	}
 	return bin
 }

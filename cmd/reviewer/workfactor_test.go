@@ -40,24 +40,21 @@ func scryptWorkFactor(t *testing.T, path string) int {
 	return 0
 }
 
-// TestProductionWorkFactor builds reviewer as a user would and proves the
+// TestProductionWorkFactor runs reviewer as a user builds it (go run,
+// which keeps the linked program in the build cache) and proves the
 // identity file its keygen writes costs age's default 2^18 to open, while
 // the same command inside this test binary writes the cheap factor tests
 // use: the lowering cannot reach a real build.
 func TestProductionWorkFactor(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "reviewer")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("failed to build reviewer: %v: %s", err, out)
-	}
 	pass := filepath.Join(dir, "pass")
 	if err := os.WriteFile(pass, []byte("correct horse battery staple\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	built := filepath.Join(dir, "built")
-	cmd := exec.Command(bin, "--passphrase-file", pass, "keygen", "--name", "Dana Lead", "--out", built)
-	cmd.Env = append(os.Environ(), "HOME="+dir)
+	// --store, not HOME: the go command keeps its caches under HOME.
+	cmd := exec.Command("go", "run", ".", "--store", built, "--passphrase-file", pass, "keygen", "--name", "Dana Lead")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("keygen: %v: %s", err, out)
 	}
