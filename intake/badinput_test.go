@@ -92,7 +92,7 @@ func TestBadInput(t *testing.T) {
 		{"no content type", raw("", "message=hello"), 415, "err_415"},
 		{"invalid utf-8", multi([][2]string{{"message", "bad \xff\xfe text"}}, nil), 400, "err_bad_text"},
 		{"invalid utf-8 urlencoded", raw("application/x-www-form-urlencoded", "message=%FF%FE"), 400, "err_bad_text"},
-		{"message too long", multi([][2]string{{"message", strings.Repeat("é", MaxMessageChars+1)}}, nil), 400, "err_message_long"},
+		{"message too long", multi([][2]string{{"message", strings.Repeat("é", maxMessageChars+1)}}, nil), 400, "err_message_long"},
 		{"six attachments", multi(msg, []filePart{small, small, small, small, small, small}), 400, "err_too_many_files"},
 		{"11 MiB file", multi(msg, []filePart{{"big.txt", "text/plain", bytes.Repeat([]byte("a"), 11<<20)}}), 413, "err_file_big"},
 		{"content does not match type", multi(msg, []filePart{{"photo.png", "image/png", []byte("%PDF-1.4 not a png")}}), 400, "err_file_mismatch"},

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -32,45 +33,119 @@ check   checks a config file and the team files it names.
 backup  writes a verified copy of the store to a new file.
 `
 
-// Main runs the intake command line and returns the exit status.
+// usageError is a mistake in the command line: Main prints it, with the
+// usage if asked to, and exits with status 2.
+type usageError struct {
+	msg       string // "" when the flag package has already said what is wrong
+	showUsage bool
+}
+
+func (e usageError) Error() string { return e.msg }
+
+// hintError is an error with advice for the person at the terminal. Errors
+// from the rest of the package say what went wrong; the command line adds
+// what to do about it, on a line of its own, as cmd/age's errorWithHint
+// does.
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (e *hintError) Error() string { return e.err.Error() }
+func (e *hintError) Unwrap() error { return e.err }
+
+func withHint(err error, format string, args ...any) error {
+	return &hintError{err: err, hint: fmt.Sprintf(format, args...)}
+}
+
+// cli is one run of the command line. Each command returns an error
+// instead of printing it; Main prints it and picks the exit status.
+type cli struct {
+	stdout, stderr io.Writer
+}
+
+// Main runs the intake command line and returns the exit status: 0, 1 for
+// a failure, 2 for a mistake in the command line.
 func Main(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return 2
-	}
-	switch args[0] {
-	case "serve":
-		return serve(args[1:], stderr)
-	case "init":
-		return initCmd(args[1:], stdout, stderr)
-	case "check":
-		return check(args[1:], stdout, stderr)
-	case "backup":
-		return backup(args[1:], stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+	c := &cli{stdout: stdout, stderr: stderr}
+	err := c.run(args)
+	if err == nil {
 		return 0
-	default:
-		fmt.Fprintf(stderr, "intake: unknown command %q\n\n%s", args[0], usage)
+	}
+	var u usageError
+	if errors.As(err, &u) {
+		if u.msg != "" {
+			fmt.Fprintln(stderr, u.msg)
+		}
+		if u.showUsage {
+			if u.msg != "" {
+				fmt.Fprintln(stderr)
+			}
+			fmt.Fprint(stderr, usage)
+		}
 		return 2
 	}
+	fmt.Fprintf(stderr, "intake: %v\n", err)
+	var h *hintError
+	if errors.As(err, &h) {
+		fmt.Fprintf(stderr, "intake: hint: %s\n", h.hint)
+	}
+	return 1
 }
 
-func newFlags(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("intake "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return fs
+func (c *cli) run(args []string) error {
+	if len(args) == 0 {
+		return usageError{showUsage: true}
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return c.serve(rest)
+	case "init":
+		return c.init(rest)
+	case "check":
+		return c.check(rest)
+	case "backup":
+		return c.backup(rest)
+	case "help", "-h", "--help":
+		fmt.Fprint(c.stdout, usage)
+		return nil
+	}
+	return usageError{msg: fmt.Sprintf("intake: unknown command %q", cmd), showUsage: true}
 }
 
-func serve(args []string, stderr io.Writer) int {
-	fs := newFlags("serve", stderr)
+// parse parses a command's flags. The flag package reports its own errors
+// on stderr, with the command's flags.
+func (c *cli) parse(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(c.stderr)
+	if err := fs.Parse(args); err != nil {
+		return usageError{}
+	}
+	if fs.NArg() > 0 {
+		return usageError{msg: fmt.Sprintf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))}
+	}
+	return nil
+}
+
+// readConfig loads the config for serve and check; a missing file gets the
+// command that makes one.
+func (c *cli) readConfig(path string) (*config, error) {
+	cfg, err := loadConfig(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, withHint(err, "to make one, run: intake init --config %s", path)
+	}
+	return cfg, err
+}
+
+func (c *cli) serve(args []string) error {
+	fs := flag.NewFlagSet("intake serve", flag.ContinueOnError)
 	data := fs.String("data", "./hearken-data", "data `directory` for the store")
 	listen := fs.String("listen", "127.0.0.1:8080", "`address`: host:port or unix:/path")
 	staffListen := fs.String("staff-listen", "", "`address` for the staff channel: unix:/path or loopback host:port (default unix:DATA/staff.sock; \"off\" turns it off)")
-	config := fs.String("config", "", "config `file` (TOML)")
+	configPath := fs.String("config", "", "config `file` (TOML)")
 	demo := fs.Bool("demo", false, "run with a throwaway demo team")
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
-		return 2
+	if err := c.parse(fs, args); err != nil {
+		return err
 	}
 	switch *staffListen {
 	case "":
@@ -80,29 +155,30 @@ func serve(args []string, stderr io.Writer) int {
 	}
 	// No timestamps: a request line stamped to the second would record when
 	// a report arrived. The service manager stamps lifecycle lines itself.
-	logger := zerolog.New(stderr)
+	logger := zerolog.New(c.stderr)
 
-	var cfg *Config
+	var cfg *config
 	var err error
 	switch {
-	case *config != "":
-		cfg, err = LoadConfig(*config)
+	case *configPath != "":
+		cfg, err = c.readConfig(*configPath)
 		if *demo && err == nil {
 			logger.Warn().Msg("--demo ignored: the config names the teams")
 		}
 	case *demo:
 		var created bool
-		cfg, created, err = DemoConfig(*data)
+		cfg, created, err = demoConfig(*data)
+		if errors.Is(err, errDemoIncomplete) {
+			err = withHint(err, "remove %s to start a new demo", filepath.Join(*data, demoDir))
+		}
 		if err == nil {
-			WriteDemoBanner(stderr, *data, *listen, created)
+			writeDemoBanner(c.stderr, *data, *listen, created)
 		}
 	default:
-		fmt.Fprintln(stderr, "intake serve: pass --config FILE, or --demo to try it out")
-		return 2
+		return usageError{msg: "intake serve: pass --config FILE, or --demo to try it out"}
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "intake: %v\n", err)
-		return 1
+		return err
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -111,75 +187,80 @@ func serve(args []string, stderr io.Writer) int {
 		// A second signal stops at once instead of waiting for uploads.
 		stop()
 	}()
-	if err := Serve(ctx, cfg, ServeOptions{DataDir: *data, Listen: *listen, StaffListen: *staffListen, Logger: logger}); err != nil {
+	if err := serve(ctx, cfg, serveOptions{DataDir: *data, Listen: *listen, StaffListen: *staffListen, Logger: logger}); err != nil {
 		logger.Error().Err(err).Msg("stopped with an error")
-		fmt.Fprintf(stderr, "intake: %v\n", err)
-		return 1
+		return err
 	}
-	return 0
+	return nil
 }
 
-func initCmd(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("init", stderr)
-	config := fs.String("config", "", "config `file` to create (TOML)")
+func (c *cli) init(args []string) error {
+	fs := flag.NewFlagSet("intake init", flag.ContinueOnError)
+	configPath := fs.String("config", "", "config `file` to create (TOML)")
 	data := fs.String("data", "./hearken-data", "data `directory` for the store")
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
-		return 2
+	if err := c.parse(fs, args); err != nil {
+		return err
 	}
-	if *config == "" {
-		fmt.Fprintln(stderr, "intake init: --config FILE is required")
-		return 2
+	if *configPath == "" {
+		return usageError{msg: "intake init: --config FILE is required"}
 	}
-	if err := Init(*config, *data, stdout); err != nil {
-		fmt.Fprintf(stderr, "intake: %v\n", err)
-		return 1
+	teams, err := install(*configPath, *data)
+	if errors.Is(err, vault.ErrExists) {
+		return withHint(err, "edit the config that is there, or choose another --config FILE")
 	}
-	return 0
-}
-
-func check(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("check", stderr)
-	config := fs.String("config", "", "config `file` (TOML)")
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
-		return 2
-	}
-	if *config == "" {
-		fmt.Fprintln(stderr, "intake check: --config FILE is required")
-		return 2
-	}
-	cfg, err := LoadConfig(*config)
 	if err != nil {
-		fmt.Fprintf(stderr, "intake: %v\n", err)
-		return 1
+		return err
 	}
-	fmt.Fprint(stdout, cfg.Summary())
-	return 0
+	fmt.Fprintf(c.stdout, `Wrote %s and team files in %s; the store is in %s.
+Next:
+  1. Edit %s: the school's name, languages, emergency numbers, routes.
+  2. Ask each safeguarding lead to run "reviewer keygen" on their own computer
+     and send you the line in their member.pub. Put the lines in the team files.
+  3. Check everything:  intake check --config %s
+  4. Start the server:  intake serve --config %s --data %s
+`, *configPath, teams, *data, *configPath, *configPath, *configPath, *data)
+	return nil
 }
 
-func backup(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("backup", stderr)
+func (c *cli) check(args []string) error {
+	fs := flag.NewFlagSet("intake check", flag.ContinueOnError)
+	configPath := fs.String("config", "", "config `file` (TOML)")
+	if err := c.parse(fs, args); err != nil {
+		return err
+	}
+	if *configPath == "" {
+		return usageError{msg: "intake check: --config FILE is required"}
+	}
+	cfg, err := c.readConfig(*configPath)
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(c.stdout, cfg.summary())
+	return nil
+}
+
+func (c *cli) backup(args []string) error {
+	fs := flag.NewFlagSet("intake backup", flag.ContinueOnError)
 	data := fs.String("data", "./hearken-data", "data `directory` holding the store")
 	out := fs.String("out", "", "backup `file` to create (must not exist)")
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
-		return 2
+	if err := c.parse(fs, args); err != nil {
+		return err
 	}
 	if *out == "" {
-		fmt.Fprintln(stderr, "intake backup: --out FILE is required")
-		return 2
+		return usageError{msg: "intake backup: --out FILE is required"}
 	}
-	n, err := Backup(*data, *out)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			fmt.Fprintf(stderr, "intake: no store in %s\n", *data)
-			return 1
-		}
-		if errors.Is(err, vault.ErrLocked) {
-			fmt.Fprintf(stderr, "intake: the server is running and holds the store. Set backup_dir in its config for a verified backup every day while it runs, or stop it and run intake backup again.\n")
-			return 1
-		}
-		fmt.Fprintf(stderr, "intake: %v\n", err)
-		return 1
+	n, err := backupStore(*data, *out)
+	switch {
+	case errors.Is(err, errNoStore):
+		return withHint(err, "pass the server's data directory with --data")
+	case errors.Is(err, vault.ErrLocked):
+		return withHint(errors.New("the server is running and holds the store"),
+			"set backup_dir in its config for a verified backup every day while it runs, or stop it and run intake backup again")
+	case errors.Is(err, vault.ErrExists):
+		return withHint(err, "choose a new file name for --out")
+	case err != nil:
+		return err
 	}
-	fmt.Fprintf(stdout, "backup written and verified: %s (%d bytes)\n", *out, n)
-	return 0
+	fmt.Fprintf(c.stdout, "backup written and verified: %s (%d bytes)\n", *out, n)
+	return nil
 }

@@ -17,22 +17,22 @@ import (
 
 // Defaults used when the config file leaves a setting out.
 const (
-	DefaultRetentionDays        = 90
-	DefaultQuickExitURL         = "https://www.bbc.co.uk/weather"
-	DefaultMaxConcurrent        = 8
-	DefaultSubmissionsPerMinute = 30
-	DefaultBackupKeep           = 7
+	defaultRetentionDays        = 90
+	defaultQuickExitURL         = "https://www.bbc.co.uk/weather"
+	defaultMaxConcurrent        = 8
+	defaultSubmissionsPerMinute = 30
+	defaultBackupKeep           = 7
 )
 
-// Config is the deployment's configuration, read from a TOML file.
-type Config struct {
+// config is the deployment's configuration, read from a TOML file.
+type config struct {
 	School          string               `toml:"school"`
 	DefaultLanguage string               `toml:"default_language"`
 	Languages       []string             `toml:"languages"`
-	Emergency       map[string][]Contact `toml:"emergency"`
-	Routes          []Route              `toml:"routes"`
+	Emergency       map[string][]contact `toml:"emergency"`
+	Routes          []route              `toml:"routes"`
 	RetentionDays   int                  `toml:"retention_days"`
-	Limits          Limits               `toml:"limits"`
+	Limits          limits               `toml:"limits"`
 	QuickExitURL    string               `toml:"quick_exit_url"`
 	OnionAddress    string               `toml:"onion_address"`
 	// PurgeAcknowledged deletes sealed reports and follow-ups from the
@@ -47,15 +47,15 @@ type Config struct {
 	Path string `toml:"-"`
 }
 
-// Contact is one emergency contact shown on every page.
-type Contact struct {
+// contact is one emergency contact shown on every page.
+type contact struct {
 	Name  string `toml:"name"`
 	Phone string `toml:"phone"`
 	URL   string `toml:"url"`
 }
 
-// Route is one destination for reports: a name and the team that can read them.
-type Route struct {
+// route is one destination for reports: a name and the team that can read them.
+type route struct {
 	Name     string            `toml:"name"`
 	Labels   map[string]string `toml:"labels"`
 	TeamFile string            `toml:"team"`
@@ -64,32 +64,32 @@ type Route struct {
 	Team *vault.Team `toml:"-"`
 }
 
-// Limits bounds the work the public site accepts.
-type Limits struct {
+// limits bounds the work the public site accepts.
+type limits struct {
 	MaxConcurrentSubmissions int `toml:"max_concurrent_submissions"`
 	SubmissionsPerMinute     int `toml:"submissions_per_minute"`
 }
 
-// ConfigError lists every problem found in a config, so an operator can fix
+// configError lists every problem found in a config, so an operator can fix
 // them all in one go.
-type ConfigError struct {
+type configError struct {
 	Problems []string
 }
 
-func (e *ConfigError) Error() string {
+func (e *configError) Error() string {
 	if len(e.Problems) == 1 {
 		return "invalid config: " + e.Problems[0]
 	}
 	return "invalid config:\n  " + strings.Join(e.Problems, "\n  ")
 }
 
-// LoadConfig reads and checks a config file and the team files it names.
-func LoadConfig(path string) (*Config, error) {
+// loadConfig reads and checks a config file and the team files it names.
+func loadConfig(path string) (*config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("failed to read config: %w", err)
 	}
-	cfg := &Config{}
+	cfg := &config{}
 	md, err := toml.Decode(string(data), cfg)
 	if err != nil {
 		var perr toml.ParseError
@@ -107,7 +107,7 @@ func LoadConfig(path string) (*Config, error) {
 	for i := range cfg.Routes {
 		rt := &cfg.Routes[i]
 		if rt.TeamFile == "" {
-			continue // reported by Validate
+			continue // reported by validate
 		}
 		p := rt.TeamFile
 		if !filepath.IsAbs(p) {
@@ -121,8 +121,8 @@ func LoadConfig(path string) (*Config, error) {
 		rt.Team = team
 	}
 	cfg.applyDefaults()
-	if err := cfg.Validate(); err != nil {
-		var cerr *ConfigError
+	if err := cfg.validate(); err != nil {
+		var cerr *configError
 		if errors.As(err, &cerr) {
 			problems = append(problems, cerr.Problems...)
 		} else {
@@ -130,12 +130,12 @@ func LoadConfig(path string) (*Config, error) {
 		}
 	}
 	if len(problems) > 0 {
-		return nil, &ConfigError{Problems: problems}
+		return nil, &configError{Problems: problems}
 	}
 	return cfg, nil
 }
 
-func (c *Config) applyDefaults() {
+func (c *config) applyDefaults() {
 	if c.School == "" {
 		c.School = "our school"
 	}
@@ -146,19 +146,19 @@ func (c *Config) applyDefaults() {
 		c.Languages = []string{c.DefaultLanguage}
 	}
 	if c.RetentionDays == 0 {
-		c.RetentionDays = DefaultRetentionDays
+		c.RetentionDays = defaultRetentionDays
 	}
 	if c.QuickExitURL == "" {
-		c.QuickExitURL = DefaultQuickExitURL
+		c.QuickExitURL = defaultQuickExitURL
 	}
 	if c.BackupKeep == 0 {
-		c.BackupKeep = DefaultBackupKeep
+		c.BackupKeep = defaultBackupKeep
 	}
 	if c.BackupDir != "" && !filepath.IsAbs(c.BackupDir) && c.Path != "" {
 		c.BackupDir = filepath.Join(filepath.Dir(c.Path), c.BackupDir)
 	}
 	if c.Limits.MaxConcurrentSubmissions == 0 {
-		c.Limits.MaxConcurrentSubmissions = DefaultMaxConcurrent
+		c.Limits.MaxConcurrentSubmissions = defaultMaxConcurrent
 	}
 	if c.OnionAddress != "" {
 		c.OnionAddress = strings.ToLower(strings.TrimSuffix(c.OnionAddress, "/"))
@@ -167,13 +167,13 @@ func (c *Config) applyDefaults() {
 		}
 	}
 	if c.Limits.SubmissionsPerMinute == 0 {
-		c.Limits.SubmissionsPerMinute = DefaultSubmissionsPerMinute
+		c.Limits.SubmissionsPerMinute = defaultSubmissionsPerMinute
 	}
 }
 
-// Validate checks a config whose defaults have been applied and whose teams
+// validate checks a config whose defaults have been applied and whose teams
 // have been loaded.
-func (c *Config) Validate() error {
+func (c *config) validate() error {
 	var p []string
 	if !hasLocale(c.DefaultLanguage) {
 		p = append(p, fmt.Sprintf("default_language %q is not available (have %s)", c.DefaultLanguage, strings.Join(localeCodes(), ", ")))
@@ -256,13 +256,13 @@ func (c *Config) Validate() error {
 		}
 	}
 	if len(p) > 0 {
-		return &ConfigError{Problems: p}
+		return &configError{Problems: p}
 	}
 	return nil
 }
 
 // routeByName returns the configured route with that name.
-func (c *Config) routeByName(name string) (*Route, bool) {
+func (c *config) routeByName(name string) (*route, bool) {
 	for i := range c.Routes {
 		if c.Routes[i].Name == name {
 			return &c.Routes[i], true
@@ -271,13 +271,13 @@ func (c *Config) routeByName(name string) (*Route, bool) {
 	return nil, false
 }
 
-func (c *Config) languageEnabled(lang string) bool {
+func (c *config) languageEnabled(lang string) bool {
 	return slices.Contains(c.Languages, lang)
 }
 
 // contacts returns the emergency contacts for lang, falling back to the
 // default language so the danger line is never empty.
-func (c *Config) contacts(lang string) []Contact {
+func (c *config) contacts(lang string) []contact {
 	if cs := c.Emergency[lang]; len(cs) > 0 {
 		return cs
 	}
@@ -339,8 +339,8 @@ func telURI(phone string) string {
 	return "tel:" + b.String()
 }
 
-// Summary describes a valid config for `intake check`.
-func (c *Config) Summary() string {
+// summary describes a valid config for `intake check`.
+func (c *config) summary() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "config OK: %s\n", c.School)
 	fmt.Fprintf(&b, "  languages: %s (default %s)\n", strings.Join(c.Languages, ", "), c.DefaultLanguage)

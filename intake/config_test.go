@@ -19,15 +19,15 @@ func appendFile(t *testing.T, path, s string) {
 
 func TestLoadConfig(t *testing.T) {
 	dir := t.TempDir()
-	cfg, err := LoadConfig(writeConfig(t, dir, ""))
+	cfg, err := loadConfig(writeConfig(t, dir, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.RetentionDays != 90 || cfg.Limits.MaxConcurrentSubmissions != DefaultMaxConcurrent ||
+	if cfg.RetentionDays != 90 || cfg.Limits.MaxConcurrentSubmissions != defaultMaxConcurrent ||
 		cfg.Routes[0].Team == nil || len(cfg.Routes[0].Team.Members) != 1 {
 		t.Errorf("defaults or team not applied: %+v", cfg)
 	}
-	if s := cfg.Summary(); !strings.Contains(s, "machine-drafted") || !strings.Contains(s, "1 team members") {
+	if s := cfg.summary(); !strings.Contains(s, "machine-drafted") || !strings.Contains(s, "1 team members") {
 		t.Errorf("summary:\n%s", s)
 	}
 }
@@ -52,7 +52,7 @@ func TestConfigProblems(t *testing.T) {
 				s = string(data)
 			}
 			os.WriteFile(p, []byte(tc.extra+"\n"+s), 0o644)
-			_, err := LoadConfig(p)
+			_, err := loadConfig(p)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want %q", err, tc.want)
 			}
@@ -67,7 +67,7 @@ func TestConfigBadTeamLine(t *testing.T) {
 	// Damage the recipient on line 3.
 	bad := "# team\n" + line + "\n" + strings.Replace(line, "age1pq1", "age1pq1zz", 1) + "x\n"
 	os.WriteFile(filepath.Join(dir, "team.txt"), []byte(bad), 0o644)
-	_, err := LoadConfig(p)
+	_, err := loadConfig(p)
 	if err == nil || !strings.Contains(err.Error(), "line 3") {
 		t.Fatalf("err = %v, want a line number", err)
 	}
@@ -82,7 +82,7 @@ func TestConfigMissingTeam(t *testing.T) {
 	dir := t.TempDir()
 	p := writeConfig(t, dir, "")
 	os.Remove(filepath.Join(dir, "team.txt"))
-	if _, err := LoadConfig(p); err == nil || !strings.Contains(err.Error(), "team.txt") {
+	if _, err := loadConfig(p); err == nil || !strings.Contains(err.Error(), "team.txt") {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -96,7 +96,7 @@ func TestExampleConfig(t *testing.T) {
 	}
 	p := filepath.Join(dir, "intake.toml")
 	os.WriteFile(p, data, 0o644)
-	cfg, err := LoadConfig(p)
+	cfg, err := loadConfig(p)
 	if err != nil {
 		t.Fatal(err)
 	}

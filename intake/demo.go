@@ -20,10 +20,13 @@ const (
 	demoTeamFile       = "team.txt"
 )
 
-// DemoConfig returns a config for trying Hearken out with a throwaway team
+// errDemoIncomplete means a demo team was left half made.
+var errDemoIncomplete = errors.New("the demo team is incomplete")
+
+// demoConfig returns a config for trying Hearken out with a throwaway team
 // kept in dataDir/demo. The first call creates the team; later calls reuse
 // it. created reports whether it was made now.
-func DemoConfig(dataDir string) (cfg *Config, created bool, err error) {
+func demoConfig(dataDir string) (cfg *config, created bool, err error) {
 	dir := filepath.Join(dataDir, demoDir)
 	teamPath := filepath.Join(dir, demoTeamFile)
 	if _, err := os.Stat(teamPath); errors.Is(err, os.ErrNotExist) {
@@ -36,17 +39,17 @@ func DemoConfig(dataDir string) (cfg *Config, created bool, err error) {
 	if err != nil {
 		return nil, false, err
 	}
-	cfg = &Config{
+	cfg = &config{
 		School:          "Demo School",
 		DefaultLanguage: "en",
 		Languages:       localeCodes(),
-		Emergency: map[string][]Contact{
+		Emergency: map[string][]contact{
 			"en": {
 				{Name: "Police and ambulance", Phone: "999"},
 				{Name: "Childline, free and any time", Phone: "0800 1111"},
 			},
 		},
-		Routes: []Route{{
+		Routes: []route{{
 			Name:     "safeguarding",
 			Labels:   map[string]string{"en": "The safeguarding team"},
 			TeamFile: teamPath,
@@ -56,7 +59,7 @@ func DemoConfig(dataDir string) (cfg *Config, created bool, err error) {
 	// English first, then the rest in code order.
 	cfg.Languages = append([]string{"en"}, without(cfg.Languages, "en")...)
 	cfg.applyDefaults()
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.validate(); err != nil {
 		return nil, false, err
 	}
 	return cfg, created, nil
@@ -78,7 +81,7 @@ func createDemoTeam(dir string) error {
 	}
 	idPath := filepath.Join(dir, demoIdentityFile)
 	if _, err := os.Stat(idPath); err == nil {
-		return fmt.Errorf("the demo team in %s is incomplete (no %s); remove that directory to start a new demo", dir, demoTeamFile)
+		return fmt.Errorf("%w: %s has no %s", errDemoIncomplete, dir, demoTeamFile)
 	}
 	m, err := vault.GenerateMember("Demo Lead")
 	if err != nil {
@@ -100,9 +103,9 @@ func createDemoTeam(dir string) error {
 	return vault.WriteNewFile(filepath.Join(dir, demoTeamFile), []byte(line), 0o644)
 }
 
-// WriteDemoBanner tells the person running a demo what it is and what to do
+// writeDemoBanner tells the person running a demo what it is and what to do
 // next.
-func WriteDemoBanner(w io.Writer, dataDir, listen string, created bool) {
+func writeDemoBanner(w io.Writer, dataDir, listen string, created bool) {
 	dir := filepath.Join(dataDir, demoDir)
 	url := "http://" + listen + "/"
 	if len(listen) > 5 && listen[:5] == "unix:" {

@@ -16,10 +16,10 @@ import (
 )
 
 const (
-	// MaxAttachments bounds the files in one report or follow-up.
-	MaxAttachments = 5
-	// MaxMessageChars bounds the main message, in characters.
-	MaxMessageChars = 20000
+	// maxAttachments bounds the files in one report or follow-up.
+	maxAttachments = 5
+	// maxMessageChars bounds the main message, in characters.
+	maxMessageChars = 20000
 	// maxFieldChars bounds every other text field, in characters.
 	maxFieldChars = 2000
 	// maxParts bounds the number of parts in one multipart form.
@@ -64,7 +64,7 @@ type submission struct {
 // fieldLimits names the text fields a form may carry and their size in
 // characters. Anything else is refused.
 var fieldLimits = map[string]int{
-	"message":    MaxMessageChars,
+	"message":    maxMessageChars,
 	"about":      maxFieldChars,
 	"danger":     16,
 	"when_where": maxFieldChars,
@@ -161,7 +161,7 @@ func (sub *submission) readPart(part *multipart.Part, allowFiles bool) *formErro
 		if fileName == "" && len(data) == 0 {
 			return nil // the empty part a browser sends when no file was chosen
 		}
-		if len(sub.files) >= MaxAttachments {
+		if len(sub.files) >= maxAttachments {
 			return errManyFiles
 		}
 		f, err := attach.Clean(fileName, part.Header.Get("Content-Type"), data)

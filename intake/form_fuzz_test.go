@@ -11,7 +11,7 @@ import (
 )
 
 // FuzzParseForm: any body under any content type either parses into known,
-// valid, bounded fields and at most MaxAttachments files, or is refused with
+// valid, bounded fields and at most maxAttachments files, or is refused with
 // one of the form errors. It never panics.
 func FuzzParseForm(f *testing.F) {
 	body, ct := multipartBody(f, [][2]string{{"message", "hello"}, {"danger", "no"}},
@@ -36,7 +36,7 @@ func FuzzParseForm(f *testing.F) {
 				t.Fatalf("field %q accepted out of bounds", name)
 			}
 		}
-		if len(sub.files) > MaxAttachments {
+		if len(sub.files) > maxAttachments {
 			t.Fatal("too many files accepted")
 		}
 		for _, a := range sub.files {

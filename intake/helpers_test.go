@@ -54,9 +54,9 @@ func (b *syncBuffer) String() string {
 }
 
 type testEnv struct {
-	cfg     *Config
+	cfg     *config
 	store   *vault.Store
-	srv     *Server
+	srv     *server
 	logs    *syncBuffer
 	dataDir string
 }
@@ -104,18 +104,18 @@ en = "The safeguarding team"
 func newEnv(t testing.TB, extra string) *testEnv {
 	t.Helper()
 	dir := t.TempDir()
-	cfg, err := LoadConfig(writeConfig(t, dir, extra))
+	cfg, err := loadConfig(writeConfig(t, dir, extra))
 	if err != nil {
 		t.Fatal(err)
 	}
 	dataDir := filepath.Join(dir, "data")
-	store, err := OpenStore(dataDir, cfg)
+	store, err := openStore(dataDir, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
 	logs := &syncBuffer{}
-	srv := NewServer(cfg, store, zerolog.New(logs))
+	srv := newServer(cfg, store, zerolog.New(logs))
 	return &testEnv{cfg: cfg, store: store, srv: srv, logs: logs, dataDir: dataDir}
 }
 

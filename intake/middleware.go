@@ -74,7 +74,7 @@ var knownMethods = map[string]bool{
 // a panic guard. Only failures are logged, naming the route template and
 // the status: a line per request, stamped by the service manager, would be
 // a record of when each report arrived.
-func (s *Server) wrap(h http.Handler) http.Handler {
+func (s *server) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hdr := w.Header()
 		for k, v := range securityHeaders {
@@ -114,7 +114,7 @@ func (s *Server) wrap(h http.Handler) http.Handler {
 }
 
 // onOnion reports whether the request already came in on the onion address.
-func (s *Server) onOnion(r *http.Request) bool {
+func (s *server) onOnion(r *http.Request) bool {
 	host := r.Host
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h

@@ -9,16 +9,16 @@ import (
 	"github.com/hearken-project/hearken/vault"
 )
 
-func (s *Server) landing(w http.ResponseWriter, r *http.Request, lang string) {
+func (s *server) landing(w http.ResponseWriter, r *http.Request, lang string) {
 	p := s.newPage(lang, "", "landing_title")
 	s.render(w, http.StatusOK, "landing", p)
 }
 
-func (s *Server) safety(w http.ResponseWriter, r *http.Request, lang string) {
+func (s *server) safety(w http.ResponseWriter, r *http.Request, lang string) {
 	s.render(w, http.StatusOK, "safety", s.newPage(lang, "safety", "safety_title"))
 }
 
-func (s *Server) reportForm(w http.ResponseWriter, r *http.Request, lang string) {
+func (s *server) reportForm(w http.ResponseWriter, r *http.Request, lang string) {
 	p := s.newPage(lang, "report", "report_title")
 	for _, rt := range s.cfg.Routes {
 		label := rt.Labels[lang]
@@ -33,7 +33,7 @@ func (s *Server) reportForm(w http.ResponseWriter, r *http.Request, lang string)
 	s.render(w, http.StatusOK, "report", p)
 }
 
-func (s *Server) checkForm(w http.ResponseWriter, r *http.Request, lang string) {
+func (s *server) checkForm(w http.ResponseWriter, r *http.Request, lang string) {
 	s.render(w, http.StatusOK, "check", s.newPage(lang, "check", "check_title"))
 }
 
@@ -47,7 +47,7 @@ var choices = map[string][]string{
 // reportFields are sealed in this order when present.
 var reportFields = []string{"message", "about", "danger", "when_where", "role", "contact"}
 
-func (s *Server) submitReport(w http.ResponseWriter, r *http.Request, lang string) {
+func (s *server) submitReport(w http.ResponseWriter, r *http.Request, lang string) {
 	release, ok := s.admit(w, r, lang)
 	if !ok {
 		return
@@ -62,9 +62,9 @@ func (s *Server) submitReport(w http.ResponseWriter, r *http.Request, lang strin
 			}
 		}
 	}
-	var route *Route
+	var rt *route
 	if ferr == nil {
-		route, ferr = s.chooseRoute(sub.fields["route"])
+		rt, ferr = s.chooseRoute(sub.fields["route"])
 	}
 	if ferr != nil {
 		s.renderError(w, lang, ferr.status, ferr.key)
@@ -80,7 +80,7 @@ func (s *Server) submitReport(w http.ResponseWriter, r *http.Request, lang strin
 	// The team replies in the language the reporter used.
 	env.Fields = append(env.Fields, vault.Field{Name: "language", Value: lang})
 
-	receipt, err := s.store.CreateThread(route.Name, env, route.Team.Recipients())
+	receipt, err := s.store.CreateThread(rt.Name, env, rt.Team.Recipients())
 	if err != nil {
 		s.log.Error().Err(err).Msg("failed to store report")
 		s.renderError(w, lang, http.StatusInternalServerError, "")
@@ -115,7 +115,7 @@ func (sub *submission) checkMessage() *formError {
 	return nil
 }
 
-func (s *Server) chooseRoute(name string) (*Route, *formError) {
+func (s *server) chooseRoute(name string) (*route, *formError) {
 	if name == "" {
 		return &s.cfg.Routes[0], nil
 	}
@@ -127,7 +127,7 @@ func (s *Server) chooseRoute(name string) (*Route, *formError) {
 }
 
 // checkCode shows the team's replies for a receipt.
-func (s *Server) checkCode(w http.ResponseWriter, r *http.Request, lang string) {
+func (s *server) checkCode(w http.ResponseWriter, r *http.Request, lang string) {
 	sub, ferr := parseForm(r, false)
 	if ferr != nil {
 		s.renderError(w, lang, ferr.status, ferr.key)
@@ -142,7 +142,7 @@ func (s *Server) checkCode(w http.ResponseWriter, r *http.Request, lang string) 
 
 // parseReceipt answers a code that cannot be used. Only a failed check
 // symbol gets its own message; every other failure looks like an unknown code.
-func (s *Server) parseReceipt(w http.ResponseWriter, lang, text string) (vault.Receipt, bool) {
+func (s *server) parseReceipt(w http.ResponseWriter, lang, text string) (vault.Receipt, bool) {
 	receipt, err := vault.ParseReceipt(text)
 	switch {
 	case err == nil:
@@ -155,7 +155,7 @@ func (s *Server) parseReceipt(w http.ResponseWriter, lang, text string) (vault.R
 	return vault.Receipt{}, false
 }
 
-func (s *Server) checkNotice(w http.ResponseWriter, lang, key string) {
+func (s *server) checkNotice(w http.ResponseWriter, lang, key string) {
 	p := s.newPage(lang, "check", "check_title")
 	p.Notice = p.T(key)
 	s.render(w, http.StatusOK, "check", p)
@@ -163,7 +163,7 @@ func (s *Server) checkNotice(w http.ResponseWriter, lang, key string) {
 
 // showThread renders the team's replies. The reporter's own words are never
 // shown back: someone standing over them could make them reveal it.
-func (s *Server) showThread(w http.ResponseWriter, lang string, receipt vault.Receipt, noticeKey string) {
+func (s *server) showThread(w http.ResponseWriter, lang string, receipt vault.Receipt, noticeKey string) {
 	replies, info, err := s.store.Replies(receipt)
 	if errors.Is(err, vault.ErrNotFound) {
 		s.checkNotice(w, lang, "check_not_found")
@@ -193,7 +193,7 @@ func (s *Server) showThread(w http.ResponseWriter, lang string, receipt vault.Re
 }
 
 // addMessage adds a follow-up to the receipt's thread.
-func (s *Server) addMessage(w http.ResponseWriter, r *http.Request, lang string) {
+func (s *server) addMessage(w http.ResponseWriter, r *http.Request, lang string) {
 	release, ok := s.admit(w, r, lang)
 	if !ok {
 		return
@@ -228,7 +228,7 @@ func (s *Server) addMessage(w http.ResponseWriter, r *http.Request, lang string)
 	}
 	// A follow-up goes only to the team of the thread's own route: sending
 	// it elsewhere could reach the very people a report was about.
-	route, ok := s.cfg.routeByName(info.Route)
+	rt, ok := s.cfg.routeByName(info.Route)
 	if !ok {
 		s.showThread(w, lang, receipt, "")
 		return
@@ -237,7 +237,7 @@ func (s *Server) addMessage(w http.ResponseWriter, r *http.Request, lang string)
 		Fields:      []vault.Field{{Name: "message", Value: sub.fields["message"]}, {Name: "language", Value: lang}},
 		Attachments: sub.files,
 	}
-	if err := s.store.FollowUp(receipt, env, route.Team.Recipients()); err != nil {
+	if err := s.store.FollowUp(receipt, env, rt.Team.Recipients()); err != nil {
 		if errors.Is(err, vault.ErrNotFound) {
 			s.checkNotice(w, lang, "check_not_found")
 			return

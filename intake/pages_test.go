@@ -416,13 +416,13 @@ team = "team.txt"
 en = "The head of school, for a concern about someone in the safeguarding team"
 `
 	appendFile(t, p, extra)
-	cfg, err := LoadConfig(p)
+	cfg, err := loadConfig(p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e := newEnv(t, "")
 	e.cfg = cfg
-	e.srv = NewServer(cfg, e.store, e.srv.log)
+	e.srv = newServer(cfg, e.store, e.srv.log)
 	if body := e.get("/en/report").Body.String(); !strings.Contains(body, `value="head"`) {
 		t.Fatalf("two routes: no route choice on the form")
 	}

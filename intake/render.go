@@ -79,7 +79,7 @@ type replyView struct {
 }
 
 // newPage fills in what the layout needs for lang.
-func (s *Server) newPage(lang, pageName, titleKey string) *page {
+func (s *server) newPage(lang, pageName, titleKey string) *page {
 	l := locales[lang]
 	p := &page{
 		L:         l,
@@ -105,7 +105,7 @@ func (s *Server) newPage(lang, pageName, titleKey string) *page {
 
 // render writes a page. It renders into a buffer first so that a template
 // failure becomes a clean 500 instead of half a page.
-func (s *Server) render(w http.ResponseWriter, status int, name string, p *page) {
+func (s *server) render(w http.ResponseWriter, status int, name string, p *page) {
 	var body []byte
 	if name == "receipt" {
 		body = s.receiptPage(p)
@@ -138,7 +138,7 @@ type receiptKey struct {
 // danger flag with a placeholder, and the code is spliced in: receipts are
 // Crockford symbols and hyphens, which need no HTML escaping. It returns
 // nil when the page cannot be made this way.
-func (s *Server) receiptPage(p *page) []byte {
+func (s *server) receiptPage(p *page) []byte {
 	if strings.Trim(p.Receipt, "0123456789ABCDEFGHJKMNPQRSTVWXYZ-") != "" {
 		return nil
 	}
@@ -156,7 +156,7 @@ func (s *Server) receiptPage(p *page) []byte {
 	return []byte(strings.Join(parts.([]string), p.Receipt))
 }
 
-func (s *Server) write(w http.ResponseWriter, status int, body []byte) {
+func (s *server) write(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
@@ -166,7 +166,7 @@ func (s *Server) write(w http.ResponseWriter, status int, body []byte) {
 
 // renderError writes a calm, translated error page. msgKey may be "" to use
 // the status's own message.
-func (s *Server) renderError(w http.ResponseWriter, lang string, status int, msgKey string) {
+func (s *server) renderError(w http.ResponseWriter, lang string, status int, msgKey string) {
 	if lang == "" || !s.cfg.languageEnabled(lang) {
 		lang = s.cfg.DefaultLanguage
 	}

@@ -26,7 +26,7 @@ var (
 // a subrouter's routes share its prefix matcher, which clears a method
 // mismatch found by an earlier sibling, so a wrong method on any but the
 // last of them gets 404 instead of 405 (gorilla/mux#751).
-func (s *Server) routes() *mux.Router {
+func (s *server) routes() *mux.Router {
 	r := mux.NewRouter()
 	r.NotFoundHandler = http.HandlerFunc(s.notFound)
 	r.MethodNotAllowedHandler = http.HandlerFunc(s.methodNotAllowed)
@@ -51,7 +51,7 @@ func (s *Server) routes() *mux.Router {
 
 // pages registers the site's pages on r under prefix. Forms are guarded
 // against posts from other sites.
-func (s *Server) pages(r *mux.Router, prefix string) {
+func (s *server) pages(r *mux.Router, prefix string) {
 	form := func(h pageFunc) http.Handler { return s.cop.Handler(s.page(h)) }
 	r.Handle(prefix+"/", s.page(s.landing)).Methods(getHead...)
 	r.Handle(prefix+"/report", s.page(s.reportForm)).Methods(getHead...)
@@ -67,7 +67,7 @@ type pageFunc func(w http.ResponseWriter, r *http.Request, lang string)
 
 // page passes h the language of the path, or the default language for the
 // unprefixed paths.
-func (s *Server) page(h pageFunc) http.Handler {
+func (s *server) page(h pageFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		lang := mux.Vars(r)["lang"]
 		if lang == "" {
@@ -77,7 +77,7 @@ func (s *Server) page(h pageFunc) http.Handler {
 	})
 }
 
-func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
 	s.renderError(w, "", http.StatusNotFound, "")
 }
 
@@ -90,7 +90,7 @@ var probeMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost}
 // say which methods matched the path, so each is tried against the router.
 // On a form's path, an unsafe method from another site is refused first,
 // as the form itself would refuse it.
-func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+func (s *server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 	var allow []string
 	lang := ""
 	for _, m := range probeMethods {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log"
 	"net"
 	"net/http"
@@ -38,11 +39,11 @@ const (
 	shutdownGrace = 2 * time.Minute
 )
 
-// StoreFile is the store's file name inside the data directory.
-const StoreFile = "hearken.db"
+// storeFile is the store's file name inside the data directory.
+const storeFile = "hearken.db"
 
-// ServeOptions are the settings for Serve that do not come from the config.
-type ServeOptions struct {
+// serveOptions are the settings for serve that do not come from the config.
+type serveOptions struct {
 	DataDir string
 	// Listen is "host:port" or "unix:/path/to/socket".
 	Listen string
@@ -57,19 +58,19 @@ type ServeOptions struct {
 	Ready func(addr net.Addr)
 }
 
-// OpenStore opens (or creates) the store in dataDir.
-func OpenStore(dataDir string, cfg *Config) (*vault.Store, error) {
+// openStore opens (or creates) the store in dataDir.
+func openStore(dataDir string, cfg *config) (*vault.Store, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("failed to create data directory: %w", err)
 	}
-	return vault.OpenStore(filepath.Join(dataDir, StoreFile), &vault.Options{RetentionDays: cfg.RetentionDays})
+	return vault.OpenStore(filepath.Join(dataDir, storeFile), &vault.Options{RetentionDays: cfg.RetentionDays})
 }
 
-// Serve runs the public site until ctx is done, then lets submissions in
+// serve runs the public site until ctx is done, then lets submissions in
 // flight finish and closes the store.
-func Serve(ctx context.Context, cfg *Config, opts ServeOptions) error {
+func serve(ctx context.Context, cfg *config, opts serveOptions) error {
 	lg := opts.Logger
-	store, err := OpenStore(opts.DataDir, cfg)
+	store, err := openStore(opts.DataDir, cfg)
 	if err != nil {
 		return err
 	}
@@ -79,7 +80,8 @@ func Serve(ctx context.Context, cfg *Config, opts ServeOptions) error {
 		}
 	}()
 
-	ln, err := Listen(opts.Listen)
+	// The public socket is mode 0660: the onion service's group reads it.
+	ln, err := listen(opts.Listen, 0o660)
 	if err != nil {
 		return err
 	}
@@ -111,7 +113,7 @@ func Serve(ctx context.Context, cfg *Config, opts ServeOptions) error {
 		errorLog = log.New(io.Discard, "", 0)
 	}
 	srv := &http.Server{
-		Handler:           NewServer(cfg, store, lg),
+		Handler:           newServer(cfg, store, lg),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -171,7 +173,7 @@ func Serve(ctx context.Context, cfg *Config, opts ServeOptions) error {
 
 // maintain runs the daily chores now and then once a day: retention, the
 // purge of acknowledged items, and a verified backup.
-func maintain(ctx context.Context, store *vault.Store, cfg *Config, lg zerolog.Logger) {
+func maintain(ctx context.Context, store *vault.Store, cfg *config, lg zerolog.Logger) {
 	t := time.NewTicker(24 * time.Hour)
 	defer t.Stop()
 	for {
@@ -260,12 +262,9 @@ func checkStaffAddr(addr string) error {
 	return nil
 }
 
-// Listen opens "host:port" or "unix:/path" for the public site. A unix
-// socket is made mode 0660 (the onion service's group reads it);
-// a socket file left by a process that died is replaced, but one that still
-// answers is not.
-func Listen(addr string) (net.Listener, error) { return listen(addr, 0o660) }
-
+// listen opens "host:port" or "unix:/path". A unix socket is made with
+// mode; a socket file left by a process that died is replaced, but one
+// that still answers is not.
 func listen(addr string, mode os.FileMode) (net.Listener, error) {
 	path, ok := strings.CutPrefix(addr, "unix:")
 	if !ok {
@@ -307,11 +306,16 @@ func listen(addr string, mode os.FileMode) (net.Listener, error) {
 	return ln, nil
 }
 
-// Backup writes a verified copy of the store in dataDir to out, which must
-// not exist yet.
-func Backup(dataDir, out string) (int64, error) {
-	path := filepath.Join(dataDir, StoreFile)
-	if _, err := os.Stat(path); err != nil {
+// errNoStore means the data directory holds no store.
+var errNoStore = errors.New("no store")
+
+// backupStore writes a verified copy of the store in dataDir to out. An
+// existing out gives vault.ErrExists; a missing store, errNoStore.
+func backupStore(dataDir, out string) (int64, error) {
+	path := filepath.Join(dataDir, storeFile)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return 0, fmt.Errorf("%w in %s", errNoStore, dataDir)
+	} else if err != nil {
 		return 0, fmt.Errorf("failed to open store: %w", err)
 	}
 	store, err := vault.OpenStore(path, &vault.Options{ReadOnly: true})
@@ -321,7 +325,7 @@ func Backup(dataDir, out string) (int64, error) {
 	defer store.Close()
 	n, err := store.BackupFile(out)
 	if errors.Is(err, vault.ErrExists) {
-		return 0, fmt.Errorf("%s already exists; choose a new file name", out)
+		return 0, fmt.Errorf("%s: %w", out, err)
 	}
 	return n, err
 }

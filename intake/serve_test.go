@@ -26,11 +26,11 @@ type liveServer struct {
 	logs    *syncBuffer
 	errLogs *syncBuffer
 	dataDir string
-	cfg     *Config
+	cfg     *config
 	stop    func() error
 }
 
-// startServer runs Serve on a free port, as cmd/intake does.
+// startServer runs serve on a free port, as cmd/intake does.
 func startServer(t *testing.T, listen string) *liveServer {
 	return startServerStaff(t, listen, "")
 }
@@ -38,7 +38,7 @@ func startServer(t *testing.T, listen string) *liveServer {
 func startServerStaff(t *testing.T, listen, staffListen string) *liveServer {
 	t.Helper()
 	dir := t.TempDir()
-	cfg, err := LoadConfig(writeConfig(t, dir, ""))
+	cfg, err := loadConfig(writeConfig(t, dir, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func startServerStaff(t *testing.T, listen, staffListen string) *liveServer {
 	ready := make(chan net.Addr, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- Serve(ctx, cfg, ServeOptions{
+		done <- serve(ctx, cfg, serveOptions{
 			DataDir:     ls.dataDir,
 			Listen:      listen,
 			StaffListen: staffListen,
@@ -232,7 +232,7 @@ func TestGracefulShutdown(t *testing.T) {
 	if err := <-stopped; err != nil {
 		t.Fatal(err)
 	}
-	store, err := OpenStore(ls.dataDir, ls.cfg)
+	store, err := openStore(ls.dataDir, ls.cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +264,7 @@ func TestUnixSocket(t *testing.T) {
 	}
 	resp.Body.Close()
 	// A socket something still answers on is left alone.
-	if _, err := Listen("unix:" + sock); err == nil || !strings.Contains(err.Error(), "already listening") {
+	if _, err := listen("unix:"+sock, 0o660); err == nil || !strings.Contains(err.Error(), "already listening") {
 		t.Fatalf("second listener: %v", err)
 	}
 	ls.stop()

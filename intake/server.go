@@ -18,7 +18,7 @@ const (
 	// maxBody caps every request body: five full attachments plus room for
 	// the form fields (a 20,000-character message is up to 80 KB in UTF-8)
 	// and multipart framing.
-	maxBody = MaxAttachments*attach.MaxSize + 256<<10
+	maxBody = maxAttachments*attach.MaxSize + 256<<10
 	// uploadMemory bounds the memory that submissions in progress may use,
 	// all together, so a burst of large uploads waits or gets 503.
 	uploadMemory = 640 << 20
@@ -37,9 +37,9 @@ const (
 	queueWait = 3 * time.Second
 )
 
-// Server is the public site. It is an http.Handler.
-type Server struct {
-	cfg     *Config
+// server is the public site. It is an http.Handler.
+type server struct {
+	cfg     *config
 	store   *vault.Store
 	log     zerolog.Logger
 	langs   []*locale
@@ -61,10 +61,10 @@ type Server struct {
 	receiptCache sync.Map // receiptKey -> []string, see receiptPage
 }
 
-// NewServer returns the public site for cfg, storing into store. cfg must
-// have passed Validate and have its teams loaded.
-func NewServer(cfg *Config, store *vault.Store, logger zerolog.Logger) *Server {
-	s := &Server{
+// newServer returns the public site for cfg, storing into store. cfg must
+// have passed validate and have its teams loaded.
+func newServer(cfg *config, store *vault.Store, logger zerolog.Logger) *server {
+	s := &server{
 		cfg:   cfg,
 		store: store,
 		log:   logger,
@@ -89,14 +89,14 @@ func NewServer(cfg *Config, store *vault.Store, logger zerolog.Logger) *Server {
 	return s
 }
 
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.handler.ServeHTTP(w, r)
 }
 
 // admit applies the global limits to a submission: the rate limit, the
 // number handled at once and the upload memory budget. When it returns
 // false it has already answered 503 with Retry-After.
-func (s *Server) admit(w http.ResponseWriter, r *http.Request, lang string) (release func(), ok bool) {
+func (s *server) admit(w http.ResponseWriter, r *http.Request, lang string) (release func(), ok bool) {
 	if ok, wait := s.rate.allow(); !ok {
 		s.busy(w, lang, wait)
 		return nil, false
@@ -117,7 +117,7 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, lang string) (rel
 	return func() { body.release(); freeSlot() }, true
 }
 
-func (s *Server) busy(w http.ResponseWriter, lang string, wait time.Duration) {
+func (s *server) busy(w http.ResponseWriter, lang string, wait time.Duration) {
 	secs := int((wait + time.Second - 1) / time.Second)
 	if secs < 1 {
 		secs = 1

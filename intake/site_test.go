@@ -196,11 +196,11 @@ team = "team.txt"
 en = "The head of school"
 fr = "Le directeur"
 `)
-	cfg, err := LoadConfig(p)
+	cfg, err := loadConfig(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	two := NewServer(cfg, e.store, e.srv.log)
+	two := newServer(cfg, e.store, e.srv.log)
 	for _, path := range []string{"/report", "/en/report", "/fr/report", "/ar/report"} {
 		rec := httptest.NewRecorder()
 		two.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
@@ -327,8 +327,8 @@ func siteLanguage(t *testing.T, prefix string, record recordFunc) {
 
 	// A thread whose route the config no longer has: closed to follow-ups.
 	cfg := *e.cfg
-	cfg.Routes = []Route{{Name: "other", TeamFile: "team.txt", Team: e.cfg.Routes[0].Team}}
-	closed := NewServer(&cfg, e.store, e.srv.log)
+	cfg.Routes = []route{{Name: "other", TeamFile: "team.txt", Team: e.cfg.Routes[0].Team}}
+	closed := newServer(&cfg, e.store, e.srv.log)
 	for _, c := range []struct{ what, path string }{{"thread, closed route", "/check"}, {"follow-up, closed route", "/check/add"}} {
 		rec := httptest.NewRecorder()
 		vals := url.Values{"receipt": {code}, "message": {"more"}}
@@ -344,7 +344,7 @@ func siteLanguage(t *testing.T, prefix string, record recordFunc) {
 	do("400 repeated field", siteRequest("POST", prefix+"/report", formType, []byte("message=hi&message=again")))
 	do("400 bad text", siteRequest("POST", prefix+"/report", formType, []byte("message=%FF%FE")))
 	form("400 no message", "/report", url.Values{"message": {" \r\n "}})
-	form("400 long message", "/report", url.Values{"message": {strings.Repeat("é", MaxMessageChars+1)}})
+	form("400 long message", "/report", url.Values{"message": {strings.Repeat("é", maxMessageChars+1)}})
 	form("400 bad choice", "/report", url.Values{"message": {"hi"}, "danger": {"maybe"}})
 	form("400 unknown route", "/report", url.Values{"message": {"hi"}, "route": {"nobody"}})
 	form("400 honeypot", "/report", url.Values{"message": {"hi"}, "website": {"http://spam.example"}})

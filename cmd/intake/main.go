@@ -1,9 +1,15 @@
 // Command intake runs Hearken's public site, where reporters send concerns
 // and read the team's replies, and the staff channel the team syncs from.
 //
+//	intake init --config FILE [--data DIR]
 //	intake serve [--data DIR] [--listen ADDR] [--staff-listen ADDR] (--config FILE | --demo)
 //	intake check --config FILE
 //	intake backup [--data DIR] --out FILE
+//
+// init writes a commented config, team files to fill in and an empty store;
+// serve runs the site (--demo with a throwaway team, to try it out); check
+// checks a config and its team files; backup writes a verified copy of the
+// store. "intake help" says more. The commands are in package intake.
 package main
 
 import (
