@@ -1,130 +1,80 @@
 package reviewer
 
 import (
-	"bytes"
-	"errors"
+	"flag"
 	"fmt"
-	"html/template"
+	"os"
 
-	"github.com/hearken-project/hearken/vault"
+	"github.com/hearken-project/hearken/reviewer/cases"
 )
 
-// fieldLabels name the report form's fields for people.
-var fieldLabels = map[string]string{
-	"message":    "What happened",
-	"about":      "Who it is about",
-	"danger":     "Is someone in danger now",
-	"when_where": "When and where",
-	"role":       "The reporter is",
-	"contact":    "How to reach the reporter",
-}
-
-func fieldLabel(name string) string {
-	if l, ok := fieldLabels[name]; ok {
-		return l
-	}
-	return name
-}
-
-func kindLabel(k vault.Kind) string {
-	switch k {
-	case vault.KindReport:
-		return "Report"
-	case vault.KindFollowUp:
-		return "Follow-up from the reporter"
-	case vault.KindReply:
-		return "Reply from the team"
-	}
-	return string(k)
-}
-
-var recordTmpl = template.Must(template.New("record").Funcs(template.FuncMap{
-	"label": fieldLabel, "kind": kindLabel,
-}).Parse(`<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="referrer" content="no-referrer">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<title>Safeguarding case record {{.Case.Case}}</title>
-<style>
-body{font:11pt/1.45 Georgia,"Times New Roman",serif;color:#111;max-width:48em;margin:2em auto;padding:0 1em}
-h1{font-size:1.5em;margin:0 0 .2em}h2{font-size:1.15em;border-bottom:1px solid #999;margin-top:1.6em}
-.conf{border:2px solid #111;padding:.4em .7em;font-weight:bold;margin:1em 0}
-dl{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em;margin:.4em 0}dt{font-weight:bold}dd{margin:0}
-.msg{border:1px solid #bbb;padding:.5em .8em;margin:.8em 0;page-break-inside:avoid}
-.msg h3{font-size:1em;margin:0 0 .3em}.text{white-space:pre-wrap;overflow-wrap:anywhere}
-.problem{color:#8a0000;font-weight:bold}
-table{border-collapse:collapse;width:100%}td,th{border:1px solid #bbb;padding:.25em .4em;text-align:left;vertical-align:top}
-footer{margin-top:2em;font-size:.9em;color:#444}
-@media print{body{margin:0}}
-</style>
-</head>
-<body>
-<h1>Safeguarding case record {{.Case.Case}}</h1>
-<p class="conf">Confidential. Contains a child-protection concern. Share only with the agency this referral is for; store and destroy as your safeguarding policy says.</p>
-<dl>
-<dt>Case</dt><dd>{{.Case.Case}} (this computer's number; the team's tag for it is #{{.Case.Tag}})</dd>
-<dt>Route</dt><dd>{{.Case.Route}}</dd>
-<dt>First received</dt><dd>{{.Case.Received}}</dd>
-<dt>Status</dt><dd>{{.Case.Status}}</dd>
-<dt>Category</dt><dd>{{or .Case.Category "not set"}}</dd>
-<dt>Urgency</dt><dd>{{or .Case.Urgency "not set"}}</dd>
-<dt>Assigned to</dt><dd>{{or .Case.Assigned "nobody"}}</dd>
-<dt>Record made</dt><dd>{{.Day}} by {{.By}}</dd>
-</dl>
-<p>The reporter is anonymous. Dates are calendar days (UTC); no times are kept.</p>
-<h2>Messages</h2>
-{{if .Case.Notice}}<p class="problem">{{.Case.Notice}}</p>{{end}}
-{{range .Case.Messages}}<div class="msg">
-<h3>{{kind .Kind}}{{if .Author}} by {{.Author}}{{end}}, {{.Day}}{{if .State}} ({{.State}}){{end}}</h3>
-{{if .Problem}}<p class="problem">{{.Problem}}</p>{{end}}
-{{range .Fields}}{{if .Value}}<p><strong>{{label .Name}}</strong></p><div class="text">{{.Value}}</div>{{end}}{{end}}
-{{if .Attachments}}<p><strong>Attachments</strong> (not included in this record)</p><ul>{{range .Attachments}}<li>{{.Name}} ({{.Type}}, {{.Size}} bytes{{if not .Cleaned}}, identifying details not removed{{end}})</li>{{end}}</ul>{{end}}
-</div>
-{{end}}
-<h2>Chronology</h2>
-<table>
-<thead><tr><th>#</th><th>Day</th><th>Who</th><th>What</th><th>Details</th></tr></thead>
-<tbody>
-{{range .Case.Chronology}}<tr><td>{{if .N}}{{.N}}{{end}}</td><td>{{.Day}}</td><td>{{.Who}}</td><td>{{.What}}</td><td class="text">{{.Text}}</td></tr>
-{{end}}</tbody>
-</table>
-<footer>Made with Hearken reviewer. The chronology is append-only: corrections appear as new entries.</footer>
-</body>
-</html>
-`))
-
-// Export writes a self-contained printable HTML record of a case to path,
-// created with O_EXCL and mode 0600. It is plaintext: the caller warns.
-func (s *Store) Export(number uint64, path string) error {
-	cv, err := s.Show(number)
+func (c *cli) export(fs *flag.FlagSet, args []string) error {
+	n, out, err := c.caseAndOut(fs, args, "FILE.html")
 	if err != nil {
 		return err
 	}
-	var b bytes.Buffer
-	data := struct {
-		Case    *CaseView
-		Day, By string
-	}{cv, s.today(), s.m.Name}
-	if err := recordTmpl.Execute(&b, data); err != nil {
-		return fmt.Errorf("failed to make the record: %w", err)
+	if _, err := os.Lstat(out); err == nil {
+		return fmt.Errorf("%s already exists; it will not be overwritten: choose another name", out)
 	}
-	if err := writeNew(path, b.Bytes()); err != nil {
+	_, st, err := c.openStore(false)
+	if err != nil {
 		return err
 	}
-	_, err = s.AddEntry(cv.Thread, Entry{What: "export", Text: "case record exported for referral"})
-	return err
-}
-
-// writeNew creates path with O_EXCL and mode 0600; it never overwrites.
-func writeNew(path string, data []byte) error {
-	err := vault.WriteNewFile(path, data, 0o600)
-	if errors.Is(err, vault.ErrExists) {
-		return fmt.Errorf("%s already exists; it will not be overwritten: choose another name", path)
+	defer st.Close()
+	if err := st.Export(n, out); err != nil {
+		return err
 	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
+	fmt.Fprintf(c.stdout, "Wrote %s.\n", out)
+	fmt.Fprintln(c.stderr, "Warning: this file is NOT encrypted. Treat it like a paper safeguarding record: send it only to the agency, and delete it when it is no longer needed.")
 	return nil
+}
+
+// attachments saves a case's attachments, decrypted, for the lead to look at.
+func (c *cli) attachments(fs *flag.FlagSet, args []string) error {
+	n, out, err := c.caseAndOut(fs, args, "DIR")
+	if err != nil {
+		return err
+	}
+	_, st, err := c.openStore(false)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	saved, err := st.SaveAttachments(n, out)
+	for _, a := range saved {
+		note := ""
+		if !a.Cleaned {
+			note = "  (identifying details such as the author may still be inside)"
+		}
+		fmt.Fprintf(c.stdout, "%s%s\n", a.Path, note)
+	}
+	if err != nil {
+		return err
+	}
+	if len(saved) == 0 {
+		fmt.Fprintf(c.stdout, "%s has no attachments.\n", cases.CaseNumber(n))
+		return nil
+	}
+	fmt.Fprintln(c.stderr, "Warning: these files are NOT encrypted. Look at them on this computer only, and delete them when you are done.")
+	return nil
+}
+
+// exportSealed writes a case's items exactly as they arrived, one .age file
+// each, so they can be opened with the standard age tool or handed on still
+// encrypted. Nothing is decrypted.
+func (c *cli) exportSealed(fs *flag.FlagSet, args []string) error {
+	n, out, err := c.caseAndOut(fs, args, "DIR")
+	if err != nil {
+		return err
+	}
+	_, st, err := c.openStore(false)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	written, err := st.ExportSealed(n, out)
+	for _, name := range written {
+		fmt.Fprintln(c.stdout, name)
+	}
+	return err
 }

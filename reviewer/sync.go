@@ -1,310 +1,77 @@
 package reviewer
 
 import (
-	"cmp"
 	"context"
 	"errors"
-	"net/http"
-	"runtime"
-	"sync"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
 
-	"github.com/hearken-project/hearken/staff"
-	"github.com/hearken-project/hearken/vault"
+	"github.com/hearken-project/hearken/reviewer/cases"
 )
 
-// SyncResult says what one sync did.
-type SyncResult struct {
-	Received  int            `json:"received"`   // items new to this computer
-	NewCases  []string       `json:"new_cases"`  // case numbers created
-	Pushed    int            `json:"pushed"`     // replies the server now holds
-	Failed    int            `json:"failed"`     // replies the server will never take
-	Acked     int            `json:"acked"`      // items acknowledged
-	SetAside  []SetAsideItem `json:"set_aside"`  // items kept but not opened
-	KindCount map[string]int `json:"kind_count"` // received items by kind
-	// NotDelivered lists replies the server refused in this sync.
-	NotDelivered []NotDelivered `json:"not_delivered,omitempty"`
-}
-
-// SetAsideItem is an item kept but not opened. Case is empty for an item
-// whose labels were refused: it belongs to no case.
-type SetAsideItem struct {
-	Case   string `json:"case,omitempty"`
-	ID     string `json:"id"`
-	Reason string `json:"reason"`
-}
-
-// NotDelivered is a reply the server refused.
-type NotDelivered struct {
-	Case   string `json:"case"`
-	Reason string `json:"reason"`
-}
-
-// Sync pulls new items, pushes queued replies and acknowledges what is
-// stored. Each step is safe to cut short: a page of items is stored in one
-// transaction, replies carry ids the server deduplicates, and
-// acknowledgements are repeated until they succeed. The pull always starts
-// at the beginning of the member's queue (the server serves only what this
-// member has not acknowledged), so no stored cursor can make it skip an
-// item; items already here are acknowledged again, never stored twice.
-// Replies are pushed and acknowledgements sent even when the pull failed.
-//
-// Pulling is a pipeline, so that both CPUs stay busy: one page is fetched
-// while the one before is opened (on every CPU) and the one before that is
-// committed; committed pages are acknowledged in the background. At most
-// three pages are held in memory, and an item is acknowledged only after the
-// commit that stored it.
-func Sync(ctx context.Context, st *Store, c *Client) (*SyncResult, error) {
-	res := &SyncResult{KindCount: map[string]int{}}
-	pullCtx, stopPull := context.WithCancel(ctx)
-	defer stopPull()
-	pages := make(chan fetched)
-	go fetchPages(pullCtx, c, 0, pages)
-
-	a := &acker{ids: make(chan []string, 16), done: make(chan struct{})}
-	go a.run(ctx, c)
-
-	checked := make(chan checkedPage)
-	commitDone := make(chan error, 1)
-	go func() {
-		var err error
-		for p := range checked {
-			if err != nil {
-				continue
-			}
-			var stored Stored
-			if stored, err = st.commitPage(p.items, p.checks, a.confirmed()); err != nil {
-				stopPull()
-				continue
-			}
-			res.Received += len(stored.New)
-			res.NewCases = append(res.NewCases, stored.NewCases...)
-			res.SetAside = append(res.SetAside, stored.SetAside...)
-			fresh := make(map[string]bool, len(stored.New))
-			for _, id := range stored.New {
-				fresh[id] = true
-			}
-			ids := make([]string, 0, len(p.items))
-			for _, it := range p.items {
-				if vault.ValidID(it.ID) {
-					ids = append(ids, it.ID)
-				}
-				if fresh[it.ID] {
-					res.KindCount[string(it.Kind)]++
-				}
-			}
-			a.ids <- ids
-		}
-		commitDone <- err
-	}()
-
-	var pullErr error
-	for f := range pages {
-		if f.err != nil {
-			pullErr = f.err
-			break
-		}
-		checks, err := st.checkPage(f.items)
-		if err != nil {
-			pullErr = err
-			break
-		}
-		checked <- checkedPage{f.items, checks}
+func (c *cli) sync(fs *flag.FlagSet, args []string) error {
+	server := fs.String("server", "", "")
+	proxyURL := fs.String("proxy", "", "")
+	asJSON := fs.Bool("json", false, "")
+	if _, err := c.parse(fs, args, 0); err != nil {
+		return err
 	}
-	stopPull()
-	for range pages {
-	}
-	close(checked)
-	commitErr := <-commitDone
-	close(a.ids)
-	<-a.done
-	res.Acked += a.acked
-	// Forget what the server confirmed after the last commit; if this is
-	// lost, the next sync acknowledges those items again, which is harmless.
-	ackedErr := st.Acked(a.confirmed())
-	// The first error is the one reported; the later steps run anyway,
-	// unless the member is not known or the sync was interrupted.
-	first := cmp.Or(commitErr, pullErr, a.err, ackedErr)
-	if errors.Is(first, ErrNotKnown) || ctx.Err() != nil {
-		return res, first
-	}
-	if err := pushReplies(ctx, st, c, res); err != nil && first == nil {
-		first = err
-	}
-	// Anything stored but not acknowledged (an earlier step or sync was
-	// cut short).
-	ids, err := st.ToAck()
-	if err == nil {
-		var n int
-		n, err = st.ack(ctx, c, ids)
-		res.Acked += n
-	}
-	return res, cmp.Or(first, err)
-}
-
-// pushReplies pushes the outbox in the order the replies were written. A
-// reply the server refuses for good (a 4xx) is marked not delivered and the
-// others go on; a network or server error stops the pushing, to be retried
-// by the next sync.
-func pushReplies(ctx context.Context, st *Store, c *Client, res *SyncResult) error {
-	out, err := st.Outbox()
+	cfg, err := cases.LoadConfig(c.store)
 	if err != nil {
 		return err
 	}
-	for _, o := range out {
-		resp, code, err := c.Reply(ctx, staff.ReplyRequest{Thread: o.Thread, ID: o.ID, Sealed: o.Sealed})
-		if err != nil && refusedForGood(code) {
-			if err := st.MarkSent(o.ID, 0, err.Error()); err != nil {
-				return err
-			}
-			res.Failed++
-			num, _ := st.caseOfThread(o.Thread)
-			res.NotDelivered = append(res.NotDelivered, NotDelivered{Case: num, Reason: err.Error()})
-			continue
+	if *server != "" {
+		cfg.Server = *server
+	}
+	if *proxyURL != "" {
+		cfg.Proxy = *proxyURL
+	}
+	res, err := c.runSync(cfg, errUsage{"sync needs to know the server: run reviewer init --server URL once, or give --server URL"})
+	if *asJSON {
+		out := struct {
+			*cases.SyncResult
+			Error string `json:"error,omitempty"`
+		}{res, ""}
+		if res == nil {
+			out.SyncResult = &cases.SyncResult{KindCount: map[string]int{}}
 		}
 		if err != nil {
+			out.Error = "sync stopped: " + withHint(err)
+		}
+		if werr := writeJSON(c.stdout, out); werr != nil && err == nil {
+			err = werr
+		}
+	} else {
+		c.printSync(res)
+	}
+	if err != nil {
+		var u errUsage
+		if errors.As(err, &u) {
 			return err
 		}
-		if err := st.MarkSent(o.ID, resp.Item.Seq, ""); err != nil {
-			return err
-		}
-		res.Pushed++
+		return fmt.Errorf("sync stopped: %w", err)
 	}
 	return nil
 }
 
-// refusedForGood says a reply's push failed in a way no retry will mend:
-// a 4xx other than an authentication failure, a timeout or a rate limit.
-func refusedForGood(code int) bool {
-	switch code {
-	case http.StatusUnauthorized, http.StatusRequestTimeout, http.StatusTooManyRequests:
-		return false
+// runSync opens the store and syncs it with the configured server.
+func (c *cli) runSync(cfg cases.Config, noServer error) (*cases.SyncResult, error) {
+	if cfg.Server == "" {
+		return nil, noServer
 	}
-	return code >= 400 && code < 500
-}
-
-// checkedPage is a page whose new items have been opened.
-type checkedPage struct {
-	items  []staff.Item
-	checks []itemCheck
-}
-
-// acker acknowledges committed pages in the background. The ids the server
-// confirms are forgotten by the store's next commit (commitPage), not by a
-// commit of their own.
-type acker struct {
-	ids  chan []string
-	done chan struct{}
-
-	mu    sync.Mutex
-	taken []string // confirmed, not yet forgotten by the store
-
-	acked int   // read after done
-	err   error // read after done; the first failure stops acking
-}
-
-func (a *acker) run(ctx context.Context, c *Client) {
-	defer close(a.done)
-	for ids := range a.ids {
-		for len(ids) > 0 && a.err == nil {
-			n := min(len(ids), staff.MaxAcks)
-			if _, a.err = c.Ack(ctx, ids[:n]); a.err != nil {
-				break
-			}
-			a.mu.Lock()
-			a.taken = append(a.taken, ids[:n]...)
-			a.mu.Unlock()
-			a.acked += n
-			ids = ids[n:]
-		}
+	m, st, err := c.openStore(true)
+	if err != nil {
+		return nil, err
 	}
-}
-
-// confirmed returns and clears the ids confirmed so far.
-func (a *acker) confirmed() []string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	ids := a.taken
-	a.taken = nil
-	return ids
-}
-
-// fetched is one page of items, or the error that ended the pull.
-type fetched struct {
-	items []staff.Item
-	err   error
-}
-
-// fetchPages pulls pages after seq after and sends the non-empty ones to
-// out, which it closes at the end. It runs one page ahead of the store.
-func fetchPages(ctx context.Context, c *Client, after uint64, out chan<- fetched) {
-	defer close(out)
-	send := func(f fetched) bool {
-		select {
-		case out <- f:
-			return true
-		case <-ctx.Done():
-			return false
-		}
+	defer st.Close()
+	client, err := cases.NewClient(cfg.Server, cfg.Proxy, m)
+	if err != nil {
+		return nil, err
 	}
-	for {
-		page, err := c.Items(ctx, after, min(max(c.PageSize, 1), staff.MaxItems))
-		if err != nil {
-			send(fetched{err: err})
-			return
-		}
-		if len(page.Items) == 0 {
-			return
-		}
-		if !send(fetched{items: page.Items}) || !page.More {
-			return
-		}
-		for _, it := range page.Items {
-			after = max(after, it.Seq)
-		}
-	}
-}
-
-// ack acknowledges ids, staff.MaxAcks to a request, and forgets each
-// batch once the server confirms it.
-func (st *Store) ack(ctx context.Context, c *Client, ids []string) (int, error) {
-	acked := 0
-	for len(ids) > 0 {
-		n := min(len(ids), staff.MaxAcks)
-		if _, err := c.Ack(ctx, ids[:n]); err != nil {
-			return acked, err
-		}
-		if err := st.Acked(ids[:n]); err != nil {
-			return acked, err
-		}
-		acked += n
-		ids = ids[n:]
-	}
-	return acked, nil
-}
-
-// parallel runs f(0..n-1) on every CPU.
-func parallel(n int, f func(int)) {
-	workers := min(runtime.GOMAXPROCS(0), n)
-	if workers <= 1 {
-		for i := 0; i < n; i++ {
-			f(i)
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	next := make(chan int, workers)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				f(i)
-			}
-		}()
-	}
-	for i := 0; i < n; i++ {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	defer client.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	return cases.Sync(ctx, st, client)
 }

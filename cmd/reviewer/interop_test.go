@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/hearken-project/hearken/reviewer"
+	"github.com/hearken-project/hearken/reviewer/cases"
 	"github.com/hearken-project/hearken/vault"
 )
 
@@ -53,13 +54,13 @@ func TestAgeInterop(t *testing.T) {
 	srv := newStaffServer(t, dir, map[string]*vault.Team{"students": parseTeam(t, m)})
 	srv.report(t, "students", "someone is hurting my friend")
 
-	st, err := reviewer.OpenStore(store, m, true)
+	st, err := cases.Open(store, m, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, _ := reviewer.NewClient(srv.srv.URL, "", m)
+	c, _ := cases.NewClient(srv.srv.URL, "", m)
 	c.PageSize = 10
-	if _, err := reviewer.Sync(context.Background(), st, c); err != nil {
+	if _, err := cases.Sync(context.Background(), st, c); err != nil {
 		t.Fatal(err)
 	}
 	c.Close()

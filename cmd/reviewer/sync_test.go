@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/hearken-project/hearken/reviewer"
+	"github.com/hearken-project/hearken/reviewer/cases"
 	"github.com/hearken-project/hearken/staff"
 	"github.com/hearken-project/hearken/vault"
 )
@@ -30,12 +30,12 @@ func TestSyncResumesExactlyOnce(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	st, err := reviewer.OpenStore(dir, dana, true)
+	st, err := cases.Open(dir, dana, true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	c, err := reviewer.NewClient(srv.srv.URL, "", dana)
+	c, err := cases.NewClient(srv.srv.URL, "", dana)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,17 +45,17 @@ func TestSyncResumesExactlyOnce(t *testing.T) {
 
 	// The second page is cut halfway through its body.
 	srv.cut("GET", staff.ItemsPath, pass, cutResponse)
-	if _, err := reviewer.Sync(ctx, st, c); err == nil {
+	if _, err := cases.Sync(ctx, st, c); err == nil {
 		t.Fatal("sync over a cut connection reported success")
 	}
-	cases, err := st.List()
+	all, err := st.List()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cases) != 2 {
-		t.Fatalf("after the cut: %d cases stored, want the 2 of the first page", len(cases))
+	if len(all) != 2 {
+		t.Fatalf("after the cut: %d cases stored, want the 2 of the first page", len(all))
 	}
-	res, err := reviewer.Sync(ctx, st, c)
+	res, err := cases.Sync(ctx, st, c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,18 +69,18 @@ func TestSyncResumesExactlyOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.cut("POST", staff.RepliesPath, cutAfter)
-	if _, err := reviewer.Sync(ctx, st, c); err == nil {
+	if _, err := cases.Sync(ctx, st, c); err == nil {
 		t.Fatal("sync with a dropped push reported success")
 	}
-	if out, _ := st.Outbox(); len(out) != 1 {
-		t.Fatalf("the unconfirmed reply left the outbox: %d queued", len(out))
+	if n := queued(t, st); n != 1 {
+		t.Fatalf("the unconfirmed reply left the outbox: %d queued", n)
 	}
 	// Acks are cut too: stored first, then the answer is lost.
 	srv.cut("POST", staff.AcksPath, cutAfter)
-	if _, err := reviewer.Sync(ctx, st, c); err == nil {
+	if _, err := cases.Sync(ctx, st, c); err == nil {
 		t.Fatal("sync with a dropped ack reported success")
 	}
-	res, err = reviewer.Sync(ctx, st, c)
+	res, err = cases.Sync(ctx, st, c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,11 +89,12 @@ func TestSyncResumesExactlyOnce(t *testing.T) {
 	if res.Received != 0 || res.Pushed > 1 {
 		t.Errorf("final sync: %+v", res)
 	}
-	if out, _ := st.Outbox(); len(out) != 0 {
-		t.Fatalf("%d replies still queued", len(out))
+	if n := queued(t, st); n != 0 {
+		t.Fatalf("%d replies still queued", n)
 	}
-	if refs, _ := st.ToAck(); len(refs) != 0 {
-		t.Errorf("%d items still to acknowledge", len(refs))
+	// Nothing is left to acknowledge: one more sync has nothing to do.
+	if res, err := cases.Sync(ctx, st, c); err != nil || res.Received != 0 || res.Pushed != 0 || res.Acked != 0 {
+		t.Errorf("a sync after the last: %+v, %v", res, err)
 	}
 	checkCases(t, st, reports)
 
@@ -135,14 +136,14 @@ func TestSyncResumesExactlyOnce(t *testing.T) {
 	}
 	// Sam, the other member, gets the reports and Dana's reply once each.
 	samDir := t.TempDir()
-	sst, err := reviewer.OpenStore(samDir, sam, true)
+	sst, err := cases.Open(samDir, sam, true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sst.Close()
-	sc, _ := reviewer.NewClient(srv.srv.URL, "", sam)
+	sc, _ := cases.NewClient(srv.srv.URL, "", sam)
 	defer sc.Close()
-	if res, err := reviewer.Sync(ctx, sst, sc); err != nil || res.Received != reports+1 {
+	if res, err := cases.Sync(ctx, sst, sc); err != nil || res.Received != reports+1 {
 		t.Fatalf("sam's sync: %+v, %v", res, err)
 	}
 	// Both members have acknowledged everything: the queue is empty.
@@ -151,17 +152,31 @@ func TestSyncResumesExactlyOnce(t *testing.T) {
 	}
 }
 
-func checkCases(t *testing.T, st *reviewer.Store, want int) {
+// queued returns how many replies wait in st's outbox for a sync.
+func queued(t *testing.T, st *cases.Store) int {
 	t.Helper()
-	cases, err := st.List()
+	all, err := st.List()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cases) != want {
-		t.Fatalf("%d cases, want %d", len(cases), want)
+	n := 0
+	for _, cs := range all {
+		n += cs.Queued
+	}
+	return n
+}
+
+func checkCases(t *testing.T, st *cases.Store, want int) {
+	t.Helper()
+	all, err := st.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != want {
+		t.Fatalf("%d cases, want %d", len(all), want)
 	}
 	seen := map[string]bool{}
-	for _, cs := range cases {
+	for _, cs := range all {
 		if seen[cs.Preview] {
 			t.Errorf("report %q stored twice", cs.Preview)
 		}
@@ -177,15 +192,15 @@ func TestSyncUnknownMember(t *testing.T) {
 	dana, _ := vault.GenerateMember("Dana Lead")
 	stranger, _ := vault.GenerateMember("Stranger")
 	srv := newStaffServer(t, t.TempDir(), map[string]*vault.Team{"students": parseTeam(t, dana)})
-	st, err := reviewer.OpenStore(t.TempDir(), stranger, true)
+	st, err := cases.Open(t.TempDir(), stranger, true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	c, _ := reviewer.NewClient(srv.srv.URL, "", stranger)
+	c, _ := cases.NewClient(srv.srv.URL, "", stranger)
 	defer c.Close()
-	_, err = reviewer.Sync(context.Background(), st, c)
-	if err != reviewer.ErrNotKnown {
+	_, err = cases.Sync(context.Background(), st, c)
+	if err != cases.ErrNotKnown {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -206,28 +221,28 @@ func TestSyncRouteAddedLater(t *testing.T) {
 	}
 	srv.report(t, "students", "a student report")
 
-	st, err := reviewer.OpenStore(t.TempDir(), dana, true)
+	st, err := cases.Open(t.TempDir(), dana, true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	c, _ := reviewer.NewClient(srv.srv.URL, "", dana)
+	c, _ := cases.NewClient(srv.srv.URL, "", dana)
 	defer c.Close()
 	ctx := context.Background()
-	if res, err := reviewer.Sync(ctx, st, c); err != nil || res.Received != 1 {
+	if res, err := cases.Sync(ctx, st, c); err != nil || res.Received != 1 {
 		t.Fatalf("first sync: %+v, %v", res, err)
 	}
 	srv.restart(map[string]*vault.Team{"students": parseTeam(t, dana), "head": parseTeam(t, head, dana)})
-	res, err := reviewer.Sync(ctx, st, c)
+	res, err := cases.Sync(ctx, st, c)
 	if err != nil || res.Received != 1 || res.KindCount["report"] != 1 {
 		t.Fatalf("sync after joining the head route: %+v, %v", res, err)
 	}
-	cases, _ := st.List()
-	if len(cases) != 2 {
-		t.Fatalf("%d cases, want 2", len(cases))
+	all, _ := st.List()
+	if len(all) != 2 {
+		t.Fatalf("%d cases, want 2", len(all))
 	}
 	// Nothing is left for Dana, and nothing was stored twice.
-	if res, err := reviewer.Sync(ctx, st, c); err != nil || res.Received != 0 {
+	if res, err := cases.Sync(ctx, st, c); err != nil || res.Received != 0 {
 		t.Fatalf("third sync: %+v, %v", res, err)
 	}
 	checkCases(t, st, 2)

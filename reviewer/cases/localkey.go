@@ -1,4 +1,4 @@
-package reviewer
+package cases
 
 import (
 	"crypto/cipher"
@@ -34,7 +34,8 @@ const (
 // localKey seals and opens local records. It never prints its key.
 type localKey struct{ aead cipher.AEAD }
 
-func (*localKey) String() string   { return "[REDACTED]" }
+func (*localKey) String() string { return "[REDACTED]" }
+
 func (*localKey) GoString() string { return "[REDACTED]" }
 
 // Format prints "[REDACTED]" for every verb.

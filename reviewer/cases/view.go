@@ -1,19 +1,12 @@
-package reviewer
+package cases
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
-	"sort"
-	"strings"
-	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/hearken-project/hearken/vault"
 )
 
-// CaseSummary is one line of reviewer list.
+// CaseSummary is one case as List shows it: one line of reviewer list.
 type CaseSummary struct {
 	Case        string `json:"case"` // this computer's own number
 	Tag         string `json:"tag"`  // the thread's tag, the same for the whole team
@@ -48,70 +41,6 @@ type Message struct {
 	order       uint64
 }
 
-// SavedAttachment is an attachment written to disk by SaveAttachments.
-type SavedAttachment struct {
-	Path    string
-	Cleaned bool
-}
-
-// SaveAttachments writes every attachment of a case into dir, decrypted,
-// each file created O_EXCL with mode 0600, and records that in the case's
-// chronology. Names come from the reporter, so they are reduced to a safe
-// base name and prefixed with the message's place in the case.
-func (s *Store) SaveAttachments(number uint64, dir string) ([]SavedAttachment, error) {
-	cv, err := s.Show(number)
-	if err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("failed to create %s: %w", dir, err)
-	}
-	var saved []SavedAttachment
-	for i, m := range cv.Messages {
-		if m.envelope == nil {
-			continue
-		}
-		for j, a := range m.envelope.Attachments {
-			name := fmt.Sprintf("%s-%02d-%d-%s", CaseNumber(number), i+1, j+1, safeFileName(a.Name))
-			path := filepath.Join(dir, name)
-			if err := writeNew(path, a.Data); err != nil {
-				return saved, err
-			}
-			saved = append(saved, SavedAttachment{Path: path, Cleaned: a.Cleaned})
-		}
-	}
-	if len(saved) > 0 {
-		if _, err := s.AddEntry(cv.Thread, Entry{What: "export", Text: fmt.Sprintf("%d attachments saved to this computer", len(saved))}); err != nil {
-			return saved, err
-		}
-	}
-	return saved, nil
-}
-
-// safeFileName keeps letters, digits, dots, hyphens and underscores of a
-// name's last element, so it cannot climb out of the folder, hide its type
-// behind control characters, or start with a dot.
-func safeFileName(name string) string {
-	name = filepath.Base(strings.ReplaceAll(name, "\\", "/"))
-	var b strings.Builder
-	for _, r := range name {
-		switch {
-		case unicode.IsLetter(r) || unicode.IsDigit(r) || r == '.' || r == '-' || r == '_':
-			b.WriteRune(r)
-		default:
-			b.WriteByte('_')
-		}
-		if b.Len() >= 80 {
-			break
-		}
-	}
-	out := strings.TrimLeft(b.String(), ".")
-	if out == "" {
-		out = "attachment"
-	}
-	return out
-}
-
 // AttachmentInfo describes an attachment without its data.
 type AttachmentInfo struct {
 	Name    string `json:"name"`
@@ -137,131 +66,6 @@ type CaseView struct {
 	Notice     string       `json:"notice,omitempty"` // something the member must know first
 	Messages   []Message    `json:"messages_list"`
 	Chronology []ChronoLine `json:"chronology"`
-}
-
-const previewLen = 60
-
-func preview(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if utf8.RuneCountInString(s) <= previewLen {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:previewLen-1]) + "…"
-}
-
-func daysSince(day string, now time.Time) int {
-	d, err := time.Parse("2006-01-02", day)
-	if err != nil {
-		return 0
-	}
-	today, _ := time.Parse("2006-01-02", vault.Today(now))
-	return max(0, int(today.Sub(d).Hours()/24))
-}
-
-// tally fills the parts of a summary that need no decryption, and returns
-// the day of the oldest message still unanswered ("" if none is).
-func tally(rc *rawCase) (CaseSummary, string) {
-	cs := CaseSummary{
-		Case: CaseNumber(rc.Number), Tag: threadTag(rc.Thread), Thread: rc.Thread, Route: rc.Route,
-		Status: "new", Received: rc.First, Messages: len(rc.Items), Problems: len(rc.Aside),
-	}
-	firstUnanswered := ""
-	for i, m := range rc.Items {
-		if i == 0 || m.Day < cs.Received {
-			cs.Received = m.Day
-		}
-		if m.Day > cs.LastMessage {
-			cs.LastMessage = m.Day
-		}
-		switch m.Kind {
-		case vault.KindReply:
-			// A reply not delivered, or one set aside (unread, perhaps not
-			// a reply at all), is no answer.
-			if _, aside := rc.Aside[m.ID]; m.Failed == "" && !aside {
-				firstUnanswered = ""
-			}
-			if m.Mine && !m.Sent && m.Failed == "" {
-				cs.Queued++
-			}
-		default:
-			if firstUnanswered == "" {
-				firstUnanswered = m.Day
-			}
-		}
-	}
-	cs.Unanswered = firstUnanswered != ""
-	return cs, firstUnanswered
-}
-
-// summarize is tally with the waiting time counted to now.
-func summarize(rc *rawCase, now time.Time) CaseSummary {
-	cs, since := tally(rc)
-	if since != "" {
-		cs.WaitingDays = daysSince(since, now)
-	}
-	return cs
-}
-
-func (s *Store) applyTriage(cs *CaseSummary, rc *rawCase) error {
-	if rc.Triage == nil {
-		return nil
-	}
-	var t Triage
-	if err := s.key.open(bTriage, []byte(rc.Thread), rc.Triage, &t); err != nil {
-		return err
-	}
-	cs.Status, cs.Category, cs.Urgency, cs.Assigned = t.Status, t.Category, t.Urgency, t.Assigned
-	return nil
-}
-
-// threadTag is the short form of a thread id that the whole team shares
-// (case numbers are each computer's own): its first 8 hex digits.
-func threadTag(thread string) string {
-	t := strings.ReplaceAll(thread, "-", "")
-	if len(t) > 8 {
-		t = t[:8]
-	}
-	return t
-}
-
-// rankUrgency is a case's urgency for ordering: a case nobody has triaged
-// whose reporter said someone is in danger counts as immediate.
-func rankUrgency(c CaseSummary) int {
-	if c.Status == "new" && c.Urgency == "" && strings.EqualFold(strings.TrimSpace(c.Danger), "yes") {
-		return urgencyRank("immediate")
-	}
-	return urgencyRank(c.Urgency)
-}
-
-// caseOrder is a case number for ordering; one that does not parse sorts
-// last.
-func caseOrder(c string) uint64 {
-	n, err := ParseCaseNumber(c)
-	if err != nil {
-		return ^uint64(0)
-	}
-	return n
-}
-
-// SortCases orders cases as List does.
-func SortCases(cs []CaseSummary) {
-	sort.SliceStable(cs, func(i, j int) bool {
-		a, b := cs[i], cs[j]
-		if (a.Status == "closed") != (b.Status == "closed") {
-			return b.Status == "closed"
-		}
-		if ra, rb := rankUrgency(a), rankUrgency(b); ra != rb {
-			return ra < rb
-		}
-		if a.Unanswered != b.Unanswered {
-			return a.Unanswered
-		}
-		if a.WaitingDays != b.WaitingDays {
-			return a.WaitingDays > b.WaitingDays
-		}
-		return caseOrder(a.Case) < caseOrder(b.Case)
-	})
 }
 
 // Show opens one case completely.
@@ -329,9 +133,9 @@ func (s *Store) Show(number uint64) (*CaseView, error) {
 	}
 	// Chronology: messages in arrival order, with entries written here
 	// placed after the newest message that existed when they were written.
-	var entries []Entry
+	var entries []entry
 	for _, r := range rc.Chrono {
-		var e Entry
+		var e entry
 		if err := s.key.open(bChrono, r.key, r.sealed, &e); err != nil {
 			return nil, err
 		}
@@ -359,7 +163,7 @@ func noReportNotice(tag string) string {
 		"Ask a colleague who has it to run reviewer export-sealed on their case with tag #" + tag + " and pass it on, or to reply themselves."
 }
 
-func entryWhat(e Entry) string {
+func entryWhat(e entry) string {
 	if e.Corrects != 0 {
 		return fmt.Sprintf("correction to entry %d", e.Corrects)
 	}
@@ -386,4 +190,37 @@ func messageLine(m Message) ChronoLine {
 		l.Text = m.Problem
 	}
 	return l
+}
+
+// fieldLabels name the report form's fields for people.
+var fieldLabels = map[string]string{
+	"message":    "What happened",
+	"about":      "Who it is about",
+	"danger":     "Is someone in danger now",
+	"when_where": "When and where",
+	"role":       "The reporter is",
+	"contact":    "How to reach the reporter",
+}
+
+// FieldLabel names a report field (Message.Fields) for people: "message"
+// is "What happened". An unknown field keeps its own name.
+func FieldLabel(name string) string {
+	if l, ok := fieldLabels[name]; ok {
+		return l
+	}
+	return name
+}
+
+// KindLabel names a kind of item for people: "Report", "Follow-up from the
+// reporter", "Reply from the team".
+func KindLabel(k vault.Kind) string {
+	switch k {
+	case vault.KindReport:
+		return "Report"
+	case vault.KindFollowUp:
+		return "Follow-up from the reporter"
+	case vault.KindReply:
+		return "Reply from the team"
+	}
+	return string(k)
 }

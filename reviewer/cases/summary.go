@@ -1,11 +1,12 @@
-package reviewer
+package cases
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
 
-	"github.com/hearken-project/hearken/staff"
 	"github.com/hearken-project/hearken/vault"
 	bolt "go.etcd.io/bbolt"
 )
@@ -30,44 +31,7 @@ type reportText struct {
 	Preview, Danger string
 }
 
-// itemCheck is the result of opening one pulled item.
-type itemCheck struct {
-	done     bool
-	rejected string      // why its labels are refused; it joins no case
-	reason   string      // why it is set aside; "" if it opened and matched
-	report   *reportText // for a report that opened
-}
-
 const unopenedPreview = "(the report could not be opened)"
-
-// checkItem opens a pulled item to find whether it can be trusted, and
-// keeps what list shows of a report. The rest of the opened item is dropped.
-func (s *Store) checkItem(it staff.Item) itemCheck {
-	e, err := vault.Open(it.Sealed, s.m.Identity())
-	switch {
-	case err != nil:
-		return itemCheck{done: true, reason: asideReason(err)}
-	case e.Kind != it.Kind || (e.Route != "" && e.Route != it.Route):
-		return itemCheck{done: true, reason: "its sealed content does not match its label"}
-	case e.Kind == vault.KindReport:
-		return itemCheck{done: true, report: &reportText{Preview: preview(e.Field("message")), Danger: e.Field("danger")}}
-	}
-	return itemCheck{done: true}
-}
-
-func asideReason(err error) string {
-	switch {
-	case errors.Is(err, vault.ErrTampered):
-		return "it was changed after it was sealed"
-	case errors.Is(err, vault.ErrWrongKey):
-		return "it was not sealed to your key"
-	case errors.Is(err, vault.ErrTruncated):
-		return "it is incomplete"
-	case errors.Is(err, vault.ErrTooLarge):
-		return "it is too large"
-	}
-	return "it is not a sealed Hearken item"
-}
 
 // refreshDigest rebuilds and stores the summary of thread's case. opened
 // holds reports opened in this transaction, by item id. A summary that
@@ -186,6 +150,82 @@ func (s *Store) List() ([]CaseSummary, error) {
 	if err != nil {
 		return nil, err
 	}
-	SortCases(out)
+	sortCases(out)
 	return out, nil
+}
+
+// tally fills the parts of a summary that need no decryption, and returns
+// the day of the oldest message still unanswered ("" if none is).
+func tally(rc *rawCase) (CaseSummary, string) {
+	cs := CaseSummary{
+		Case: CaseNumber(rc.Number), Tag: threadTag(rc.Thread), Thread: rc.Thread, Route: rc.Route,
+		Status: "new", Received: rc.First, Messages: len(rc.Items), Problems: len(rc.Aside),
+	}
+	firstUnanswered := ""
+	for i, m := range rc.Items {
+		if i == 0 || m.Day < cs.Received {
+			cs.Received = m.Day
+		}
+		if m.Day > cs.LastMessage {
+			cs.LastMessage = m.Day
+		}
+		switch m.Kind {
+		case vault.KindReply:
+			// A reply not delivered, or one set aside (unread, perhaps not
+			// a reply at all), is no answer.
+			if _, aside := rc.Aside[m.ID]; m.Failed == "" && !aside {
+				firstUnanswered = ""
+			}
+			if m.Mine && !m.Sent && m.Failed == "" {
+				cs.Queued++
+			}
+		default:
+			if firstUnanswered == "" {
+				firstUnanswered = m.Day
+			}
+		}
+	}
+	cs.Unanswered = firstUnanswered != ""
+	return cs, firstUnanswered
+}
+
+// summarize is tally with the waiting time counted to now.
+func summarize(rc *rawCase, now time.Time) CaseSummary {
+	cs, since := tally(rc)
+	if since != "" {
+		cs.WaitingDays = daysSince(since, now)
+	}
+	return cs
+}
+
+func (s *Store) applyTriage(cs *CaseSummary, rc *rawCase) error {
+	if rc.Triage == nil {
+		return nil
+	}
+	var t Triage
+	if err := s.key.open(bTriage, []byte(rc.Thread), rc.Triage, &t); err != nil {
+		return err
+	}
+	cs.Status, cs.Category, cs.Urgency, cs.Assigned = t.Status, t.Category, t.Urgency, t.Assigned
+	return nil
+}
+
+const previewLen = 60
+
+func preview(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) <= previewLen {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:previewLen-1]) + "…"
+}
+
+func daysSince(day string, now time.Time) int {
+	d, err := time.Parse("2006-01-02", day)
+	if err != nil {
+		return 0
+	}
+	today, _ := time.Parse("2006-01-02", vault.Today(now))
+	return max(0, int(today.Sub(d).Hours()/24))
 }

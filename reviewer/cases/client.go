@@ -1,9 +1,8 @@
-package reviewer
+package cases
 
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,8 +21,9 @@ import (
 	"golang.org/x/net/proxy"
 )
 
-// ErrNotKnown means the server refused the member's signature.
-var ErrNotKnown = errors.New("this server does not know your key: ask the person who runs Hearken to add your member.pub to the team file and restart it; also check this computer's clock is right")
+// ErrNotKnown means the server refused the member's signature: the member
+// is not in its team files, or this computer's clock is wrong.
+var ErrNotKnown = errors.New("this server does not know your key")
 
 // maxResponse bounds what the client reads of one response: a full items
 // page (staff.MaxBatchBytes in base64) and its JSON.
@@ -184,48 +184,6 @@ func putBuffer(b *bytes.Buffer) {
 	buffers.Put(b)
 }
 
-// itemsPage is staff.ItemsResponse as it is decoded here: the sealed bytes
-// go straight from base64 into their slice, without the copy and checks
-// encoding/json makes of every string (a page is megabytes of base64).
-type itemsPage struct {
-	Items []wireItem `json:"items"`
-	More  bool       `json:"more"`
-}
-
-// wireItem mirrors staff.Item field for field (a test checks).
-type wireItem struct {
-	Seq    uint64     `json:"seq"`
-	ID     string     `json:"id"`
-	Thread string     `json:"thread"`
-	Route  string     `json:"route"`
-	Kind   vault.Kind `json:"kind"`
-	Day    string     `json:"day"`
-	Sealed base64JSON `json:"sealed"`
-}
-
-// base64JSON is a []byte that decodes a plain JSON string of standard
-// base64 directly; anything else takes encoding/json's own path.
-type base64JSON []byte
-
-func (b *base64JSON) UnmarshalJSON(data []byte) error {
-	if len(data) < 2 || data[0] != '"' || data[len(data)-1] != '"' || bytes.IndexByte(data, '\\') >= 0 {
-		var v []byte
-		if err := json.Unmarshal(data, &v); err != nil {
-			return err
-		}
-		*b = v
-		return nil
-	}
-	src := data[1 : len(data)-1]
-	out := make([]byte, base64.StdEncoding.DecodedLen(len(src)))
-	n, err := base64.StdEncoding.Decode(out, src)
-	if err != nil {
-		return errors.New("an item's content is not valid base64")
-	}
-	*b = out[:n]
-	return nil
-}
-
 // reachError says in plain words why a request got no answer, naming the
 // server as the member configured it.
 func reachError(server string, err error) error {
@@ -274,39 +232,5 @@ type reachErr struct {
 }
 
 func (e *reachErr) Error() string { return e.msg }
+
 func (e *reachErr) Unwrap() error { return e.err }
-
-// Items fetches up to limit items after seq.
-func (c *Client) Items(ctx context.Context, after uint64, limit int) (*staff.ItemsResponse, error) {
-	var page itemsPage
-	q := fmt.Sprintf("after=%d&limit=%d", after, limit)
-	if _, err := c.do(ctx, http.MethodGet, staff.ItemsPath, q, nil, &page); err != nil {
-		return nil, err
-	}
-	resp := &staff.ItemsResponse{Items: make([]staff.Item, len(page.Items)), More: page.More}
-	for i, it := range page.Items {
-		resp.Items[i] = staff.Item{Seq: it.Seq, ID: it.ID, Thread: it.Thread, Route: it.Route,
-			Kind: it.Kind, Day: it.Day, Sealed: it.Sealed}
-	}
-	return resp, nil
-}
-
-// Reply pushes a sealed reply; the status tells a gone thread (404) apart.
-func (c *Client) Reply(ctx context.Context, req staff.ReplyRequest) (*staff.ReplyResponse, int, error) {
-	var resp staff.ReplyResponse
-	code, err := c.do(ctx, http.MethodPost, staff.RepliesPath, "", req, &resp)
-	if err != nil {
-		return nil, code, err
-	}
-	return &resp, code, nil
-}
-
-// Ack acknowledges stored items, at most staff.MaxAcks ids at once.
-func (c *Client) Ack(ctx context.Context, ids []string) (*staff.AckResponse, error) {
-	req := staff.AckRequest{IDs: ids}
-	var resp staff.AckResponse
-	if _, err := c.do(ctx, http.MethodPost, staff.AcksPath, "", req, &resp); err != nil {
-		return nil, err
-	}
-	return &resp, nil
-}

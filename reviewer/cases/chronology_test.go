@@ -1,0 +1,36 @@
+package cases
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/hearken-project/hearken/staff"
+	"github.com/hearken-project/hearken/vault"
+)
+
+func TestNoteCorrections(t *testing.T) {
+	f := newStoreFixture(t)
+	if _, err := f.st.storeItems([]staff.Item{f.item(t, uuid.NewString(), vault.KindReport, "2026-03-01")}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := f.st.Note(1, "spoke to head of year", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.Note(1, "it was the deputy head", n); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.Note(1, "x", 99); err == nil {
+		t.Error("a correction of a missing entry was accepted")
+	}
+	cv, _ := f.st.Show(1)
+	var lines []string
+	for _, l := range cv.Chronology {
+		lines = append(lines, l.What+":"+l.Text)
+	}
+	got := strings.Join(lines, "|")
+	if !strings.Contains(got, "note:spoke to head of year|correction to entry 1:it was the deputy head") {
+		t.Errorf("chronology %s", got)
+	}
+}

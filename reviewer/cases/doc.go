@@ -1,0 +1,64 @@
+// Package cases is the safeguarding team's side of Hearken as a library:
+// the local encrypted case store on a team member's own computer, the
+// client of the intake server's staff channel, and sync between the two.
+// The command line (package reviewer) and the lead's local web desk are
+// built on it; neither keeps any case data of its own.
+//
+// # The store
+//
+// A store is one bbolt file, cases.db, in the member's store folder
+// (beside config.toml, the team files under teams/ and usually the
+// member's identity). Open opens it with the member's identity; a missing
+// store is made only when asked (sync does), and an existing file is never
+// recreated: a damaged one is refused and left as it is.
+//
+// Every item the server sends (a report, a reporter's follow-up, a
+// colleague's reply) is kept exactly as it arrived: age ciphertext, sealed
+// by the server to the route's team, which the standard age tool opens with
+// the member's key (ExportSealed writes them out). Replies written here are
+// sealed the same way, to the reporter and the team, before they are
+// stored. Nothing the server sent is ever resealed or rewritten.
+//
+// What the store writes of its own (triage, chronology entries and the
+// per-case summaries that List reads) is sealed with XChaCha20-Poly1305
+// under the store's data key: random bytes made with the store and kept in
+// it wrapped with age to the member's own recipient (localkey.go). Each
+// record is bound to its bucket and key, so none can be moved to another
+// case unnoticed.
+//
+// In the clear are only what the server knows too: case numbers, thread
+// ids, routes, kinds of item and calendar days, plus the bookkeeping of
+// sync (which replies wait to be sent, which items wait to be
+// acknowledged, the highest sequence number seen, why an item was set
+// aside). The member's words, the
+// reporter's words, names, categories and urgencies are all sealed.
+//
+// Case numbers (HK-0001) are each computer's own; the tag of a case, the
+// start of its thread id, is the same for the whole team.
+//
+// # Sync
+//
+// Sync pulls the items the server holds for this member, stores them,
+// pushes the replies written here and acknowledges what is stored, so the
+// server can forget it. Every step is safe to cut short, by a lost
+// connection or an interrupted command:
+//
+//   - a page of items is opened and checked, then stored in one
+//     transaction; an item is acknowledged only after the commit that
+//     stored it, and one already here is never stored twice;
+//   - the pull always asks from the start of the member's queue, so no
+//     saved position can make it skip an item;
+//   - a reply carries an id the server deduplicates, and stays queued
+//     until the server confirms it or its own copy comes back;
+//   - acknowledgements are repeated until the server confirms them.
+//
+// An item that cannot be opened, or whose labels could not be ours, is set
+// aside: kept unchanged, reported, and acknowledged, so one bad item never
+// blocks the queue.
+//
+// # Errors
+//
+// Errors say what went wrong and no more; sentinel errors (ErrNoStore,
+// ErrNoCase, ErrNotKnown, ...) are there for callers to branch on and to
+// add, in their own words, what the user should do.
+package cases

@@ -1,0 +1,101 @@
+package cases
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+
+	"github.com/hearken-project/hearken/vault"
+	bolt "go.etcd.io/bbolt"
+)
+
+// The case store's schema: one bbolt file in the store folder. Items are kept
+// exactly as the server sent them (age-sealed, to the team), and so are the
+// replies written here. Triage, chronology entries and the per-case
+// summaries list reads are sealed under the store's data key (localkey.go).
+// Case numbers, thread ids, routes, kinds and calendar days are kept in the
+// clear: the server knows them too.
+
+const (
+	storeFile   = "cases.db"
+	storeSchema = 2
+)
+
+var (
+	bMeta        = []byte("meta")
+	bItems       = []byte("items")       // item id -> itemMeta JSON
+	bSealed      = []byte("sealed")      // order (BE) -> sealed bytes, as received
+	bThreads     = []byte("threads")     // thread id -> caseRec JSON
+	bCaseNums    = []byte("casenums")    // case number (BE) -> thread id
+	bThreadItems = []byte("threaditems") // thread id + order (BE) -> item id
+	bChrono      = []byte("chrono")      // thread id + seq (BE) -> sealed entry
+	bTriage      = []byte("triage")      // thread id -> sealed Triage
+	bOutbox      = []byte("outbox")      // item id -> thread id, replies to push
+	bToAck       = []byte("toack")       // item id -> "", stored but not yet acknowledged
+	bAside       = []byte("aside")       // item id -> reason it could not be opened
+	bSummaries   = []byte("summaries")   // thread id -> sealed caseDigest
+	// Items whose labels could not be ours, so they belong to no case:
+	// item id (or "sha256:" and the hash of the item, for an unusable id)
+	// -> rejectedItem JSON, the item kept exactly as it arrived.
+	bRejected = []byte("rejected")
+
+	// baseBuckets are required in every store of this schema; addedBuckets
+	// came later and are made when an older store is opened.
+	baseBuckets = [][]byte{bMeta, bItems, bSealed, bThreads, bCaseNums, bThreadItems,
+		bChrono, bTriage, bOutbox, bToAck, bAside, bSummaries}
+	addedBuckets = [][]byte{bRejected}
+	allBuckets   = append(append([][]byte{}, baseBuckets...), addedBuckets...)
+
+	kSchema   = []byte("schema")
+	kOwner    = []byte("owner")
+	kDataKey  = []byte("datakey") // the data key, age-wrapped to the owner
+	kCursor   = []byte("cursor")
+	kNextCase = []byte("nextcase")
+)
+
+// itemMeta is what the store keeps in the clear about an item.
+type itemMeta struct {
+	ID     string     `json:"id"`
+	Seq    uint64     `json:"seq,omitempty"`
+	Thread string     `json:"thread"`
+	Route  string     `json:"route"`
+	Kind   vault.Kind `json:"kind"`
+	Day    string     `json:"day"`
+	Order  uint64     `json:"order"`          // local arrival order
+	Mine   bool       `json:"mine,omitempty"` // a reply written on this machine
+	Sent   bool       `json:"sent,omitempty"` // the server has it
+	Failed string     `json:"failed,omitempty"`
+}
+
+// caseRec maps a thread to its local case number.
+type caseRec struct {
+	Number uint64 `json:"number"`
+	Thread string `json:"thread"`
+	Route  string `json:"route"`
+	First  string `json:"first"` // calendar day the first item arrived here
+}
+
+func be(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
+
+func threadKey(thread string, n uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte(thread), n)
+}
+
+func putJSON(b *bolt.Bucket, k []byte, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(k, data)
+}
+
+func getJSON(b *bolt.Bucket, k []byte, v any) error {
+	data := b.Get(k)
+	if data == nil {
+		return ErrNoCase
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%w: an unreadable record", ErrStoreCorrupt)
+	}
+	return nil
+}

@@ -1,0 +1,218 @@
+package cases
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/hearken-project/hearken/vault"
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+)
+
+// Errors a caller branches on. They say what is wrong and no more: the
+// command line (reviewer) adds what to do about it.
+var (
+	// ErrNoStore means there is no case store in the folder yet.
+	ErrNoStore = errors.New("there are no cases on this computer yet")
+	// ErrStoreCorrupt means the case store failed its checks.
+	ErrStoreCorrupt = errors.New("the local case store is damaged")
+	// ErrStoreLocked means another program (another reviewer command) has
+	// the store open.
+	ErrStoreLocked = errors.New("the local case store is in use")
+	// ErrOtherIdentity means the store was made with another member's key.
+	ErrOtherIdentity = errors.New("this case store belongs to a different identity")
+	// ErrNoCase means a case number is not in the store.
+	ErrNoCase = errors.New("there is no such case on this computer")
+)
+
+// Store is a member's local case store, open: made by Open, released by
+// Close.
+type Store struct {
+	db   *bolt.DB
+	m    *vault.Member
+	key  *localKey
+	path string
+	now  func() time.Time
+}
+
+// storePath returns the case store file in dir.
+func storePath(dir string) string { return filepath.Join(dir, storeFile) }
+
+// Open opens the case store in dir for m. With create, a missing store is
+// made (sync does this); otherwise a missing store is ErrNoStore. An
+// existing file is never recreated: a damaged one is refused
+// (ErrStoreCorrupt), one in use is ErrStoreLocked, and one made with another
+// member's key is ErrOtherIdentity.
+func Open(dir string, m *vault.Member, create bool) (s *Store, err error) {
+	path := storePath(dir)
+	fi, statErr := os.Stat(path)
+	switch {
+	case errors.Is(statErr, os.ErrNotExist):
+		if !create {
+			return nil, ErrNoStore
+		}
+		if err := createStore(dir, m); err != nil {
+			return nil, err
+		}
+	case statErr != nil:
+		return nil, fmt.Errorf("failed to open the case store: %w", statErr)
+	case fi.Size() == 0:
+		return nil, corruptStore(path)
+	}
+	defer func() {
+		// bbolt may panic on a damaged file.
+		if r := recover(); r != nil {
+			s, err = nil, corruptStore(path)
+		}
+	}()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	switch {
+	case errors.Is(err, bolterrors.ErrTimeout):
+		return nil, ErrStoreLocked
+	case err != nil:
+		return nil, corruptStore(path)
+	}
+	s = &Store{db: db, m: m, path: path, now: time.Now}
+	if err := s.check(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.addBuckets(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.unlock(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// unlock unwraps the store's data key with the member's identity.
+func (s *Store) unlock() error {
+	var wrapped []byte
+	s.db.View(func(tx *bolt.Tx) error {
+		wrapped = bytes.Clone(tx.Bucket(bMeta).Get(kDataKey))
+		return nil
+	})
+	k, err := unwrapDataKey(wrapped, s.m)
+	if err != nil {
+		return corruptStore(s.path)
+	}
+	s.key = k
+	return nil
+}
+
+func corruptStore(path string) error {
+	return fmt.Errorf("%w (%s): it has not been changed. Do not delete it: restore it from your backup, or ask for help; reviewer will not recreate it", ErrStoreCorrupt, path)
+}
+
+// createStore lays out a new store under a temporary name and renames it in
+// place, so a half-made store never sits under the real name.
+func createStore(dir string, m *vault.Member) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("failed to create store folder: %w", err)
+	}
+	tmp := storePath(dir) + ".new"
+	os.Remove(tmp)
+	wrapped, err := newDataKey(m)
+	if err != nil {
+		return fmt.Errorf("failed to create the case store: %w", err)
+	}
+	db, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		return fmt.Errorf("failed to create the case store: %w", err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range allBuckets {
+			if _, err := tx.CreateBucket(b); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bMeta)
+		if err := meta.Put(kSchema, []byte(strconv.Itoa(storeSchema))); err != nil {
+			return err
+		}
+		if err := meta.Put(kDataKey, wrapped); err != nil {
+			return err
+		}
+		return meta.Put(kOwner, []byte(vault.FormatSigningKey(m.SigningPublic())))
+	})
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("failed to create the case store: %w", err)
+	}
+	if err := os.Rename(tmp, storePath(dir)); err != nil {
+		return fmt.Errorf("failed to create the case store: %w", err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+func (s *Store) check() error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			if err != nil {
+				return corruptStore(s.path)
+			}
+		}
+		for _, b := range baseBuckets {
+			if tx.Bucket(b) == nil {
+				return corruptStore(s.path)
+			}
+		}
+		meta := tx.Bucket(bMeta)
+		if v, err := strconv.Atoi(string(meta.Get(kSchema))); err != nil || v != storeSchema {
+			return fmt.Errorf("%w (%s): it was written by another version of reviewer; it has not been changed", ErrStoreCorrupt, s.path)
+		}
+		if !bytes.Equal(meta.Get(kOwner), []byte(vault.FormatSigningKey(s.m.SigningPublic()))) {
+			return ErrOtherIdentity
+		}
+		return nil
+	})
+}
+
+// addBuckets makes the buckets a store made by an earlier reviewer lacks.
+func (s *Store) addBuckets() error {
+	missing := false
+	s.db.View(func(tx *bolt.Tx) error {
+		for _, b := range addedBuckets {
+			missing = missing || tx.Bucket(b) == nil
+		}
+		return nil
+	})
+	if !missing {
+		return nil
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		for _, b := range addedBuckets {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("failed to update the case store: %w", err)
+	}
+	return nil
+}
+
+// Close closes the store.
+func (s *Store) Close() error {
+	s.key = nil
+	return s.db.Close()
+}
+
+func (s *Store) today() string { return vault.Today(s.now()) }

@@ -1,0 +1,55 @@
+package reviewer
+
+import (
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/hearken-project/hearken/reviewer/cases"
+	"github.com/hearken-project/hearken/vault"
+)
+
+// TestPrintedStringsCleaned shows show and list print nothing a terminal
+// would act on, whichever field carries it.
+func TestPrintedStringsCleaned(t *testing.T) {
+	evil := "x\x1b]0;owned\x07\u202egnp.exe\u200b"
+	cv := &cases.CaseView{
+		CaseSummary: cases.CaseSummary{Case: "HK-0001", Tag: "3f2a9c1d", Route: evil, Status: evil, Category: evil,
+			Urgency: evil, Assigned: evil, Received: evil, Preview: evil},
+		Notice: evil,
+		Messages: []cases.Message{{Kind: vault.Kind(evil), Day: evil, Author: evil, State: evil, Problem: evil,
+			Fields:      []vault.Field{{Name: evil, Value: evil}},
+			Attachments: []cases.AttachmentInfo{{Name: evil, Type: evil}}}},
+		Chronology: []cases.ChronoLine{{Day: evil, Who: evil, What: evil, Text: evil}},
+	}
+	var b strings.Builder
+	writeCase(&b, cv)
+	if err := writeList(&b, []cases.CaseSummary{cv.CaseSummary}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, r := range out {
+		if r != '\n' && unsafeRune(r) {
+			t.Fatalf("printed %U: %q", r, out)
+		}
+	}
+	if !strings.Contains(out, "#3f2a9c1d") {
+		t.Errorf("no thread tag in %q", out)
+	}
+}
+
+// BenchmarkWriteList10k prints a list of 10,000 cases, the part of
+// reviewer list after the store's List (which cmd/reviewer's
+// BenchmarkSyncDecryptList10k measures).
+func BenchmarkWriteList10k(b *testing.B) {
+	all := make([]cases.CaseSummary, 10000)
+	for i := range all {
+		all[i] = cases.CaseSummary{Case: cases.CaseNumber(uint64(i + 1)), Tag: "3f2a9c1d", Status: "new",
+			Received: "2026-03-01", Unanswered: true, WaitingDays: 9, Preview: "report: someone at school is being hurt and needs help"}
+	}
+	for b.Loop() {
+		if err := writeList(io.Discard, all); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
