@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/hearken-project/hearken/internal/testkit"
 )
 
 const (
@@ -53,8 +55,8 @@ func bodyText(t *testing.T, raw []byte) string {
 // intake server does.
 func TestDangerArrivesWithinFiveSeconds(t *testing.T) {
 	t.Parallel()
-	srv := startSMTPD(t, smtpdOptions{})
-	cfg := mailConfig("smtp://" + srv.addr())
+	srv := testkit.StartSMTPD(t, testkit.SMTPDOptions{})
+	cfg := mailConfig("smtp://" + srv.Addr())
 	logs := &logBuffer{}
 	cfg.Log = zerolog.New(logs)
 	d, err := New(cfg)
@@ -64,23 +66,23 @@ func TestDangerArrivesWithinFiveSeconds(t *testing.T) {
 	defer d.Shutdown(context.Background())
 	start := time.Now()
 	d.Danger("main")
-	m := srv.next()
+	m := srv.Next()
 	took := time.Since(start)
 	if took > 5*time.Second {
 		t.Fatalf("danger alert took %v", took)
 	}
 	t.Logf("the danger alert reached the server %v after Danger was called", took)
-	if got := header(m.raw, "Subject"); got != dangerSubject {
+	if got := header(m.Raw, "Subject"); got != dangerSubject {
 		t.Errorf("subject %q", got)
 	}
-	if got := bodyText(t, m.raw); got != dangerText {
+	if got := bodyText(t, m.Raw); got != dangerText {
 		t.Errorf("body %q", got)
 	}
-	if m.meta.MailFrom != from || !slices.Equal(m.meta.RcptTos, []string{dsl}) {
-		t.Errorf("envelope %+v", m.meta)
+	if m.From != from || !slices.Equal(m.To, []string{dsl}) {
+		t.Errorf("envelope %+v", m)
 	}
-	if m.meta.Helo != heloName {
-		t.Errorf("EHLO %q: this host's name must not go out", m.meta.Helo)
+	if m.Helo != heloName {
+		t.Errorf("EHLO %q: this host's name must not go out", m.Helo)
 	}
 	if err := d.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
@@ -96,8 +98,8 @@ func TestDangerArrivesWithinFiveSeconds(t *testing.T) {
 // for the next window.
 func TestActivityWaitsForItsTick(t *testing.T) {
 	t.Parallel()
-	srv := startSMTPD(t, smtpdOptions{})
-	h := newHarness(t, mailConfig("smtp://"+srv.addr()), nil)
+	srv := testkit.StartSMTPD(t, testkit.SMTPDOptions{})
+	h := newHarness(t, mailConfig("smtp://"+srv.Addr()), nil)
 	const every = time.Hour
 
 	arrival := epoch.Add(10 * time.Minute)
@@ -122,19 +124,19 @@ func TestActivityWaitsForItsTick(t *testing.T) {
 	if n := h.clock.set(tick.Add(-time.Millisecond)); n != 0 {
 		t.Fatal("a timer fired before the tick")
 	}
-	if ev := srv.sync(); len(ev) != 0 {
+	if ev := srv.Sync(); len(ev) != 0 {
 		t.Fatalf("the server saw %v before the tick", ev)
 	}
 	h.clock.set(tick)
 	h.waitIdle("mail", func(s snapshot) bool { return s.sent[kindActivity] == 1 })
-	m := srv.next()
-	if got, want := header(m.raw, "Date"), tick.UTC().Format(time.RFC1123Z); got != want {
+	m := srv.Next()
+	if got, want := header(m.Raw, "Date"), tick.UTC().Format(time.RFC1123Z); got != want {
 		t.Errorf("Date %q, want the tick %q", got, want)
 	}
-	if got, want := bodyText(t, m.raw), "There is new activity on Hearken for "+school+". Open reviewer to read it."; got != want {
+	if got, want := bodyText(t, m.Raw), "There is new activity on Hearken for "+school+". Open reviewer to read it."; got != want {
 		t.Errorf("body %q, want %q", got, want)
 	}
-	if ev := srv.sync(); count(ev, "DATA") != 1 {
+	if ev := srv.Sync(); testkit.Count(ev, "DATA") != 1 {
 		t.Fatalf("want one message: %v", ev)
 	}
 
@@ -152,8 +154,8 @@ func TestActivityWaitsForItsTick(t *testing.T) {
 	}
 	h.clock.set(s.next)
 	h.waitIdle("mail", func(s snapshot) bool { return s.sent[kindActivity] == 2 })
-	m = srv.next()
-	if got, want := header(m.raw, "Date"), s.next.UTC().Format(time.RFC1123Z); got != want {
+	m = srv.Next()
+	if got, want := header(m.Raw, "Date"), s.next.UTC().Format(time.RFC1123Z); got != want {
 		t.Errorf("Date %q, want %q", got, want)
 	}
 }
@@ -162,8 +164,8 @@ func TestActivityWaitsForItsTick(t *testing.T) {
 // them. Only Date and Message-ID may differ; every kind has one length.
 func TestAlertsOfAKindAreIdentical(t *testing.T) {
 	t.Parallel()
-	srv := startSMTPD(t, smtpdOptions{})
-	h := newHarness(t, mailConfig("smtp://"+srv.addr()), nil)
+	srv := testkit.StartSMTPD(t, testkit.SMTPDOptions{})
+	h := newHarness(t, mailConfig("smtp://"+srv.Addr()), nil)
 	var raws [numKinds][][]byte
 	for i := 1; i <= 3; i++ {
 		h.d.Activity("main")
@@ -171,18 +173,18 @@ func TestAlertsOfAKindAreIdentical(t *testing.T) {
 		now := s.next
 		h.clock.set(now)
 		h.waitIdle("mail", func(s snapshot) bool { return s.sent[kindActivity] == i })
-		raws[kindActivity] = append(raws[kindActivity], srv.next().raw)
+		raws[kindActivity] = append(raws[kindActivity], srv.Next().Raw)
 
 		now = now.Add(dangerGap)
 		h.clock.set(now)
 		h.d.Danger("main")
 		h.waitIdle("mail", func(s snapshot) bool { return s.sent[kindDanger] == i })
-		raws[kindDanger] = append(raws[kindDanger], srv.next().raw)
+		raws[kindDanger] = append(raws[kindDanger], srv.Next().Raw)
 
 		if err := h.d.SendTest(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		raws[kindTest] = append(raws[kindTest], srv.next().raw)
+		raws[kindTest] = append(raws[kindTest], srv.Next().Raw)
 	}
 	length := len(raws[0][0])
 	ids := map[string]bool{}
@@ -241,10 +243,10 @@ func TestRetryUntilServerIsUp(t *testing.T) {
 		t.Fatalf("log %v, want one smtp_connect failure", lines)
 	}
 
-	srv := startSMTPD(t, smtpdOptions{port: port})
+	srv := testkit.StartSMTPD(t, testkit.SMTPDOptions{Port: port})
 	h.clock.set(s.next)
 	h.waitIdle("mail", func(s snapshot) bool { return s.sent[kindDanger] == 1 })
-	if got := bodyText(t, srv.next().raw); got != dangerText {
+	if got := bodyText(t, srv.Next().Raw); got != dangerText {
 		t.Fatalf("body %q", got)
 	}
 	lines = h.logs.lines(t)
@@ -261,7 +263,7 @@ func TestRetryUntilServerIsUp(t *testing.T) {
 func TestPlainSMTPOnlyToLoopback(t *testing.T) {
 	t.Parallel()
 	password := "CANARY-PASSWORD-6b1f"
-	refused := func(t *testing.T, srv *smtpd, smtpURL string, dial dialFunc) {
+	refused := func(t *testing.T, srv *testkit.SMTPD, smtpURL string, dial dialFunc) {
 		t.Helper()
 		cfg := mailConfig(smtpURL)
 		cfg.Username, cfg.Password = "hearken", NewPassword(password)
@@ -270,12 +272,12 @@ func TestPlainSMTPOnlyToLoopback(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), classSMTPNoTLS) {
 			t.Fatalf("SendTest = %v, want %s", err, classSMTPNoTLS)
 		}
-		if ev := srv.sync(); len(ev) != 1 || !strings.HasPrefix(ev[0], "EHLO") {
+		if ev := srv.Sync(); len(ev) != 1 || !strings.HasPrefix(ev[0], "EHLO") {
 			t.Fatalf("the server saw %v; want EHLO alone", ev)
 		}
 		h.d.Danger("main")
 		h.waitIdle("mail", func(s snapshot) bool { return s.attempts == 1 })
-		if ev := srv.sync(); len(ev) != 1 || !strings.HasPrefix(ev[0], "EHLO") {
+		if ev := srv.Sync(); len(ev) != 1 || !strings.HasPrefix(ev[0], "EHLO") {
 			t.Fatalf("the server saw %v; want EHLO alone", ev)
 		}
 		if l := h.logs.lines(t); len(l) != 1 || l[0]["class"] != classSMTPNoTLS {
@@ -284,20 +286,20 @@ func TestPlainSMTPOnlyToLoopback(t *testing.T) {
 	}
 	t.Run("a name", func(t *testing.T) {
 		t.Parallel()
-		srv := startSMTPD(t, smtpdOptions{})
-		refused(t, srv, "smtp://mail.hearken.test:2525", mapDial(map[string]string{"mail.hearken.test:2525": srv.addr()}))
+		srv := testkit.StartSMTPD(t, testkit.SMTPDOptions{})
+		refused(t, srv, "smtp://mail.hearken.test:2525", mapDial(map[string]string{"mail.hearken.test:2525": srv.Addr()}))
 	})
 	t.Run("localhost reaching another machine", func(t *testing.T) {
 		t.Parallel()
 		ip := nonLoopbackIP(t)
-		srv := startSMTPD(t, smtpdOptions{host: ip})
-		refused(t, srv, "smtp://localhost:2525", mapDial(map[string]string{"localhost:2525": srv.addr()}))
+		srv := testkit.StartSMTPD(t, testkit.SMTPDOptions{Host: ip})
+		refused(t, srv, "smtp://localhost:2525", mapDial(map[string]string{"localhost:2525": srv.Addr()}))
 	})
 	t.Run("a non-loopback address of this machine", func(t *testing.T) {
 		t.Parallel()
 		ip := nonLoopbackIP(t)
-		srv := startSMTPD(t, smtpdOptions{host: ip})
-		refused(t, srv, "smtp://"+srv.addr(), nil)
+		srv := testkit.StartSMTPD(t, testkit.SMTPDOptions{Host: ip})
+		refused(t, srv, "smtp://"+srv.Addr(), nil)
 	})
 
 	for _, host := range []string{"127.0.0.1", "127.0.0.2", "localhost"} {
@@ -307,12 +309,12 @@ func TestPlainSMTPOnlyToLoopback(t *testing.T) {
 			if host == "localhost" {
 				bind = "127.0.0.1"
 			}
-			srv := startSMTPD(t, smtpdOptions{host: bind})
-			h := newHarness(t, mailConfig("smtp://"+net.JoinHostPort(host, strconv.Itoa(srv.port))), nil)
+			srv := testkit.StartSMTPD(t, testkit.SMTPDOptions{Host: bind})
+			h := newHarness(t, mailConfig("smtp://"+net.JoinHostPort(host, strconv.Itoa(srv.Port))), nil)
 			if err := h.d.SendTest(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			if m := srv.next(); m.meta.TLS {
+			if m := srv.Next(); m.TLS {
 				t.Fatal("expected plain SMTP on loopback")
 			}
 		})
@@ -340,22 +342,22 @@ func nonLoopbackIP(t *testing.T) string {
 // not vouch for, is refused before anything is sent.
 func TestSTARTTLSAndAuth(t *testing.T) {
 	t.Parallel()
-	ca := newTestCA(t)
+	ca := testkit.NewCA(t)
 	const password = "CANARY-PASSWORD-0c4e"
 	for _, mech := range []string{"PLAIN", "LOGIN"} {
 		t.Run(mech, func(t *testing.T) {
 			t.Parallel()
-			srv := startSMTPD(t, smtpdOptions{starttls: ca.issue("mail.hearken.test"), authUser: "hearken", authPass: password, authMechs: []string{mech}})
+			srv := testkit.StartSMTPD(t, testkit.SMTPDOptions{STARTTLS: ca.Issue("mail.hearken.test"), AuthUser: "hearken", AuthPass: password, AuthMechs: []string{mech}})
 			cfg := mailConfig("smtp://mail.hearken.test:587")
-			cfg.Username, cfg.Password, cfg.RootCAs = "hearken", NewPassword(password), ca.pool
-			h := newHarness(t, cfg, mapDial(map[string]string{"mail.hearken.test:587": srv.addr()}))
+			cfg.Username, cfg.Password, cfg.RootCAs = "hearken", NewPassword(password), ca.Pool
+			h := newHarness(t, cfg, mapDial(map[string]string{"mail.hearken.test:587": srv.Addr()}))
 			h.d.Danger("main")
 			h.waitIdle("mail", func(s snapshot) bool { return s.sent[kindDanger] == 1 })
-			m := srv.next()
-			if !m.meta.TLS || !m.meta.Authenticated {
-				t.Fatalf("delivered without TLS or AUTH: %+v", m.meta)
+			m := srv.Next()
+			if !m.TLS || !m.Authenticated {
+				t.Fatalf("delivered without TLS or AUTH: %+v", m)
 			}
-			if ev := srv.sync(); !slices.Contains(ev, "AUTH "+mech) {
+			if ev := srv.Sync(); !slices.Contains(ev, "AUTH "+mech) {
 				t.Fatalf("events %v, want AUTH %s", ev, mech)
 			}
 			if strings.Contains(h.logs.String(), password) {
@@ -365,36 +367,36 @@ func TestSTARTTLSAndAuth(t *testing.T) {
 	}
 	t.Run("wrong password", func(t *testing.T) {
 		t.Parallel()
-		srv := startSMTPD(t, smtpdOptions{starttls: ca.issue("mail.hearken.test"), authUser: "hearken", authPass: password})
+		srv := testkit.StartSMTPD(t, testkit.SMTPDOptions{STARTTLS: ca.Issue("mail.hearken.test"), AuthUser: "hearken", AuthPass: password})
 		cfg := mailConfig("smtp://mail.hearken.test:587")
-		cfg.Username, cfg.Password, cfg.RootCAs = "hearken", NewPassword("not-"+password), ca.pool
-		h := newHarness(t, cfg, mapDial(map[string]string{"mail.hearken.test:587": srv.addr()}))
+		cfg.Username, cfg.Password, cfg.RootCAs = "hearken", NewPassword("not-"+password), ca.Pool
+		h := newHarness(t, cfg, mapDial(map[string]string{"mail.hearken.test:587": srv.Addr()}))
 		err := h.d.SendTest(context.Background())
 		if err == nil || !strings.Contains(err.Error(), "smtp_auth (535)") {
 			t.Fatalf("SendTest = %v", err)
 		}
 	})
 	for name, tc := range map[string]struct {
-		cert  *keyPair
+		cert  *testkit.KeyPair
 		roots bool
 	}{
-		"certificate for another name": {ca.issue("other.hearken.test"), true},
-		"unknown authority":            {ca.issue("mail.hearken.test"), false},
+		"certificate for another name": {ca.Issue("other.hearken.test"), true},
+		"unknown authority":            {ca.Issue("mail.hearken.test"), false},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			srv := startSMTPD(t, smtpdOptions{starttls: tc.cert, authUser: "hearken", authPass: password})
+			srv := testkit.StartSMTPD(t, testkit.SMTPDOptions{STARTTLS: tc.cert, AuthUser: "hearken", AuthPass: password})
 			cfg := mailConfig("smtp://mail.hearken.test:587")
 			cfg.Username, cfg.Password = "hearken", NewPassword(password)
 			if tc.roots {
-				cfg.RootCAs = ca.pool
+				cfg.RootCAs = ca.Pool
 			}
-			h := newHarness(t, cfg, mapDial(map[string]string{"mail.hearken.test:587": srv.addr()}))
+			h := newHarness(t, cfg, mapDial(map[string]string{"mail.hearken.test:587": srv.Addr()}))
 			err := h.d.SendTest(context.Background())
 			if err == nil || !strings.Contains(err.Error(), classSMTPTLS) {
 				t.Fatalf("SendTest = %v, want %s", err, classSMTPTLS)
 			}
-			for _, e := range srv.sync() {
+			for _, e := range srv.Sync() {
 				if strings.HasPrefix(e, "AUTH") || e == "MAIL" || e == "DATA" {
 					t.Fatalf("the server saw %s over a connection that failed verification", e)
 				}
@@ -405,20 +407,20 @@ func TestSTARTTLSAndAuth(t *testing.T) {
 
 func TestSMTPS(t *testing.T) {
 	t.Parallel()
-	ca := newTestCA(t)
+	ca := testkit.NewCA(t)
 	const password = "CANARY-PASSWORD-93aa"
-	srv := startSMTPD(t, smtpdOptions{smtps: ca.issue("mail.hearken.test"), pool: ca.pool, authUser: "hearken", authPass: password})
+	srv := testkit.StartSMTPD(t, testkit.SMTPDOptions{SMTPS: ca.Issue("mail.hearken.test"), SMTPSName: "mail.hearken.test", Roots: ca.Pool, AuthUser: "hearken", AuthPass: password})
 	cfg := mailConfig("smtps://mail.hearken.test")
-	cfg.Username, cfg.Password, cfg.RootCAs = "hearken", NewPassword(password), ca.pool
-	h := newHarness(t, cfg, mapDial(map[string]string{"mail.hearken.test:465": srv.addr()}))
+	cfg.Username, cfg.Password, cfg.RootCAs = "hearken", NewPassword(password), ca.Pool
+	h := newHarness(t, cfg, mapDial(map[string]string{"mail.hearken.test:465": srv.Addr()}))
 	h.d.Danger("main")
 	h.waitIdle("mail", func(s snapshot) bool { return s.sent[kindDanger] == 1 })
-	if m := srv.next(); !m.meta.TLS || !m.meta.Authenticated {
-		t.Fatalf("%+v", m.meta)
+	if m := srv.Next(); !m.TLS || !m.Authenticated {
+		t.Fatalf("%+v", m)
 	}
 
 	cfg.RootCAs = nil // the system's roots do not know the test CA
-	h = newHarness(t, cfg, mapDial(map[string]string{"mail.hearken.test:465": srv.addr()}))
+	h = newHarness(t, cfg, mapDial(map[string]string{"mail.hearken.test:465": srv.Addr()}))
 	if err := h.d.SendTest(context.Background()); err == nil || !strings.Contains(err.Error(), classSMTPTLS) {
 		t.Fatalf("SendTest = %v, want %s", err, classSMTPTLS)
 	}

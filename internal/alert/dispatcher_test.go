@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/hearken-project/hearken/internal/testkit"
 )
 
 // hookServer is a real HTTP listener standing in for a chat webhook.
@@ -137,9 +139,9 @@ func TestWebhookFailureIsRetried(t *testing.T) {
 // share one batched alert.
 func TestRoutesAlertOnlyTheirRecipients(t *testing.T) {
 	t.Parallel()
-	srv := startSMTPD(t, smtpdOptions{})
+	srv := testkit.StartSMTPD(t, testkit.SMTPDOptions{})
 	const governors = "governors@school.example"
-	cfg := mailConfig("smtp://" + srv.addr())
+	cfg := mailConfig("smtp://" + srv.Addr())
 	cfg.Routes = map[string]Recipients{
 		"head":  {To: []string{governors}},
 		"staff": {To: []string{dsl}},
@@ -150,8 +152,8 @@ func TestRoutesAlertOnlyTheirRecipients(t *testing.T) {
 
 	h.d.Danger("head")
 	h.waitIdle(headT, func(s snapshot) bool { return s.sent[kindDanger] == 1 })
-	if m := srv.next(); !slices.Equal(m.meta.RcptTos, []string{governors}) || header(m.raw, "To") != governors {
-		t.Fatalf("head's danger alert went to %v", m.meta.RcptTos)
+	if m := srv.Next(); !slices.Equal(m.To, []string{governors}) || header(m.Raw, "To") != governors {
+		t.Fatalf("head's danger alert went to %v", m.To)
 	}
 
 	h.d.Activity("main")
@@ -160,10 +162,10 @@ func TestRoutesAlertOnlyTheirRecipients(t *testing.T) {
 	s := h.waitIdle(shared, func(s snapshot) bool { return s.activity })
 	h.clock.set(s.next)
 	h.waitIdle(shared, func(s snapshot) bool { return s.sent[kindActivity] == 1 })
-	if m := srv.next(); !slices.Equal(m.meta.RcptTos, []string{dsl}) {
-		t.Fatalf("shared alert went to %v", m.meta.RcptTos)
+	if m := srv.Next(); !slices.Equal(m.To, []string{dsl}) {
+		t.Fatalf("shared alert went to %v", m.To)
 	}
-	if ev := srv.sync(); count(ev, "DATA") != 2 {
+	if ev := srv.Sync(); testkit.Count(ev, "DATA") != 2 {
 		t.Fatalf("want the head's danger alert and one shared activity alert: %v", ev)
 	}
 	if err := h.d.Shutdown(context.Background()); err != nil {
@@ -186,15 +188,15 @@ func TestNothingLeaks(t *testing.T) {
 		sender   = "canary-from-3f07@school.example"
 		reply    = "CANARY-REPLY-77c1"
 	)
-	ca := newTestCA(t)
-	srv := startSMTPD(t, smtpdOptions{starttls: ca.issue("mail.hearken.test"), authUser: "hearken", authPass: password})
+	ca := testkit.NewCA(t)
+	srv := testkit.StartSMTPD(t, testkit.SMTPDOptions{STARTTLS: ca.Issue("mail.hearken.test"), AuthUser: "hearken", AuthPass: password})
 	hook := startHook(t, false)
 	cfg := Config{
 		SMTP: "smtp://mail.hearken.test:587", Username: "hearken", Password: NewPassword(password),
-		From: sender, School: school, RootCAs: ca.pool,
+		From: sender, School: school, RootCAs: ca.Pool,
 		Routes: map[string]Recipients{route: {To: []string{to}, Webhook: hook.URL + "/" + route}},
 	}
-	dial := mapDial(map[string]string{"mail.hearken.test:587": srv.addr()})
+	dial := mapDial(map[string]string{"mail.hearken.test:587": srv.Addr()})
 	h := newHarness(t, cfg, dial)
 	var out []string
 	h.d.Danger(route)
@@ -202,13 +204,13 @@ func TestNothingLeaks(t *testing.T) {
 	for _, name := range []string{"mail", "webhook"} {
 		h.waitIdle(name, func(s snapshot) bool { return s.sent[kindDanger] == 1 && s.activity })
 	}
-	out = append(out, string(srv.next().raw), string(hook.next(t).body))
+	out = append(out, string(srv.Next().Raw), string(hook.next(t).body))
 	// Take both targets past their ticks.
 	h.clock.set(epoch.Add(2 * time.Hour))
 	for _, name := range []string{"mail", "webhook"} {
 		h.waitIdle(name, func(s snapshot) bool { return s.sent[kindActivity] == 1 })
 	}
-	out = append(out, string(srv.next().raw), string(hook.next(t).body))
+	out = append(out, string(srv.Next().Raw), string(hook.next(t).body))
 	for _, o := range out {
 		if strings.Contains(o, route) || strings.Contains(o, password) || strings.Contains(o, reply) {
 			t.Errorf("a canary in an alert:\n%s", o)
@@ -216,11 +218,11 @@ func TestNothingLeaks(t *testing.T) {
 	}
 
 	// A server that rejects with a canary, and a webhook that fails with one.
-	bad := startSMTPD(t, smtpdOptions{starttls: ca.issue("mail.hearken.test"), authUser: "hearken", authPass: password,
-		rejectRcpt: "550 5.1.1 " + reply + " " + to + " unknown"})
+	bad := testkit.StartSMTPD(t, testkit.SMTPDOptions{STARTTLS: ca.Issue("mail.hearken.test"), AuthUser: "hearken", AuthPass: password,
+		RejectRcpt: "550 5.1.1 " + reply + " " + to + " unknown"})
 	hook.status.Store(http.StatusForbidden)
 	cfg.Routes[route] = Recipients{To: []string{to}, Webhook: hook.URL + "/" + route}
-	h2 := newHarness(t, cfg, mapDial(map[string]string{"mail.hearken.test:587": bad.addr()}))
+	h2 := newHarness(t, cfg, mapDial(map[string]string{"mail.hearken.test:587": bad.Addr()}))
 	err := h2.d.SendTest(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "smtp_rejected (550)") || !strings.Contains(err.Error(), "webhook_status (403)") {
 		t.Fatalf("SendTest = %v", err)
@@ -263,8 +265,8 @@ func TestShutdownSaysAnAlertWasLost(t *testing.T) {
 	t.Parallel()
 	t.Run("nothing waiting", func(t *testing.T) {
 		t.Parallel()
-		srv := startSMTPD(t, smtpdOptions{})
-		h := newHarness(t, mailConfig("smtp://"+srv.addr()), nil)
+		srv := testkit.StartSMTPD(t, testkit.SMTPDOptions{})
+		h := newHarness(t, mailConfig("smtp://"+srv.Addr()), nil)
 		h.d.Danger("main")
 		h.waitIdle("mail", func(s snapshot) bool { return s.sent[kindDanger] == 1 })
 		if err := h.d.Shutdown(context.Background()); err != nil {
@@ -276,8 +278,8 @@ func TestShutdownSaysAnAlertWasLost(t *testing.T) {
 	})
 	t.Run("activity waiting", func(t *testing.T) {
 		t.Parallel()
-		srv := startSMTPD(t, smtpdOptions{})
-		h := newHarness(t, mailConfig("smtp://"+srv.addr()), nil)
+		srv := testkit.StartSMTPD(t, testkit.SMTPDOptions{})
+		h := newHarness(t, mailConfig("smtp://"+srv.Addr()), nil)
 		h.d.Activity("main")
 		h.waitIdle("mail", func(s snapshot) bool { return s.activity })
 		if err := h.d.Shutdown(context.Background()); err != nil {
@@ -287,7 +289,7 @@ func TestShutdownSaysAnAlertWasLost(t *testing.T) {
 		if len(l) != 1 || len(l[0]) != 2 || l[0]["level"] != "error" || !strings.Contains(l[0]["message"].(string), "lost") {
 			t.Fatalf("log %v, want one line with a level and a message only", l)
 		}
-		if ev := srv.sync(); len(ev) != 0 {
+		if ev := srv.Sync(); len(ev) != 0 {
 			t.Fatalf("shutdown sent something: %v", ev)
 		}
 	})

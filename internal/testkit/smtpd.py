@@ -1,7 +1,7 @@
-"""A real SMTP server for the alert tests, built on Debian's python3-aiosmtpd.
+"""A real SMTP server for Hearken's tests, built on Debian's python3-aiosmtpd.
 
-Run with /usr/bin/python3. It listens on --host/--port (0: any free port),
-prints "READY <port>", then one line per event on stdout:
+smtpd.go runs it with /usr/bin/python3 -c. It listens on --host/--port (0:
+any free port), prints "READY <port>", then one line per event on stdout:
 
     EVENT <command>          each EHLO, STARTTLS, AUTH, MAIL, RCPT and DATA
     MESSAGE <path>           a message accepted: its raw bytes are at <path>,
