@@ -42,9 +42,18 @@ type config struct {
 	// day while the server runs; BackupKeep are kept (default 7).
 	BackupDir  string `toml:"backup_dir"`
 	BackupKeep int    `toml:"backup_keep"`
+	// Alerts, if set, tell the team at once of a danger report and, at
+	// most once per window, of other activity (see alerts.go).
+	Alerts *alertsConfig `toml:"alerts"`
+	// TeamHours says, per language, when the team reads messages; the
+	// receipt of a danger report shows it.
+	TeamHours map[string]string `toml:"team_hours"`
 
 	// Path is the file the config was loaded from, if any.
 	Path string `toml:"-"`
+
+	// demoAlerts writes alerts to the log: serve --demo has nobody to mail.
+	demoAlerts bool
 }
 
 // contact is one emergency contact shown on every page.
@@ -59,6 +68,10 @@ type route struct {
 	Name     string            `toml:"name"`
 	Labels   map[string]string `toml:"labels"`
 	TeamFile string            `toml:"team"`
+	// To and Webhook, if either is set, are the only ones alerted about
+	// this route; otherwise [alerts] to and webhook are.
+	To      []string `toml:"to"`
+	Webhook string   `toml:"webhook"`
 
 	// Team is loaded from TeamFile (relative to the config file).
 	Team *vault.Team `toml:"-"`
@@ -120,6 +133,7 @@ func loadConfig(path string) (*config, error) {
 		}
 		rt.Team = team
 	}
+	problems = append(problems, cfg.loadAlerts(dir)...)
 	cfg.applyDefaults()
 	if err := cfg.validate(); err != nil {
 		var cerr *configError
@@ -255,6 +269,8 @@ func (c *config) validate() error {
 			p = append(p, "onion_address must be a v3 onion host name (56 base32 characters then .onion)")
 		}
 	}
+	p = append(p, c.validateAlerts()...)
+	p = append(p, c.validateTeamHours()...)
 	if len(p) > 0 {
 		return &configError{Problems: p}
 	}
@@ -352,6 +368,9 @@ func (c *config) summary() string {
 		fmt.Fprintf(&b, "  daily backups: %s (keeping %d)\n", c.BackupDir, c.BackupKeep)
 	} else {
 		fmt.Fprintf(&b, "  note: backup_dir is not set; run intake backup yourself while the server is stopped\n")
+	}
+	for _, line := range c.alertsSummary() {
+		fmt.Fprintf(&b, "  %s\n", line)
 	}
 	for _, l := range c.Languages {
 		if loc := locales[l]; loc != nil && !loc.Reviewed {

@@ -58,6 +58,7 @@ func demoConfig(dataDir string) (cfg *config, created bool, err error) {
 	}
 	// English first, then the rest in code order.
 	cfg.Languages = append([]string{"en"}, without(cfg.Languages, "en")...)
+	cfg.demoAlerts = true
 	cfg.applyDefaults()
 	if err := cfg.validate(); err != nil {
 		return nil, false, err

@@ -86,10 +86,21 @@ func (s *server) submitReport(w http.ResponseWriter, r *http.Request, lang strin
 		s.renderError(w, lang, http.StatusInternalServerError, "")
 		return
 	}
+	// The report is committed: tell the team. The danger answer goes from
+	// the form to the alerter and nowhere else outside the sealed report.
+	// Neither call waits on the network, so the receipt is never delayed.
+	danger := sub.fields["danger"] == "yes"
+	if danger {
+		s.alerts.Danger(rt.Name)
+	}
+	s.alerts.Activity(rt.Name)
 
 	p := s.newPage(lang, "", "receipt_title")
 	p.Receipt = receipt.Reveal()
-	p.DangerFirst = sub.fields["danger"] == "yes"
+	p.DangerFirst = danger
+	if danger {
+		p.TeamHours = s.cfg.teamHours(lang)
+	}
 	s.render(w, http.StatusOK, "receipt", p)
 }
 
@@ -246,5 +257,6 @@ func (s *server) addMessage(w http.ResponseWriter, r *http.Request, lang string)
 		s.renderError(w, lang, http.StatusInternalServerError, "")
 		return
 	}
+	s.alerts.Activity(rt.Name)
 	s.showThread(w, lang, receipt, "add_sent")
 }

@@ -53,11 +53,12 @@ type page struct {
 	DangerFirst bool
 	Notice      string
 
-	Routes  []routeView
-	Receipt string
-	Info    threadView
-	Replies []replyView
-	Closed  bool
+	Routes    []routeView
+	Receipt   string
+	TeamHours string // on a danger report's receipt: when the team reads messages
+	Info      threadView
+	Replies   []replyView
+	Closed    bool
 }
 
 // T looks up a translated string for the page's language.

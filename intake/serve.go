@@ -37,6 +37,9 @@ const (
 	// acknowledged, so its reporter sees no receipt and knows to send again.
 	// The systemd unit's TimeoutStopSec allows for it.
 	shutdownGrace = 2 * time.Minute
+	// alertsGrace lets an alert being delivered at shutdown finish; one
+	// still waiting after it is lost, and the log says so.
+	alertsGrace = 15 * time.Second
 )
 
 // storeFile is the store's file name inside the data directory.
@@ -79,6 +82,17 @@ func serve(ctx context.Context, cfg *config, opts serveOptions) error {
 			lg.Error().Err(err).Msg("failed to close store")
 		}
 	}()
+	alerts, err := newAlerter(cfg, lg)
+	if err != nil {
+		return err
+	}
+	// Deferred after the store's close, so it runs first, once the
+	// listeners have stopped and nothing more can arrive.
+	defer func() {
+		actx, cancel := context.WithTimeout(context.Background(), alertsGrace)
+		defer cancel()
+		_ = alerts.Shutdown(actx)
+	}()
 
 	// The public socket is mode 0660: the onion service's group reads it.
 	ln, err := listen(opts.Listen, 0o660)
@@ -112,8 +126,10 @@ func serve(ctx context.Context, cfg *config, opts serveOptions) error {
 	if errorLog == nil {
 		errorLog = log.New(io.Discard, "", 0)
 	}
+	site := newServer(cfg, store, lg)
+	site.alerts = alerts
 	srv := &http.Server{
-		Handler:           newServer(cfg, store, lg),
+		Handler:           site,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,

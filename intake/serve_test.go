@@ -42,7 +42,13 @@ func startServerStaff(t *testing.T, listen, staffListen string) *liveServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ls := &liveServer{logs: &syncBuffer{}, errLogs: &syncBuffer{}, dataDir: filepath.Join(dir, "data"), cfg: cfg}
+	return runServer(t, cfg, filepath.Join(dir, "data"), listen, staffListen)
+}
+
+// runServer runs Serve with cfg, storing in dataDir.
+func runServer(t *testing.T, cfg *config, dataDir, listen, staffListen string) *liveServer {
+	t.Helper()
+	ls := &liveServer{logs: &syncBuffer{}, errLogs: &syncBuffer{}, dataDir: dataDir, cfg: cfg}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan net.Addr, 1)
 	done := make(chan error, 1)

@@ -10,6 +10,7 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/rs/zerolog"
 
+	"github.com/hearken-project/hearken/internal/alert"
 	"github.com/hearken-project/hearken/internal/attach"
 	"github.com/hearken-project/hearken/vault"
 )
@@ -59,6 +60,9 @@ type server struct {
 	cop *http.CrossOriginProtection
 
 	receiptCache sync.Map // receiptKey -> []string, see receiptPage
+
+	// alerts tells the team that something arrived; nil sends nothing.
+	alerts *alert.Dispatcher
 }
 
 // newServer returns the public site for cfg, storing into store. cfg must

@@ -105,17 +105,21 @@ func (c *Config) Validate() error {
 		needSMTP = needSMTP || len(r.To) > 0
 		check(where, r)
 	}
-	if needSMTP {
-		if c.SMTP == "" {
-			add("mail recipients need an smtp server")
-		} else if _, err := parseServer(c.SMTP); err != nil {
+	switch {
+	case c.SMTP != "":
+		if _, err := parseServer(c.SMTP); err != nil {
 			add("smtp: %v", err)
 		}
-		if c.From == "" {
-			add("mail recipients need a from address")
-		} else if err := checkAddress(c.From); err != nil {
+	case needSMTP:
+		add("mail recipients need an smtp server")
+	}
+	switch {
+	case c.From != "":
+		if err := checkAddress(c.From); err != nil {
 			add("from: %v", err)
 		}
+	case needSMTP:
+		add("mail recipients need a from address")
 	}
 	switch {
 	case c.Username != "" && !c.Password.set():
