@@ -175,7 +175,7 @@ func newAlerter(cfg *config, lg zerolog.Logger) (*alert.Dispatcher, error) {
 		lg.Info().Msg("no [alerts] in the config: the team learns of reports when they run reviewer sync")
 		return nil, nil
 	case cfg.Alerts.passwordLater:
-		return nil, fmt.Errorf("alerts: no password: set password_file, or run under systemd with LoadCredential=%s:FILE", smtpCredential)
+		return nil, errNoPassword
 	}
 	return alert.New(cfg.alertConfig(lg))
 }
@@ -238,11 +238,20 @@ func (c *config) validateTeamHours() []string {
 	return p
 }
 
+var (
+	errNoAlerts   = errors.New("the config has no [alerts] section: there is nothing to test")
+	errNoPassword = fmt.Errorf("alerts: a username but no password: no password_file, and no systemd credential %s", smtpCredential)
+)
+
+// alertTestTimeout bounds `intake alert-test`: every destination's
+// connection and session timeouts, with room to spare.
+const alertTestTimeout = 3 * time.Minute
+
 // alertTest sends the test alert to every destination in cfg's [alerts]
 // at once, and says which failed and how.
 func alertTest(ctx context.Context, cfg *config, out io.Writer) error {
 	if cfg.Alerts == nil {
-		return errors.New("the config has no [alerts] section: there is nothing to test")
+		return errNoAlerts
 	}
 	d, err := newAlerter(cfg, zerolog.Nop())
 	if err != nil {

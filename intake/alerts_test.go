@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -386,7 +387,7 @@ to = ["dsl-alerts@hillside.example"]
 		if !strings.Contains(cfg.summary(), "systemd credential smtp-password") {
 			t.Errorf("summary:\n%s", cfg.summary())
 		}
-		if _, err := newAlerter(cfg, zerolog.Nop()); err == nil || !strings.Contains(err.Error(), "no password") {
+		if _, err := newAlerter(cfg, zerolog.Nop()); err == nil || !errors.Is(err, errNoPassword) {
 			t.Errorf("serving without the password: %v", err)
 		}
 		creds := t.TempDir()
@@ -450,5 +451,58 @@ func TestExampleAlertsParse(t *testing.T) {
 	head, _ := cfg.routeByName("head")
 	if cfg.Alerts == nil || len(cfg.Alerts.To) != 1 || len(head.To) != 1 || cfg.TeamHours["en"] == "" {
 		t.Fatalf("the example's alerts did not all load: %+v %+v", cfg.Alerts, head)
+	}
+}
+
+// TestAlertTestCommand runs `intake alert-test` against real servers.
+func TestAlertTestCommand(t *testing.T) {
+	good := testkit.StartSMTPD(t, testkit.SMTPDOptions{})
+	const reply = "CANARY-REPLY-5e0d"
+	bad := testkit.StartSMTPD(t, testkit.SMTPDOptions{RejectRcpt: "550 5.1.1 " + reply + " no such user"})
+	hk := startHook(t)
+	alerts := func(addr string) string {
+		return fmt.Sprintf(`
+[alerts]
+smtp = "smtp://%s"
+from = "hearken@hillside.example"
+to = ["dsl-alerts@hillside.example"]
+webhook = "%s/hooks/team"
+`, addr, hk.URL)
+	}
+	run := func(cfg string) (int, string, string) {
+		var stdout, stderr bytes.Buffer
+		status := Main([]string{"alert-test", "--config", cfg}, &stdout, &stderr)
+		return status, stdout.String(), stderr.String()
+	}
+
+	status, stdout, stderr := run(writeConfig(t, t.TempDir(), alerts(good.Addr())))
+	if status != 0 || !strings.Contains(stdout, "test alert sent to every destination") {
+		t.Fatalf("alert-test = %d\n%s%s", status, stdout, stderr)
+	}
+	if got := subject(t, good.Next()); got != "Test alert from Hearken" {
+		t.Errorf("subject %q", got)
+	}
+	hk.wait(t)
+	if b := hk.all()[0]; !strings.Contains(string(b), "This is a test alert from Hearken for Hillside School.") {
+		t.Errorf("webhook got %s", b)
+	}
+
+	status, _, stderr = run(writeConfig(t, t.TempDir(), alerts(bad.Addr())))
+	if status != 1 || !strings.Contains(stderr, "mail for the default recipients: smtp_rejected (550)") {
+		t.Fatalf("alert-test to a refusing server = %d\n%s", status, stderr)
+	}
+	if strings.Contains(stderr, reply) || strings.Contains(stderr, "dsl-alerts@") {
+		t.Errorf("the error repeats the server's reply or an address:\n%s", stderr)
+	}
+	hk.wait(t)
+
+	status, _, stderr = run(writeConfig(t, t.TempDir(), ""))
+	if status != 1 || !strings.Contains(stderr, "intake: hint: add an [alerts] section") {
+		t.Errorf("alert-test without [alerts] = %d\n%s", status, stderr)
+	}
+	t.Setenv("CREDENTIALS_DIRECTORY", "")
+	status, _, stderr = run(writeConfig(t, t.TempDir(), alerts(good.Addr())+`username = "hearken"`+"\n"))
+	if status != 1 || !strings.Contains(stderr, "LoadCredential=smtp-password:FILE") {
+		t.Errorf("alert-test without the password = %d\n%s", status, stderr)
 	}
 }

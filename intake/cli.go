@@ -21,6 +21,7 @@ const usage = `Usage:
   intake init --config FILE [--data DIR]
   intake serve [--data DIR] [--listen ADDR] [--staff-listen ADDR] (--config FILE | --demo)
   intake check --config FILE
+  intake alert-test --config FILE
   intake backup [--data DIR] --out FILE
 
 init    writes a commented config, team files to fill in, and an empty store.
@@ -30,6 +31,9 @@ serve   runs the public site. ADDR is host:port or unix:/path/to/socket.
         allowed; "off" turns it off. It is never on the public listener.
         --demo makes a throwaway team so you can try it out.
 check   checks a config file and the team files it names.
+alert-test
+        sends one test alert now to every destination in the config's
+        [alerts], and says which failed and why.
 backup  writes a verified copy of the store to a new file.
 `
 
@@ -105,6 +109,8 @@ func (c *cli) run(args []string) error {
 		return c.init(rest)
 	case "check":
 		return c.check(rest)
+	case "alert-test":
+		return c.alertTest(rest)
 	case "backup":
 		return c.backup(rest)
 	case "help", "-h", "--help":
@@ -237,6 +243,31 @@ func (c *cli) check(args []string) error {
 	}
 	fmt.Fprint(c.stdout, cfg.summary())
 	return nil
+}
+
+func (c *cli) alertTest(args []string) error {
+	fs := flag.NewFlagSet("intake alert-test", flag.ContinueOnError)
+	configPath := fs.String("config", "", "config `file` (TOML)")
+	if err := c.parse(fs, args); err != nil {
+		return err
+	}
+	if *configPath == "" {
+		return usageError{msg: "intake alert-test: --config FILE is required"}
+	}
+	cfg, err := c.readConfig(*configPath)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), alertTestTimeout)
+	defer cancel()
+	err = alertTest(ctx, cfg, c.stdout)
+	switch {
+	case errors.Is(err, errNoAlerts):
+		return withHint(err, "add an [alerts] section: the config intake init writes has one to copy, commented out")
+	case errors.Is(err, errNoPassword):
+		return withHint(err, "set password_file, or run it with the credential: systemd-run --pipe --wait -p User=hearken -p LoadCredential=%s:FILE intake alert-test --config %s", smtpCredential, *configPath)
+	}
+	return err
 }
 
 func (c *cli) backup(args []string) error {

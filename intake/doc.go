@@ -50,13 +50,18 @@
 // # The command line
 //
 // cli.go holds Main and the commands: init (init.go and the commented
-// example.toml it writes), serve, check and backup. Commands return
+// example.toml it writes), serve, check, alert-test and backup. Commands return
 // errors; Main prints them, adds a hint where the person at the terminal
 // can do something about it, and exits with status 1, or 2 for a mistake in
 // the command line.
 //
 //   - config.go: the TOML config and its checks, which report every problem
 //     at once; demo.go: the throwaway team of serve --demo.
+//   - alerts.go: [alerts], [team_hours] and the alerter serve runs (package
+//     internal/alert): after a report or follow-up is stored, its route's
+//     recipients get a fixed-text alert, at once if the reporter said
+//     someone is in danger now. The danger answer goes from the form to the
+//     alerter and is stored nowhere outside the sealed report.
 //   - serve.go: the listeners, every net/http timeout, a graceful shutdown,
 //     and the daily maintenance: retention, purging acknowledged items,
 //     compaction and verified backups.
