@@ -48,7 +48,10 @@ func TestRunSubmitFlow(t *testing.T) {
 		if l.Elapsed < c.Duration || l.Elapsed > c.Duration+requestTimeout {
 			t.Errorf("level %d ran %v for a %v duration", l.Concurrency, l.Elapsed, c.Duration)
 		}
-		if c.PID != 0 && (!l.Memory || l.RSSMax <= 0 || l.HWMAft < l.HWMBefore) {
+		// VmHWM can read lower after a level than before it: the kernel
+		// updates its high-water mark lazily, and reclaim lowers RSS without
+		// updating it. So the test asks that memory was read, not that it grew.
+		if c.PID != 0 && (!l.Memory || l.RSSMax <= 0 || l.HWMBefore <= 0 || l.HWMAft <= 0) {
 			t.Errorf("level %d: memory not measured: %+v", l.Concurrency, l)
 		}
 		submitted += l.Submitted
