@@ -19,7 +19,7 @@ import (
 
 const usage = `Usage:
   intake init --config FILE [--data DIR]
-  intake serve [--data DIR] [--listen ADDR] [--staff-listen ADDR] (--config FILE | --demo)
+  intake serve [--data DIR] [--listen ADDR] [--staff-listen ADDR] [--accept-rollback] (--config FILE | --demo)
   intake check --config FILE
   intake alert-test --config FILE
   intake backup [--data DIR] --out FILE
@@ -30,6 +30,8 @@ serve   runs the public site. ADDR is host:port or unix:/path/to/socket.
         the socket DATA/staff.sock (mode 0600); a loopback host:port is
         allowed; "off" turns it off. It is never on the public listener.
         --demo makes a throwaway team so you can try it out.
+        --accept-rollback starts on a store whose newest commit record is
+        damaged, losing that commit; see deploy/README.md first.
 check   checks a config file and the team files it names.
 alert-test
         sends one test alert now to every destination in the config's
@@ -150,6 +152,7 @@ func (c *cli) serve(args []string) error {
 	staffListen := fs.String("staff-listen", "", "`address` for the staff channel: unix:/path or loopback host:port (default unix:DATA/staff.sock; \"off\" turns it off)")
 	configPath := fs.String("config", "", "config `file` (TOML)")
 	demo := fs.Bool("demo", false, "run with a throwaway demo team")
+	acceptRollback := fs.Bool("accept-rollback", false, "open a store whose newest commit record is damaged at the commit before it, losing that commit")
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
@@ -193,11 +196,25 @@ func (c *cli) serve(args []string) error {
 		// A second signal stops at once instead of waiting for uploads.
 		stop()
 	}()
-	if err := serve(ctx, cfg, serveOptions{DataDir: *data, Listen: *listen, StaffListen: *staffListen, Logger: logger}); err != nil {
+	err = serve(ctx, cfg, serveOptions{DataDir: *data, Listen: *listen, StaffListen: *staffListen, Logger: logger, AcceptRollback: *acceptRollback})
+	if err != nil {
 		logger.Error().Err(err).Msg("stopped with an error")
-		return err
+		return damageHint(err, *data)
 	}
 	return nil
+}
+
+// damageHint says what to do about a damaged store; deploy/README.md says
+// more.
+func damageHint(err error, data string) error {
+	store := filepath.Join(data, storeFile)
+	switch {
+	case errors.Is(err, vault.ErrRollback):
+		return withHint(err, "either restore the newest backup, losing everything since it was made, or accept losing only that last commit (a report, a follow-up, a reply or acknowledgements, or a few sent together): copy the file aside (cp %s %s.damaged), then start once with --accept-rollback. See \"A damaged store\" in deploy/README.md", store, store)
+	case errors.Is(err, vault.ErrCorrupt):
+		return withHint(err, "stop the service, move %s aside (do not delete it), copy the newest backup from backup_dir in its place, and start again. See \"A damaged store\" in deploy/README.md", store)
+	}
+	return err
 }
 
 func (c *cli) init(args []string) error {

@@ -59,23 +59,33 @@ type serveOptions struct {
 	ErrorLog *log.Logger
 	// Ready, if set, is called with the listening address once serving.
 	Ready func(addr net.Addr)
+	// AcceptRollback opens a store whose newest commit record is damaged
+	// at the commit before it (vault.Options.AcceptRollback).
+	AcceptRollback bool
 }
 
 // openStore opens (or creates) the store in dataDir.
 func openStore(dataDir string, cfg *config) (*vault.Store, error) {
+	return openStoreOpts(dataDir, &vault.Options{RetentionDays: cfg.RetentionDays})
+}
+
+func openStoreOpts(dataDir string, opts *vault.Options) (*vault.Store, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("failed to create data directory: %w", err)
 	}
-	return vault.OpenStore(filepath.Join(dataDir, storeFile), &vault.Options{RetentionDays: cfg.RetentionDays})
+	return vault.OpenStore(filepath.Join(dataDir, storeFile), opts)
 }
 
 // serve runs the public site until ctx is done, then lets submissions in
 // flight finish and closes the store.
 func serve(ctx context.Context, cfg *config, opts serveOptions) error {
 	lg := opts.Logger
-	store, err := openStore(opts.DataDir, cfg)
+	store, err := openStoreOpts(opts.DataDir, &vault.Options{RetentionDays: cfg.RetentionDays, AcceptRollback: opts.AcceptRollback})
 	if err != nil {
 		return err
+	}
+	for _, n := range store.Notices() {
+		lg.Warn().Msg(n)
 	}
 	defer func() {
 		if err := store.Close(); err != nil {

@@ -5,10 +5,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
+
+// compactSuffix names the copy Compact writes beside the store.
+const compactSuffix = ".compact"
 
 // compactTxSize bounds each write transaction while copying a store, so a
 // large store is copied without holding it all in memory.
@@ -49,7 +53,7 @@ func copyStore(src *bolt.DB, path string) error {
 	f.Close()
 	dst, err := bolt.Open(path, 0o600, nil)
 	if err == nil {
-		err = bolt.Compact(dst, src, compactTxSize)
+		err = compactInto(dst, src)
 		if cerr := dst.Close(); err == nil {
 			err = cerr
 		}
@@ -61,6 +65,19 @@ func copyStore(src *bolt.DB, path string) error {
 	return nil
 }
 
+// compactInto copies src into dst key by key. OpenStore checked every page
+// of src, but a disk can fail later: a fault while reading becomes an
+// error (SetPanicOnFault), not the end of the server.
+func compactInto(dst, src *bolt.DB) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: a page could not be read", ErrCorrupt)
+		}
+	}()
+	return bolt.Compact(dst, src, compactTxSize)
+}
+
 // Compact rewrites the live store file with only its live data and swaps it
 // in. bbolt never overwrites freed pages, so until this runs, deleted
 // threads and purged items linger in the file; and its page order follows
@@ -69,7 +86,7 @@ func copyStore(src *bolt.DB, path string) error {
 func (s *Store) Compact() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	tmp := s.path + ".compact"
+	tmp := s.path + compactSuffix
 	os.Remove(tmp) // left by a crash during an earlier run; never the store itself
 	if err := copyStore(s.db, tmp); err != nil {
 		return err

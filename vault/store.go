@@ -16,7 +16,8 @@ import (
 	"filippo.io/age"
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
-	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/hearken-project/hearken/internal/boltcheck"
 )
 
 // SchemaVersion is the layout this code reads and writes.
@@ -32,6 +33,10 @@ var (
 	ErrSchema = errors.New("the store file has an unknown layout")
 	// ErrLocked means another process has the store open.
 	ErrLocked = errors.New("the store file is in use by another process")
+	// ErrRollback means the record of the store's newest commit is
+	// damaged, so opening it would silently undo that commit. It comes
+	// with ErrCorrupt; Options.AcceptRollback opens the store anyway.
+	ErrRollback = errors.New("the record of its newest commit is damaged")
 )
 
 var (
@@ -61,6 +66,10 @@ type Options struct {
 	RetentionDays int
 	// ReadOnly opens the file without writing to it.
 	ReadOnly bool
+	// AcceptRollback opens a store whose newest commit record is damaged
+	// at the commit before it, losing the last commit, rather than
+	// refusing with ErrRollback.
+	AcceptRollback bool
 }
 
 // Store is the sealed store in one bbolt file. It holds ciphertext, wrapped
@@ -73,7 +82,13 @@ type Store struct {
 	now       func() time.Time
 	retention int
 	lookupKey []byte
+	notices   []string
 }
+
+// Notices says what OpenStore found wrong with the file and put right, or
+// what an operator should see to, in words for the log. A sound store has
+// none.
+func (s *Store) Notices() []string { return s.notices }
 
 // ThreadInfo is what the server knows of a thread.
 type ThreadInfo struct {
@@ -150,21 +165,16 @@ func OpenStore(path string, opts *Options) (s *Store, err error) {
 	// data (the file holds only ciphertext), but a panic is not an answer.
 	defer func() {
 		if r := recover(); r != nil {
-			s, err = nil, corruptErr(path)
+			s, err = nil, corruptErr(path, "")
 		}
 	}()
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: opts.ReadOnly})
-	switch {
-	case errors.Is(err, bolterrors.ErrTimeout):
-		return nil, fmt.Errorf("%w: %s; stop the other intake process first", ErrLocked, path)
-	case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrChecksum),
-		errors.Is(err, bolterrors.ErrVersionMismatch), errors.Is(err, bolterrors.ErrInvalidMapping):
-		return nil, corruptErr(path)
-	case err != nil:
-		if exists {
-			return nil, fmt.Errorf("%w (%v)", corruptErr(path), err)
-		}
-		return nil, fmt.Errorf("failed to open store: %w", err)
+	db, rep, err := boltcheck.Open(path, boltcheck.Options{Timeout: timeout, ReadOnly: opts.ReadOnly, AcceptRollback: opts.AcceptRollback})
+	if !opts.ReadOnly && !errors.Is(err, boltcheck.ErrLocked) {
+		// Left by a compaction that never finished; never the store itself.
+		os.Remove(path + compactSuffix)
+	}
+	if err != nil {
+		return nil, openErr(path, err)
 	}
 	s = &Store{db: db, path: path, now: opts.Now, retention: opts.RetentionDays}
 	if s.now == nil {
@@ -172,6 +182,12 @@ func OpenStore(path string, opts *Options) (s *Store, err error) {
 	}
 	if s.retention <= 0 {
 		s.retention = 90
+	}
+	if rep.RolledBack {
+		s.notices = append(s.notices, "the store was rolled back to the commit before its newest, whose record was damaged, as --accept-rollback allowed: whatever that last commit wrote is lost. Check the disk, and make a fresh backup")
+	}
+	if rep.OlderMetaDamaged {
+		s.notices = append(s.notices, "the record of the store's next-to-last commit was damaged and has been rewritten; nothing was lost. A disk that damages files may be failing: check it, and keep the backups")
 	}
 	if err := s.check(path, !exists); err != nil {
 		db.Close()
@@ -189,21 +205,40 @@ func tuneBatch(db *bolt.DB) {
 	db.MaxBatchDelay = 5 * time.Millisecond
 }
 
-func corruptErr(path string) error {
-	return fmt.Errorf("%w: %s failed its consistency check; stop, keep the file for inspection, and restore the newest verified backup (see the README); it will not be recreated", ErrCorrupt, path)
+// openErr says what is wrong with a store file boltcheck refused.
+func openErr(path string, err error) error {
+	switch {
+	case errors.Is(err, boltcheck.ErrLocked):
+		return fmt.Errorf("%w: %s; stop the other intake process first", ErrLocked, path)
+	case errors.Is(err, boltcheck.ErrRollback):
+		return fmt.Errorf("%w: %s: %w, so opening it would silently undo that commit (perhaps a report whose receipt was shown); it has not been changed", ErrCorrupt, path, ErrRollback)
+	case errors.Is(err, boltcheck.ErrTruncated):
+		return fmt.Errorf("%w: %s has been cut short (%v), perhaps by a full disk or an interrupted copy; stop, keep the file for inspection, and restore the newest verified backup; it will not be recreated", ErrCorrupt, path, detail(err))
+	case errors.Is(err, boltcheck.ErrDamaged):
+		return corruptErr(path, detail(err))
+	}
+	return fmt.Errorf("failed to open store: %w", err)
 }
 
-// check verifies the file's consistency and layout, and lays out a new file.
-func (s *Store) check(path string, fresh bool) error {
-	err := s.db.View(func(tx *bolt.Tx) error {
-		for err := range tx.Check() {
-			return err
-		}
-		return nil
-	})
-	if err != nil {
-		return corruptErr(path)
+// detail is what boltcheck found, without the words of its sentinel.
+func detail(err error) string {
+	s := err.Error()
+	for _, e := range []error{boltcheck.ErrDamaged, boltcheck.ErrTruncated} {
+		s = strings.TrimPrefix(s, e.Error()+": ")
 	}
+	return s
+}
+
+func corruptErr(path, what string) error {
+	if what != "" {
+		what = " (" + what + ")"
+	}
+	return fmt.Errorf("%w: %s failed its consistency check%s; stop, keep the file for inspection, and restore the newest verified backup; it will not be recreated", ErrCorrupt, path, what)
+}
+
+// check verifies the file's layout, and lays out a new file. boltcheck
+// has checked its pages.
+func (s *Store) check(path string, fresh bool) error {
 	if fresh {
 		return s.initialize()
 	}

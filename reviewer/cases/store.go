@@ -9,9 +9,10 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/hearken-project/hearken/vault"
 	bolt "go.etcd.io/bbolt"
-	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/hearken-project/hearken/internal/boltcheck"
+	"github.com/hearken-project/hearken/vault"
 )
 
 // Errors a caller branches on. They say what is wrong and no more: the
@@ -62,20 +63,17 @@ func Open(dir string, m *vault.Member, create bool) (s *Store, err error) {
 	case statErr != nil:
 		return nil, fmt.Errorf("failed to open the case store: %w", statErr)
 	case fi.Size() == 0:
-		return nil, corruptStore(path)
+		return nil, corruptStore(path, "it is empty")
 	}
 	defer func() {
 		// bbolt may panic on a damaged file.
 		if r := recover(); r != nil {
-			s, err = nil, corruptStore(path)
+			s, err = nil, corruptStore(path, "")
 		}
 	}()
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
-	switch {
-	case errors.Is(err, bolterrors.ErrTimeout):
-		return nil, ErrStoreLocked
-	case err != nil:
-		return nil, corruptStore(path)
+	db, err := openFile(path, false)
+	if err != nil {
+		return nil, err
 	}
 	s = &Store{db: db, m: m, path: path, now: time.Now}
 	if err := s.check(); err != nil {
@@ -102,14 +100,38 @@ func (s *Store) unlock() error {
 	})
 	k, err := unwrapDataKey(wrapped, s.m)
 	if err != nil {
-		return corruptStore(s.path)
+		return corruptStore(s.path, "")
 	}
 	s.key = k
 	return nil
 }
 
-func corruptStore(path string) error {
-	return fmt.Errorf("%w (%s): it has not been changed. Do not delete it: restore it from your backup, or ask for help; reviewer will not recreate it", ErrStoreCorrupt, path)
+// openFile opens the store file through boltcheck, which checks it whole
+// before bbolt maps it: a cut-short file or damaged pages would otherwise
+// crash the reviewer, and a damaged record of the newest commit would
+// silently undo that commit.
+func openFile(path string, readOnly bool) (*bolt.DB, error) {
+	db, _, err := boltcheck.Open(path, boltcheck.Options{Timeout: time.Second, ReadOnly: readOnly})
+	switch {
+	case errors.Is(err, boltcheck.ErrLocked):
+		return nil, ErrStoreLocked
+	case errors.Is(err, boltcheck.ErrRollback):
+		return nil, corruptStore(path, "the record of its newest change is damaged: opening it would silently undo that change")
+	case errors.Is(err, boltcheck.ErrTruncated):
+		return nil, corruptStore(path, "it has been cut short")
+	case errors.Is(err, boltcheck.ErrDamaged):
+		return nil, corruptStore(path, "")
+	case err != nil:
+		return nil, fmt.Errorf("failed to open the case store: %w", err)
+	}
+	return db, nil
+}
+
+func corruptStore(path, what string) error {
+	if what != "" {
+		what = ": " + what
+	}
+	return fmt.Errorf("%w (%s)%s. It has not been changed. Do not delete it: restore it from your backup, or ask for help; reviewer will not recreate it", ErrStoreCorrupt, path, what)
 }
 
 // createStore lays out a new store under a temporary name and renames it in
@@ -161,15 +183,11 @@ func createStore(dir string, m *vault.Member) error {
 }
 
 func (s *Store) check() error {
+	// boltcheck has checked the pages.
 	return s.db.View(func(tx *bolt.Tx) error {
-		for err := range tx.Check() {
-			if err != nil {
-				return corruptStore(s.path)
-			}
-		}
 		for _, b := range baseBuckets {
 			if tx.Bucket(b) == nil {
-				return corruptStore(s.path)
+				return corruptStore(s.path, "")
 			}
 		}
 		meta := tx.Bucket(bMeta)

@@ -11,11 +11,9 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/hearken-project/hearken/vault"
 	bolt "go.etcd.io/bbolt"
-	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 const (
@@ -128,7 +126,7 @@ func routesOf(db *bolt.DB) ([]string, error) {
 	err := db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bThreads)
 		if b == nil {
-			return corruptStore(db.Path())
+			return corruptStore(db.Path(), "")
 		}
 		return b.ForEach(func(k, v []byte) error {
 			var c caseRec
@@ -157,15 +155,12 @@ func storeRoutes(dir string) (routes []string, err error) {
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			routes, err = nil, corruptStore(path)
+			routes, err = nil, corruptStore(path, "")
 		}
 	}()
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, ReadOnly: true})
-	switch {
-	case errors.Is(err, bolterrors.ErrTimeout):
-		return nil, ErrStoreLocked
-	case err != nil:
-		return nil, corruptStore(path)
+	db, err := openFile(path, true)
+	if err != nil {
+		return nil, err
 	}
 	defer db.Close()
 	return routesOf(db)
