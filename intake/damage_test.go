@@ -13,6 +13,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/hearken-project/hearken/internal/testkit"
 	"github.com/hearken-project/hearken/vault"
 )
 
@@ -93,7 +94,7 @@ func TestServeRefusesDamagedStore(t *testing.T) {
 			cfg, dataDir, raw := damagedStore(t, kind)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			var logs syncBuffer
+			var logs testkit.Buffer
 			err := serve(ctx, cfg, serveOptions{
 				DataDir:     dataDir,
 				Listen:      "unix:" + filepath.Join(dataDir, "intake.sock"),
@@ -136,7 +137,7 @@ func TestServeRollback(t *testing.T) {
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
-	var logs syncBuffer
+	var logs testkit.Buffer
 	err := serve(ctx, cfg, serveOptions{
 		DataDir: dataDir, Listen: "127.0.0.1:0", Logger: zerolog.New(&logs), AcceptRollback: true,
 		Ready: func(net.Addr) { cancel() },

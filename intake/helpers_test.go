@@ -16,6 +16,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/hearken-project/hearken/internal/testkit"
 	"github.com/hearken-project/hearken/vault"
 )
 
@@ -35,29 +36,11 @@ func member(t testing.TB) *vault.Member {
 	return testMember
 }
 
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 type testEnv struct {
 	cfg     *config
 	store   *vault.Store
 	srv     *server
-	logs    *syncBuffer
+	logs    *testkit.Buffer
 	dataDir string
 }
 
@@ -114,7 +97,7 @@ func newEnv(t testing.TB, extra string) *testEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	logs := &syncBuffer{}
+	logs := &testkit.Buffer{}
 	srv := newServer(cfg, store, zerolog.New(logs))
 	return &testEnv{cfg: cfg, store: store, srv: srv, logs: logs, dataDir: dataDir}
 }

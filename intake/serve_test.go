@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"io/fs"
 	"log"
 	"net"
 	"net/http"
@@ -23,8 +22,8 @@ import (
 
 type liveServer struct {
 	addr    string
-	logs    *syncBuffer
-	errLogs *syncBuffer
+	logs    *testkit.Buffer
+	errLogs *testkit.Buffer
 	dataDir string
 	cfg     *config
 	stop    func() error
@@ -48,7 +47,7 @@ func startServerStaff(t *testing.T, listen, staffListen string) *liveServer {
 // runServer runs Serve with cfg, storing in dataDir.
 func runServer(t *testing.T, cfg *config, dataDir, listen, staffListen string) *liveServer {
 	t.Helper()
-	ls := &liveServer{logs: &syncBuffer{}, errLogs: &syncBuffer{}, dataDir: dataDir, cfg: cfg}
+	ls := &liveServer{logs: &testkit.Buffer{}, errLogs: &testkit.Buffer{}, dataDir: dataDir, cfg: cfg}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan net.Addr, 1)
 	done := make(chan error, 1)
@@ -136,38 +135,15 @@ func TestCanary(t *testing.T) {
 	if strings.Contains(logs, `"/{lang}/report"`) {
 		t.Fatalf("a successful submission left a log line:\n%s", logs)
 	}
-	for _, c := range canaries {
-		if strings.Contains(strings.ToLower(logs), strings.ToLower(c)) {
-			t.Errorf("logs contain %q:\n%s", c, logs)
-		}
+	for _, f := range testkit.FindCanaries("the logs", logs, canaries) {
+		t.Errorf("%s:\n%s", f, logs)
 	}
-	files := 0
-	err = filepath.WalkDir(ls.dataDir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		for _, c := range canaries {
-			if strings.Contains(strings.ToLower(d.Name()), strings.ToLower(c)) {
-				t.Errorf("file name %s contains %q", p, c)
-			}
-		}
-		if d.IsDir() {
-			return nil
-		}
-		files++
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		for _, c := range canaries {
-			if strings.Contains(strings.ToLower(string(data)), strings.ToLower(c)) {
-				t.Errorf("%s contains %q", p, c)
-			}
-		}
-		return nil
-	})
+	found, files, err := testkit.FindCanariesInDir(ls.dataDir, canaries)
 	if err != nil || files == 0 {
 		t.Fatalf("walk: %v, %d files", err, files)
+	}
+	for _, f := range found {
+		t.Error(f)
 	}
 }
 

@@ -176,10 +176,8 @@ func cmdSession(ts *testscript.TestScript, neg bool, args []string) {
 	// The code and the words must not be in the log.
 	logData, err := os.ReadFile(ts.MkAbs(args[1]))
 	ts.Check(err)
-	for _, s := range []string{secret, code} {
-		if bytes.Contains(logData, []byte(s)) {
-			ts.Fatalf("log contains %q", s)
-		}
+	if found := testkit.FindCanaries("the log", string(logData), []string{secret, code}); found != nil {
+		ts.Fatalf("%s", strings.Join(found, "\n"))
 	}
 	fmt.Fprintf(ts.Stdout(), "session ok\n")
 }

@@ -98,22 +98,7 @@ func (c *fakeClock) set(now time.Time) int {
 }
 
 // logBuffer collects a dispatcher's log lines.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type logBuffer struct{ testkit.Buffer }
 
 // lines returns the log lines, decoded.
 func (l *logBuffer) lines(t *testing.T) []map[string]any {

@@ -19,7 +19,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -103,7 +102,7 @@ func StartSMTPD(t testing.TB, o SMTPDOptions) *SMTPD {
 	cmd := exec.Command(Python, args...)
 	// aiosmtpd logs every refused handshake with a traceback: keep its
 	// output for a failing test only.
-	stderr := &syncBuffer{}
+	stderr := &Buffer{}
 	cmd.Stderr = stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -306,22 +305,4 @@ func (ca *CA) Issue(names ...string) *KeyPair {
 		t.Fatal(err)
 	}
 	return kp
-}
-
-// syncBuffer is a bytes.Buffer safe for a child's output and a reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

@@ -1,9 +1,10 @@
 // Package testkit holds what Hearken's tests share: the TestMain that runs
 // the programs under test as testscript commands with a cheap scrypt work
-// factor, testscript commands several packages use, small helpers for
-// talking to a server on a unix socket and waiting for a condition, and a
-// real SMTP server (Debian's python3-aiosmtpd) with a test CA for the alert
-// tests.
+// factor, testscript commands several packages use, canary searching in
+// logs and data directories, a log buffer safe for concurrent writers,
+// small helpers for talking to a server on a unix socket and waiting for a
+// condition without sleeping a fixed time, and a real SMTP server
+// (Debian's python3-aiosmtpd) with a test CA for the alert tests.
 //
 // It is for tests only: import it from _test.go files, never from a
 // program. It imports no Hearken package except internal/workfactor, so

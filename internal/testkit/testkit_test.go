@@ -1,7 +1,9 @@
 package testkit
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -24,5 +26,25 @@ func TestOnlyTestsImport(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "hearken/vault: ") {
 		t.Fatalf("go list did not list the module's packages:\n%s", out)
+	}
+}
+
+func TestFindCanaries(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "clean"), []byte("nothing here"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	canaries := []string{"Zebra-Quartz"}
+	if found, files, err := FindCanariesInDir(dir, canaries); err != nil || files != 1 || found != nil {
+		t.Fatalf("clean directory: %v, %d files, %v", found, files, err)
+	}
+	os.WriteFile(filepath.Join(dir, "log"), []byte("a ZEBRA-quartz in the middle"), 0o600)
+	os.WriteFile(filepath.Join(dir, "zebra-quartz.txt"), nil, 0o600)
+	found, files, err := FindCanariesInDir(dir, canaries)
+	if err != nil || files != 3 || len(found) != 2 {
+		t.Fatalf("found %q in %d files: %v", found, files, err)
+	}
+	if got := FindCanaries("text", "no such thing", canaries); got != nil {
+		t.Fatalf("found %q", got)
 	}
 }
