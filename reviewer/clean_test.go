@@ -1,12 +1,16 @@
 package reviewer
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/hearken-project/hearken/reviewer/cases"
+)
 
 func TestClean(t *testing.T) {
 	in := "a\x1b[2Jb\u202ec\u2066d\u200be\x9bf\x7fg\th\ni\u2028j\xff"
 	got := clean(in)
 	for _, r := range got {
-		if unsafeRune(r) || r == '\t' || r == '\n' {
+		if cases.UnsafeRune(r) || r == '\t' || r == '\n' {
 			t.Errorf("clean left %U in %q", r, got)
 		}
 	}

@@ -39,10 +39,15 @@ func (c *cli) printSync(res *cases.SyncResult) {
 	}
 }
 
+// writeJSON writes v as indented JSON, with every character a terminal
+// would act on escaped (escapeJSON).
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(escapeJSON(data), '\n'))
+	return err
 }
 
 // writeList prints cases as a table.

@@ -1,6 +1,7 @@
 package reviewer
 
 import (
+	"encoding/json"
 	"io"
 	"strings"
 	"testing"
@@ -29,7 +30,7 @@ func TestPrintedStringsCleaned(t *testing.T) {
 	}
 	out := b.String()
 	for _, r := range out {
-		if r != '\n' && unsafeRune(r) {
+		if r != '\n' && cases.UnsafeRune(r) {
 			t.Fatalf("printed %U: %q", r, out)
 		}
 	}
@@ -51,5 +52,35 @@ func BenchmarkWriteList10k(b *testing.B) {
 		if err := writeList(io.Discard, all); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestJSONEscapesUnsafe shows --json writes no character a terminal would
+// act on (C1 controls such as U+009B, bidi overrides and isolates, other
+// invisible format characters, DEL), whichever field carries it, and that
+// a script still reads back exactly what was sent.
+func TestJSONEscapesUnsafe(t *testing.T) {
+	evil := "x\x1b]0;owned\x07\u009b2J\u202egnp.exe\u2066i\u2069\u200b\u2028\u2029\u00ad\x7f\U000e0001é"
+	cv := &cases.CaseView{
+		CaseSummary: cases.CaseSummary{Case: "HK-0001", Route: evil, Preview: evil, Danger: evil},
+		Notice:      evil,
+		Messages:    []cases.Message{{Author: evil, Fields: []vault.Field{{Name: evil, Value: evil}}}},
+	}
+	var b strings.Builder
+	if err := writeJSON(&b, cv); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, r := range out {
+		if r != '\n' && cases.UnsafeRune(r) {
+			t.Fatalf("--json printed %U raw: %q", r, out)
+		}
+	}
+	var back cases.CaseView
+	if err := json.Unmarshal([]byte(out), &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Route != evil || back.Notice != evil || back.Messages[0].Fields[0].Value != evil || back.Messages[0].Author != evil {
+		t.Errorf("--json changed the text: %q", out)
 	}
 }

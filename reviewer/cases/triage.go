@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -143,7 +142,7 @@ func (s *Store) setTriage(thread string, t Triage, changes []string) error {
 // parseAssign reads an assignee: one name, or "nobody" (or "-") for no one.
 func parseAssign(v string) (string, error) {
 	v = strings.TrimSpace(v)
-	if len(v) > 100 || strings.IndexFunc(v, unsafeRune) >= 0 {
+	if len(v) > 100 || strings.IndexFunc(v, UnsafeRune) >= 0 {
 		return "", errors.New("--assign takes one name of at most 100 characters, on one line")
 	}
 	if strings.EqualFold(v, "nobody") || v == "-" {
@@ -187,12 +186,3 @@ func parseStatus(s string) (string, error) { return pick("status", s, Statuses) 
 func parseCategory(s string) (string, error) { return pick("category", s, Categories) }
 
 func parseUrgency(s string) (string, error) { return pick("urgency", s, Urgencies) }
-
-// unsafeRune reports a character a name may not hold: control characters
-// (C0, DEL, C1), Unicode format characters (bidi overrides and isolates,
-// zero-width characters) and line or paragraph separators. The command
-// line's printing uses the same rule.
-func unsafeRune(r rune) bool {
-	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) ||
-		unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Zl, r) || unicode.Is(unicode.Zp, r)
-}
