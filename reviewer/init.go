@@ -56,9 +56,9 @@ func (c *cli) init(fs *flag.FlagSet, args []string) error {
 			return err
 		}
 		if forRoute != "" {
-			fmt.Fprintf(c.stdout, "Team saved for route %s: %d members; replies on that route will be sealed to them and to the reporter.\n", forRoute, len(t.Members))
+			fmt.Fprintf(c.stdout, "Team saved for route %s: %s; replies on that route will be sealed to %s and to the reporter.\n", forRoute, count(len(t.Members), "member", "members"), pick(len(t.Members), "that member", "them"))
 		} else {
-			fmt.Fprintf(c.stdout, "Team saved: %d members; replies will be sealed to them and to the reporter while all your cases are of one route. For more than one route, run reviewer init --team FILE --route ROUTE for each.\n", len(t.Members))
+			fmt.Fprintf(c.stdout, "Team saved: %s; replies will be sealed to %s and to the reporter while all your cases are of one route. For more than one route, run reviewer init --team FILE --route ROUTE for each.\n", count(len(t.Members), "member", "members"), pick(len(t.Members), "that member", "them"))
 		}
 		if pub, err := os.ReadFile(filepath.Join(filepath.Dir(c.identityPath()), "member.pub")); err == nil {
 			fields := strings.Fields(string(pub))

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -15,14 +16,34 @@ func (c *cli) printSync(res *cases.SyncResult) {
 	if res == nil {
 		return
 	}
-	fmt.Fprintf(c.stdout, "Received %d new items (%d reports, %d follow-ups, %d replies from colleagues); %d new cases.\n",
-		res.Received, res.KindCount[string(vault.KindReport)], res.KindCount[string(vault.KindFollowUp)],
-		res.KindCount[string(vault.KindReply)], len(res.NewCases))
+	if res.Received > 0 {
+		var kinds []string
+		for _, k := range []struct {
+			kind      vault.Kind
+			one, many string
+		}{
+			{vault.KindReport, "report", "reports"},
+			{vault.KindFollowUp, "follow-up from a reporter", "follow-ups from reporters"},
+			{vault.KindReply, "reply from a colleague", "replies from colleagues"},
+		} {
+			if n := res.KindCount[string(k.kind)]; n > 0 {
+				kinds = append(kinds, count(n, k.one, k.many))
+			}
+		}
+		fmt.Fprintf(c.stdout, "Received %s (%s)", count(res.Received, "new item", "new items"), strings.Join(kinds, ", "))
+		if n := len(res.NewCases); n > 0 {
+			fmt.Fprintf(c.stdout, "; %s", count(n, "new case", "new cases"))
+		}
+		fmt.Fprintln(c.stdout, ".")
+	} else {
+		fmt.Fprintln(c.stdout, "No new items.")
+	}
 	if res.Pushed > 0 {
-		fmt.Fprintf(c.stdout, "Sent %d replies.\n", res.Pushed)
+		fmt.Fprintf(c.stdout, "Sent %s.\n", count(res.Pushed, "reply", "replies"))
 	}
 	if res.Failed > 0 {
-		fmt.Fprintf(c.stdout, "%d replies could not be delivered (see reviewer show); they are kept here.\n", res.Failed)
+		fmt.Fprintf(c.stdout, "%s (see reviewer show); %s kept here.\n",
+			count(res.Failed, "reply could not be delivered", "replies could not be delivered"), pick(res.Failed, "it is", "they are"))
 	}
 	for _, d := range res.NotDelivered {
 		fmt.Fprintf(c.stdout, "Not delivered: a reply on %s: %s\n", d.Case, clean(d.Reason))
@@ -35,8 +56,22 @@ func (c *cli) printSync(res *cases.SyncResult) {
 		fmt.Fprintf(c.stdout, "Warning: an item of %s was set aside because %s. It is kept unchanged; tell the person who runs Hearken.\n", a.Case, clean(a.Reason))
 	}
 	if n := len(res.SetAside); n > 0 {
-		fmt.Fprintf(c.stdout, "%d items set aside in this sync.\n", n)
+		fmt.Fprintf(c.stdout, "%s in this sync.\n", count(n, "item set aside", "items set aside"))
 	}
+}
+
+// count writes n with the words for one or for any other number: "1 new
+// item", "0 new items", "2 new items".
+func count(n int, one, many string) string {
+	return strconv.Itoa(n) + " " + pick(n, one, many)
+}
+
+// pick returns one when n is 1, else many.
+func pick(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // writeJSON writes v as indented JSON, with every character a terminal
@@ -122,7 +157,7 @@ func writeCase(w io.Writer, cv *cases.CaseView) {
 			if !a.Cleaned {
 				note = ", identifying details not removed"
 			}
-			fmt.Fprintf(w, "Attachment: %s (%s, %d bytes%s)\n", clean(a.Name), clean(a.Type), a.Size, note)
+			fmt.Fprintf(w, "Attachment: %s (%s, %s%s)\n", clean(a.Name), clean(a.Type), a.SizeText(), note)
 		}
 	}
 	fmt.Fprintln(w)

@@ -41,7 +41,7 @@ func (s *Store) SaveAttachments(number uint64, dir string) ([]SavedAttachment, e
 		}
 	}
 	if len(saved) > 0 {
-		if _, err := s.addEntry(cv.Thread, entry{What: "export", Text: fmt.Sprintf("%d attachments saved to this computer", len(saved))}); err != nil {
+		if _, err := s.addEntry(cv.Thread, entry{What: "export", Text: savedText(len(saved))}); err != nil {
 			return saved, err
 		}
 	}
@@ -70,4 +70,12 @@ func safeFileName(name string) string {
 		out = "attachment"
 	}
 	return out
+}
+
+// savedText is the chronology's words for n attachments saved.
+func savedText(n int) string {
+	if n == 1 {
+		return "1 attachment saved to this computer"
+	}
+	return fmt.Sprintf("%d attachments saved to this computer", n)
 }

@@ -53,7 +53,7 @@ footer{margin-top:2em;font-size:.9em;color:#444}
 <h3>{{kind .Kind}}{{if .Author}} by {{.Author}}{{end}}, {{.Day}}{{if .State}} ({{.State}}){{end}}</h3>
 {{if .Problem}}<p class="problem">{{.Problem}}</p>{{end}}
 {{range .Fields}}{{if .Value}}<p><strong>{{label .Name}}</strong></p><div class="text">{{.Value}}</div>{{end}}{{end}}
-{{if .Attachments}}<p><strong>Attachments</strong> (not included in this record)</p><ul>{{range .Attachments}}<li>{{.Name}} ({{.Type}}, {{.Size}} bytes{{if not .Cleaned}}, identifying details not removed{{end}})</li>{{end}}</ul>{{end}}
+{{if .Attachments}}<p><strong>Attachments</strong> (not included in this record)</p><ul>{{range .Attachments}}<li>{{.Name}} ({{.Type}}, {{.SizeText}}{{if not .Cleaned}}, identifying details not removed{{end}})</li>{{end}}</ul>{{end}}
 </div>
 {{end}}
 <h2>Chronology</h2>

@@ -159,7 +159,8 @@ func normalize(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// pick finds value in words, forgiving case, hyphens and spaces.
+// pick finds value in words (what names it, with its article: "an
+// urgency"), forgiving case, hyphens and spaces.
 func pick(what, value string, words []string) (string, error) {
 	n := normalize(value)
 	for _, w := range words {
@@ -177,12 +178,12 @@ func pick(what, value string, words []string) (string, error) {
 	if len(found) == 1 {
 		return found[0], nil
 	}
-	return "", fmt.Errorf("%q is not a %s; choose one of: %s", value, what, strings.Join(words, ", "))
+	return "", fmt.Errorf("%q is not %s; choose one of: %s", value, what, strings.Join(words, ", "))
 }
 
 // parseStatus, parseCategory and parseUrgency accept the listed words.
-func parseStatus(s string) (string, error) { return pick("status", s, Statuses) }
+func parseStatus(s string) (string, error) { return pick("a status", s, Statuses) }
 
-func parseCategory(s string) (string, error) { return pick("category", s, Categories) }
+func parseCategory(s string) (string, error) { return pick("a category", s, Categories) }
 
-func parseUrgency(s string) (string, error) { return pick("urgency", s, Urgencies) }
+func parseUrgency(s string) (string, error) { return pick("an urgency", s, Urgencies) }

@@ -49,6 +49,20 @@ type AttachmentInfo struct {
 	Cleaned bool   `json:"cleaned"`
 }
 
+// SizeText writes the attachment's size for people: "1 byte",
+// "900 bytes", "12 KB", "1.5 MB".
+func (a AttachmentInfo) SizeText() string {
+	switch {
+	case a.Size == 1:
+		return "1 byte"
+	case a.Size < 1000:
+		return fmt.Sprintf("%d bytes", a.Size)
+	case a.Size < 999500:
+		return fmt.Sprintf("%d KB", (a.Size+500)/1000)
+	}
+	return fmt.Sprintf("%.1f MB", float64(a.Size)/1e6)
+}
+
 // ChronoLine is one line of a case's chronology, derived from its messages
 // and from the entries written here.
 type ChronoLine struct {
