@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"filippo.io/age"
@@ -70,21 +71,37 @@ func LoadTeam(path string) (*Team, error) {
 //	<age1pq1... recipient> <ed25519:... signing key> <display name>
 //
 // with blank lines and '#' comments ignored. Errors name the line and never
-// quote it, since a line holds key material.
+// quote it, since a line holds key material. A member's line is long (the
+// recipient alone is nearly 2,000 characters), so an email program often
+// cuts it in two; such a line is named as cut, not merely as wrong.
 func ParseTeam(r io.Reader) (*Team, error) {
 	sc := bufio.NewScanner(io.LimitReader(r, teamFileMax))
 	sc.Buffer(make([]byte, 0, 4096), 64<<10)
+	var lines [][]string // the words of each line; nil for blank lines and comments
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			lines = append(lines, nil)
+			continue
+		}
+		lines = append(lines, strings.Fields(line))
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("line %d: %w", len(lines)+1, err)
+	}
 	t := &Team{}
 	seenAge := map[string]int{}
 	seenSign := map[string]int{}
-	n := 0
-	for sc.Scan() {
-		n++
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
+	prevMember := false // the last line with words was a member
+	for i, f := range lines {
+		n := i + 1
+		if f == nil {
 			continue
 		}
-		f := strings.Fields(line)
+		if cut := wrapped(lines, i, prevMember); cut != "" {
+			return nil, fmt.Errorf("line %d: this line %s by an email program; put the member's line back on one line", n, cut)
+		}
+		prevMember = false
 		if len(f) < 3 {
 			return nil, fmt.Errorf("line %d: expected a recipient, a signing key and a name", n)
 		}
@@ -114,14 +131,79 @@ func ParseTeam(r io.Reader) (*Team, error) {
 		if len(t.Members) > teamMembersMax {
 			return nil, fmt.Errorf("line %d: a team can have at most %d members", n, teamMembersMax)
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("line %d: %w", n+1, err)
+		prevMember = true
 	}
 	if len(t.Members) == 0 {
 		return nil, errors.New("no members: a team file needs at least one member line")
 	}
 	return t, nil
+}
+
+// wrapped says how line i of a team file looks cut by an email program
+// ("looks cut in two" for the start of a member's line,
+// "looks like the end of a member's line, cut off" for the rest), or ""
+// when it does not. afterMember says the line with words before it was a
+// member's. Only whole words are looked at, never quoted.
+func wrapped(lines [][]string, i int, afterMember bool) string {
+	const start, rest = "looks cut in two", "looks like the end of a member's line, cut off"
+	f := lines[i]
+	if strings.HasPrefix(f[0], "age1pq1") {
+		switch {
+		case len(f) == 1:
+			// The recipient, whole or cut, and nothing after it.
+			return start
+		case len(f) == 2 && validRecipient(f[0]) && strings.HasPrefix(f[1], signingKeyPrefix):
+			if _, err := ParseSigningKey(f[1]); err != nil {
+				return start // the signing key was cut
+			}
+			if next := nextWords(lines, i); next != nil && !keyLike(next[0]) {
+				return start // the name went on to the next line
+			}
+		}
+		return ""
+	}
+	switch {
+	case strings.HasPrefix(f[0], signingKeyPrefix) || bech32Run(f[0]):
+		return rest
+	case afterMember && len(f) < 3 && !slices.ContainsFunc(f, keyLike):
+		return rest // the end of the name before it
+	}
+	return ""
+}
+
+// nextWords returns the words of the next line that has any, or nil.
+func nextWords(lines [][]string, i int) []string {
+	for _, f := range lines[i+1:] {
+		if f != nil {
+			return f
+		}
+	}
+	return nil
+}
+
+func validRecipient(s string) bool {
+	_, err := age.ParseHybridRecipient(s)
+	return err == nil
+}
+
+// keyLike says a word is, or is part of, a recipient or a signing key.
+func keyLike(w string) bool {
+	return strings.HasPrefix(w, "age1pq1") || strings.HasPrefix(w, signingKeyPrefix) || bech32Run(w)
+}
+
+// bech32Run says w looks like a piece of an age recipient: a long run of
+// the characters of bech32's alphabet, which no name is.
+func bech32Run(w string) bool {
+	const alphabet = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+	if len(w) < 16 {
+		return false
+	}
+	for _, c := range w {
+		if !strings.ContainsRune(alphabet, c) {
+			return false
+		}
+	}
+	return true
 }
 
 // Recipients returns every member's age recipient, to seal to the team.

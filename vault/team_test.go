@@ -83,6 +83,8 @@ func FuzzParseTeam(f *testing.F) {
 	f.Add(a.TeamLine() + "\n")
 	f.Add("# comment\n\n" + a.TeamLine() + "\n")
 	f.Add("age1pq1 ed25519: x\n")
+	f.Add(a.TeamLine()[:76] + "\n" + a.TeamLine()[76:] + "\n")
+	f.Add(a.TeamLine() + "\nLead\n")
 	f.Fuzz(func(t *testing.T, s string) {
 		team, err := ParseTeam(strings.NewReader(s))
 		if err != nil {
@@ -97,4 +99,58 @@ func FuzzParseTeam(f *testing.F) {
 			t.Fatal("team without members accepted")
 		}
 	})
+}
+
+// TestParseTeamWrapped shows a member.pub line cut in two by an email
+// program is named as such, on the line where the cut begins or on a line
+// that is only the rest of a key, without quoting any of it.
+func TestParseTeamWrapped(t *testing.T) {
+	a, _ := GenerateMember("Dana Lead")
+	b, _ := GenerateMember("Sam Deputy")
+	line := a.TeamLine()
+	f := strings.Fields(line)
+	hard := func(s string, width int) string { // a mail program's hard wrap
+		var out []string
+		for len(s) > width {
+			out = append(out, s[:width])
+			s = s[width:]
+		}
+		return strings.Join(append(out, s), "\n")
+	}
+	const cut = "looks cut in two by an email program; put the member's line back on one line"
+	const rest = "looks like the end of a member's line, cut off by an email program; put the member's line back on one line"
+	tests := []struct {
+		name, file, want string
+	}{
+		{"hard wrap at 76", hard(line, 76) + "\n", "line 1: this line " + cut},
+		{"hard wrap after a good member", b.TeamLine() + "\n" + hard(line, 72) + "\n", "line 2: this line " + cut},
+		{"wrapped at the spaces", f[0] + "\n" + f[1] + " " + f[2] + " " + f[3] + "\n", "line 1: this line " + cut},
+		{"signing key cut", f[0] + " " + f[1][:20] + "\n" + f[1][20:] + " " + f[2] + " " + f[3] + "\n", "line 1: this line " + cut},
+		{"recipient only", f[0] + "\n", "line 1: this line " + cut},
+		{"start cut off", "# team\n" + f[0][200:] + " " + f[1] + " Dana Lead\n", "line 2: this line " + rest},
+		{"signing key on its own line", "# team\n" + f[1] + " Dana Lead\n", "line 2: this line " + rest},
+		{"name wrapped", line[:len(line)-len(" Lead")] + "\nLead\n", "line 2: this line " + rest},
+		{"whole name wrapped", f[0] + " " + f[1] + "\nDana Lead\n", "line 1: this line " + cut},
+		{"blank line between", line[:len(line)-len(" Lead")] + "\n\nLead\n", "line 3: this line " + rest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseTeam(strings.NewReader(tt.file))
+			if err == nil || err.Error() != tt.want {
+				t.Fatalf("got %v\nwant %s", err, tt.want)
+			}
+			for _, w := range strings.Fields(strings.ReplaceAll(tt.file, ":", " ")) {
+				if len(w) >= 12 && strings.Contains(err.Error(), w) {
+					t.Fatalf("error quotes key material %q", w)
+				}
+			}
+		})
+	}
+	// A line that is simply wrong is not called wrapped.
+	for _, file := range []string{"hello\n", "age1pq1qqqq ed25519:AAAA Eve\n", "# c\n" + f[0] + " " + f[1] + "\n",
+		f[0] + " " + f[1] + "\n" + b.TeamLine() + "\n", "hello there\n" + line + "\n"} {
+		if _, err := ParseTeam(strings.NewReader(file)); err == nil || strings.Contains(err.Error(), "email") {
+			t.Errorf("%.20q: %v", file, err)
+		}
+	}
 }
