@@ -432,9 +432,11 @@ func TestExampleAlertsParse(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out []string
+	inTLS := false // the [tls] example is left commented: it needs a reachable CA
 	for _, line := range strings.Split(string(exampleConfig), "\n") {
+		inTLS = line == "# [tls]" || inTLS && line != ""
 		setting, ok := strings.CutPrefix(line, "# ")
-		if ok && (setting == "[alerts]" || setting == "[team_hours]" || strings.Contains(setting, " = ") && !strings.HasPrefix(setting, "backup") &&
+		if ok && !inTLS && (setting == "[alerts]" || setting == "[team_hours]" || strings.Contains(setting, " = ") && !strings.HasPrefix(setting, "backup") &&
 			!strings.HasPrefix(setting, "purge") && !strings.HasPrefix(setting, "onion")) {
 			line = strings.Replace(setting, "/etc/hearken/smtp-password", pw, 1)
 		}

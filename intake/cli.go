@@ -19,13 +19,17 @@ import (
 
 const usage = `Usage:
   intake init --config FILE [--data DIR]
-  intake serve [--data DIR] [--listen ADDR] [--staff-listen ADDR] [--accept-rollback] (--config FILE | --demo)
+  intake serve [--data DIR] [--listen ADDR] [--http-listen ADDR] [--staff-listen ADDR] [--accept-rollback] (--config FILE | --demo)
   intake check --config FILE
   intake alert-test --config FILE
   intake backup [--data DIR] --out FILE
 
 init    writes a commented config, team files to fill in, and an empty store.
 serve   runs the public site. ADDR is host:port or unix:/path/to/socket.
+        --listen defaults to 127.0.0.1:8080, or :443 when the config has a
+        [tls] section: then the site is served over HTTPS, and
+        --http-listen (default :80; "off" turns it off) answers the
+        certificate authority's challenges and redirects to HTTPS.
         --staff-listen is where the team's reviewer syncs from: by default
         the socket DATA/staff.sock (mode 0600); a loopback host:port is
         allowed; "off" turns it off. It is never on the public listener.
@@ -145,10 +149,18 @@ func (c *cli) readConfig(path string) (*config, error) {
 	return cfg, err
 }
 
+// Where serve listens unless told otherwise: the demo and a first try on
+// loopback, plain HTTP; a config with [tls], HTTPS on every address.
+const (
+	defaultListen      = "127.0.0.1:8080"
+	defaultHTTPSListen = ":443"
+)
+
 func (c *cli) serve(args []string) error {
 	fs := flag.NewFlagSet("intake serve", flag.ContinueOnError)
 	data := fs.String("data", "./hearken-data", "data `directory` for the store")
-	listen := fs.String("listen", "127.0.0.1:8080", "`address`: host:port or unix:/path")
+	listen := fs.String("listen", "", "`address`: host:port or unix:/path (default 127.0.0.1:8080, or :443 with [tls])")
+	httpListen := fs.String("http-listen", ":80", "`address` for plain HTTP with [tls]: ACME challenges and redirects to HTTPS (\"off\" turns it off)")
 	staffListen := fs.String("staff-listen", "", "`address` for the staff channel: unix:/path or loopback host:port (default unix:DATA/staff.sock; \"off\" turns it off)")
 	configPath := fs.String("config", "", "config `file` (TOML)")
 	demo := fs.Bool("demo", false, "run with a throwaway demo team")
@@ -180,6 +192,9 @@ func (c *cli) serve(args []string) error {
 		if errors.Is(err, errDemoIncomplete) {
 			err = withHint(err, "remove %s to start a new demo", filepath.Join(*data, demoDir))
 		}
+		if *listen == "" {
+			*listen = defaultListen
+		}
 		if err == nil {
 			writeDemoBanner(c.stderr, *data, *listen, created)
 		}
@@ -189,6 +204,20 @@ func (c *cli) serve(args []string) error {
 	if err != nil {
 		return err
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	switch {
+	case cfg.TLS == nil && set["http-listen"]:
+		return usageError{msg: "intake serve: --http-listen is for HTTPS; the config has no [tls] section"}
+	case cfg.TLS == nil || *httpListen == "off":
+		*httpListen = ""
+	}
+	if *listen == "" {
+		*listen = defaultListen
+		if cfg.TLS != nil {
+			*listen = defaultHTTPSListen
+		}
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
@@ -196,7 +225,7 @@ func (c *cli) serve(args []string) error {
 		// A second signal stops at once instead of waiting for uploads.
 		stop()
 	}()
-	err = serve(ctx, cfg, serveOptions{DataDir: *data, Listen: *listen, StaffListen: *staffListen, Logger: logger, AcceptRollback: *acceptRollback})
+	err = serve(ctx, cfg, serveOptions{DataDir: *data, Listen: *listen, HTTPListen: *httpListen, StaffListen: *staffListen, Logger: logger, AcceptRollback: *acceptRollback})
 	if err != nil {
 		logger.Error().Err(err).Msg("stopped with an error")
 		return damageHint(err, *data)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 
@@ -48,6 +49,8 @@ type config struct {
 	// TeamHours says, per language, when the team reads messages; the
 	// receipt of a danger report shows it.
 	TeamHours map[string]string `toml:"team_hours"`
+	// TLS, if set, serves the site over HTTPS on the clear web.
+	TLS *tlsSettings `toml:"tls"`
 
 	// Path is the file the config was loaded from, if any.
 	Path string `toml:"-"`
@@ -183,6 +186,9 @@ func (c *config) applyDefaults() {
 	if c.Limits.SubmissionsPerMinute == 0 {
 		c.Limits.SubmissionsPerMinute = defaultSubmissionsPerMinute
 	}
+	if c.TLS != nil {
+		c.TLS.applyDefaults(c.Path)
+	}
 }
 
 // validate checks a config whose defaults have been applied and whose teams
@@ -271,6 +277,9 @@ func (c *config) validate() error {
 	}
 	p = append(p, c.validateAlerts()...)
 	p = append(p, c.validateTeamHours()...)
+	if c.TLS != nil {
+		p = append(p, c.TLS.problems(c.OnionAddress, time.Now())...)
+	}
 	if len(p) > 0 {
 		return &configError{Problems: p}
 	}
@@ -372,6 +381,7 @@ func (c *config) summary() string {
 	for _, line := range c.alertsSummary() {
 		fmt.Fprintf(&b, "  %s\n", line)
 	}
+	c.tlsSummary(&b)
 	for _, l := range c.Languages {
 		if loc := locales[l]; loc != nil && !loc.Reviewed {
 			fmt.Fprintf(&b, "  note: the %s text is machine-drafted and needs review by a native speaker\n", loc.Name)

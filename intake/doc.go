@@ -39,6 +39,21 @@
 // request would record when each report arrived. A receipt is shown only
 // after its report is durably stored.
 //
+// # HTTPS on the clear web
+//
+// With the config's [tls] section the public listener serves HTTPS:
+// TLS 1.2 and 1.3 with forward-secret AEAD suites, HTTP/1.1, HSTS.
+//
+//   - tlsconfig.go: the [tls] section and its checks.
+//   - https.go: the TLS config, certificates from the school's own files
+//     (read again when they change), the plain-HTTP port's redirect, and
+//     the filter that drops net/http's TLS handshake errors, which name
+//     the client's address.
+//   - acme.go: certificates from an ACME CA with autocert, cached in
+//     DATA/acme, obtained at start and renewed ahead of expiry; progress
+//     logged as classes only, never a visitor's address or server name.
+//     Names not in [tls] domains are refused before autocert sees them.
+//
 // # The staff channel
 //
 // staff.go serves the team's reviewer tools: fetch sealed items, push

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log"
 	"net"
@@ -48,8 +47,12 @@ const storeFile = "hearken.db"
 // serveOptions are the settings for serve that do not come from the config.
 type serveOptions struct {
 	DataDir string
-	// Listen is "host:port" or "unix:/path/to/socket".
+	// Listen is "host:port" or "unix:/path/to/socket". With the config's
+	// [tls] section it serves HTTPS.
 	Listen string
+	// HTTPListen, with [tls], answers ACME HTTP-01 challenges and
+	// redirects everything else to HTTPS; "" turns it off.
+	HTTPListen string
 	// StaffListen, if set, serves the staff channel on its own listener,
 	// never beside the public site. A unix socket is made mode 0600.
 	StaffListen string
@@ -57,8 +60,9 @@ type serveOptions struct {
 	// ErrorLog receives net/http's own messages. Nil discards them: they can
 	// carry client addresses.
 	ErrorLog *log.Logger
-	// Ready, if set, is called with the listening address once serving.
-	Ready func(addr net.Addr)
+	// Ready, if set, is called with the listening address once serving;
+	// HTTPReady with the plain-HTTP port's, before it.
+	Ready, HTTPReady func(addr net.Addr)
 	// AcceptRollback opens a store whose newest commit record is damaged
 	// at the commit before it (vault.Options.AcceptRollback).
 	AcceptRollback bool
@@ -104,19 +108,36 @@ func serve(ctx context.Context, cfg *config, opts serveOptions) error {
 		_ = alerts.Shutdown(actx)
 	}()
 
+	var site *httpsSite
+	if cfg.TLS != nil {
+		if site, err = newHTTPS(cfg, opts.DataDir, lg); err != nil {
+			return err
+		}
+		defer site.stop()
+	} else if opts.HTTPListen != "" {
+		return errors.New("a plain-HTTP listener needs HTTPS: add a [tls] section to the config")
+	}
+
 	// The public socket is mode 0660: the onion service's group reads it.
 	ln, err := listen(opts.Listen, 0o660)
 	if err != nil {
 		return err
 	}
+	var httpLn net.Listener
+	if site != nil && opts.HTTPListen != "" {
+		if httpLn, err = listen(opts.HTTPListen, 0o660); err != nil {
+			ln.Close()
+			return fmt.Errorf("http listener: %w", err)
+		}
+	}
 	var staffLn net.Listener
 	if opts.StaffListen != "" {
 		if err := checkStaffAddr(opts.StaffListen); err != nil {
-			ln.Close()
+			closeListeners(ln, httpLn)
 			return err
 		}
 		if staffLn, err = listen(opts.StaffListen, 0o600); err != nil {
-			ln.Close()
+			closeListeners(ln, httpLn)
 			return fmt.Errorf("staff channel: %w", err)
 		}
 	}
@@ -132,14 +153,11 @@ func serve(ctx context.Context, cfg *config, opts serveOptions) error {
 		<-retentionDone
 	}()
 
-	errorLog := opts.ErrorLog
-	if errorLog == nil {
-		errorLog = log.New(io.Discard, "", 0)
-	}
-	site := newServer(cfg, store, lg)
-	site.alerts = alerts
+	errorLog := quietErrorLog(opts.ErrorLog)
+	pub := newServer(cfg, store, lg)
+	pub.alerts = alerts
 	srv := &http.Server{
-		Handler:           site,
+		Handler:           pub,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -147,16 +165,30 @@ func serve(ctx context.Context, cfg *config, opts serveOptions) error {
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          errorLog,
 	}
-	served := make(chan error, 2)
-	go func() { served <- srv.Serve(ln) }()
-	lg.Info().Str("listen", ln.Addr().String()).Str("school", cfg.School).Int("routes", len(cfg.Routes)).Msg("serving")
-	var staffSrv *http.Server
+	served := make(chan error, 3)
+	servers := []*http.Server{srv}
+	if site != nil {
+		site.configure(srv)
+		go func() { served <- srv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { served <- srv.Serve(ln) }()
+	}
+	lg.Info().Str("listen", ln.Addr().String()).Bool("https", site != nil).Str("school", cfg.School).Int("routes", len(cfg.Routes)).Msg("serving")
+	if httpLn != nil {
+		httpSrv := site.httpServer(pub, ln.Addr(), errorLog)
+		servers = append(servers, httpSrv)
+		go func() { served <- httpSrv.Serve(httpLn) }()
+		lg.Info().Str("listen", httpLn.Addr().String()).Msg("serving plain HTTP: redirects to HTTPS and ACME challenges")
+		if opts.HTTPReady != nil {
+			opts.HTTPReady(httpLn.Addr())
+		}
+	}
 	if staffLn != nil {
 		teams := map[string]*vault.Team{}
 		for _, rt := range cfg.Routes {
 			teams[rt.Name] = rt.Team
 		}
-		staffSrv = &http.Server{
+		staffSrv := &http.Server{
 			Handler:           NewStaffHandler(store, teams, lg),
 			ReadHeaderTimeout: readHeaderTimeout,
 			ReadTimeout:       5 * time.Minute,
@@ -165,8 +197,12 @@ func serve(ctx context.Context, cfg *config, opts serveOptions) error {
 			MaxHeaderBytes:    maxHeaderBytes,
 			ErrorLog:          errorLog,
 		}
+		servers = append(servers, staffSrv)
 		go func() { served <- staffSrv.Serve(staffLn) }()
 		lg.Info().Str("listen", staffLn.Addr().String()).Msg("serving the staff channel")
+	}
+	if site != nil {
+		site.start()
 	}
 	if opts.Ready != nil {
 		opts.Ready(ln.Addr())
@@ -181,10 +217,6 @@ func serve(ctx context.Context, cfg *config, opts serveOptions) error {
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	servers := []*http.Server{srv}
-	if staffSrv != nil {
-		servers = append(servers, staffSrv)
-	}
 	for _, s := range servers {
 		if err := s.Shutdown(sctx); err != nil {
 			lg.Error().Err(err).Msg("shutdown did not finish cleanly")
@@ -354,4 +386,12 @@ func backupStore(dataDir, out string) (int64, error) {
 		return 0, fmt.Errorf("%s: %w", out, err)
 	}
 	return n, err
+}
+
+func closeListeners(lns ...net.Listener) {
+	for _, ln := range lns {
+		if ln != nil {
+			ln.Close()
+		}
+	}
 }
