@@ -3,7 +3,6 @@ package intake
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -309,11 +308,9 @@ func (c *config) contacts(lang string) []contact {
 	return c.Emergency[c.DefaultLanguage]
 }
 
-// maxTeamFile bounds a team file; a real one is a few lines.
-const maxTeamFile = 1 << 20
-
 // loadTeam reads a team file. vault.ParseTeam's errors name the line and
-// never echo key material.
+// never echo key material; it refuses a file over 1 MiB rather than read
+// part of it.
 func loadTeam(path string) (*vault.Team, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -323,7 +320,7 @@ func loadTeam(path string) (*vault.Team, error) {
 		return nil, fmt.Errorf("failed to open: %w", err)
 	}
 	defer f.Close()
-	return vault.ParseTeam(io.LimitReader(f, maxTeamFile))
+	return vault.ParseTeam(f)
 }
 
 func validRouteName(s string) bool {

@@ -1,6 +1,7 @@
 package intake
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,6 +77,21 @@ func TestConfigBadTeamLine(t *testing.T) {
 			t.Errorf("error echoes key material: %v", err)
 		}
 	}
+}
+
+// A team file over 1 MiB is refused by intake check, not cut short: the
+// member after 1.1 MB of comments would silently get no reports.
+func TestConfigTeamFileTooLong(t *testing.T) {
+	dir := t.TempDir()
+	p := writeConfig(t, dir, "")
+	comments := strings.Repeat("# "+strings.Repeat("x", 98)+"\n", 11000)
+	appendFile(t, filepath.Join(dir, "team.txt"), comments+member(t).TeamLine()+"\n")
+	var stdout, stderr bytes.Buffer
+	status := Main([]string{"check", "--config", p}, &stdout, &stderr)
+	if status != 1 || !strings.Contains(stderr.String(), "longer than 1 MiB") {
+		t.Fatalf("intake check = %d\nstdout:\n%s\nstderr:\n%s", status, stdout.String(), stderr.String())
+	}
+	t.Logf("the operator sees: %s", stderr.String())
 }
 
 func TestConfigMissingTeam(t *testing.T) {

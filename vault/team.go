@@ -2,6 +2,7 @@ package vault
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/ed25519"
 	"crypto/subtle"
 	"encoding/base64"
@@ -73,9 +74,18 @@ func LoadTeam(path string) (*Team, error) {
 // with blank lines and '#' comments ignored. Errors name the line and never
 // quote it, since a line holds key material. A member's line is long (the
 // recipient alone is nearly 2,000 characters), so an email program often
-// cuts it in two; such a line is named as cut, not merely as wrong.
+// cuts it in two; such a line is named as cut, not merely as wrong. A file
+// longer than 1 MiB is refused rather than read in part, which would drop
+// the members after the cut without a word.
 func ParseTeam(r io.Reader) (*Team, error) {
-	sc := bufio.NewScanner(io.LimitReader(r, teamFileMax))
+	data, err := io.ReadAll(io.LimitReader(r, teamFileMax+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > teamFileMax {
+		return nil, errors.New("the file is longer than 1 MiB; a team file holds one short line per member, so this is not one (or it holds far too many comments)")
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 0, 4096), 64<<10)
 	var lines [][]string // the words of each line; nil for blank lines and comments
 	for sc.Scan() {

@@ -154,3 +154,24 @@ func TestParseTeamWrapped(t *testing.T) {
 		}
 	}
 }
+
+// A team file longer than the limit is refused, not cut short: a member
+// listed after 1.1 MB of comments would silently get no reports.
+func TestTeamFileTooLong(t *testing.T) {
+	ms, _ := testTeam(t, 2)
+	comments := strings.Repeat("# "+strings.Repeat("x", 98)+"\n", 11000) // 1.1 MB
+	_, err := ParseTeam(strings.NewReader(ms[0].TeamLine() + "\n" + comments + ms[1].TeamLine() + "\n"))
+	if err == nil || !strings.Contains(err.Error(), "longer than 1 MiB") {
+		t.Fatalf("got %v", err)
+	}
+	// Exactly at the limit is fine.
+	line := ms[0].TeamLine() + "\n"
+	fill := teamFileMax - len(line)
+	file := strings.Repeat("#\n", fill/2) + line
+	if fill%2 == 1 {
+		file = strings.Repeat("#\n", fill/2-1) + "##\n" + line
+	}
+	if team, err := ParseTeam(strings.NewReader(file)); len(file) != teamFileMax || err != nil || len(team.Members) != 1 {
+		t.Fatalf("a file of %d bytes: %v", len(file), err)
+	}
+}
