@@ -82,8 +82,7 @@ func (s *server) submitReport(w http.ResponseWriter, r *http.Request, lang strin
 
 	receipt, err := s.store.CreateThread(rt.Name, env, rt.Team.Recipients())
 	if err != nil {
-		s.log.Error().Err(err).Msg("failed to store report")
-		s.renderError(w, lang, http.StatusInternalServerError, "")
+		s.storeFailed(w, lang, "failed to store report", err)
 		return
 	}
 	// The report is committed: tell the team. The danger answer goes from
@@ -253,8 +252,7 @@ func (s *server) addMessage(w http.ResponseWriter, r *http.Request, lang string)
 			s.checkNotice(w, lang, "check_not_found")
 			return
 		}
-		s.log.Error().Err(err).Msg("failed to store follow-up")
-		s.renderError(w, lang, http.StatusInternalServerError, "")
+		s.storeFailed(w, lang, "failed to store follow-up", err)
 		return
 	}
 	s.alerts.Activity(rt.Name)

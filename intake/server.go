@@ -2,6 +2,7 @@ package intake
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"sync"
@@ -119,6 +120,24 @@ func (s *server) admit(w http.ResponseWriter, r *http.Request, lang string) (rel
 	}
 	r.Body = body
 	return func() { body.release(); freeSlot() }, true
+}
+
+// fullRetry is what Retry-After says when the disk is full: long enough
+// for someone to make room, short enough that a reporter comes back.
+const fullRetry = 5 * time.Minute
+
+// storeFailed answers a submission the store could not take. A full disk
+// is the server being unable to take reports for now, not a fault: 503
+// with Retry-After, and the page says nothing was saved.
+func (s *server) storeFailed(w http.ResponseWriter, lang, what string, err error) {
+	if errors.Is(err, vault.ErrFull) {
+		s.log.Error().Err(err).Msg(what + ": the disk is full; make room in the data directory's file system")
+		w.Header().Set("Retry-After", strconv.Itoa(int(fullRetry/time.Second)))
+		s.renderError(w, lang, http.StatusServiceUnavailable, "err_503_full")
+		return
+	}
+	s.log.Error().Err(err).Msg(what)
+	s.renderError(w, lang, http.StatusInternalServerError, "")
 }
 
 func (s *server) busy(w http.ResponseWriter, lang string, wait time.Duration) {

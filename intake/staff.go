@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	"github.com/gorilla/mux"
 	"github.com/hearken-project/hearken/staff"
@@ -144,6 +145,12 @@ func staffJSON(w http.ResponseWriter, code int, v any) {
 }
 
 func (h *staffHandler) internal(w http.ResponseWriter, r *http.Request, what string, err error) {
+	if errors.Is(err, vault.ErrFull) {
+		h.log.Error().Str("route", routePattern(r)).Str("op", what).Msg("staff request failed: the disk is full; make room in the data directory's file system")
+		w.Header().Set("Retry-After", strconv.Itoa(int(fullRetry/time.Second)))
+		staffError(w, http.StatusServiceUnavailable, "the server's disk is full; try again later")
+		return
+	}
 	// Vault errors carry no report data, but log only their class.
 	h.log.Error().Str("route", routePattern(r)).Str("op", what).
 		Bool("corrupt", errors.Is(err, vault.ErrCorrupt)).Msg("staff request failed")

@@ -111,7 +111,7 @@ func (s *Store) AddReply(threadID, itemID string, sealed []byte) (Item, error) {
 		it = Item{Seq: tx.Bucket(bucketQueue).Sequence(), ID: itemID, Thread: threadID, Route: rec.Route, Kind: KindReply, Day: day}
 		return nil
 	})
-	return it, err
+	return it, writeErr(err)
 }
 
 // ErrItemIDUsed means a reply's item id already belongs to another thread.
@@ -181,7 +181,7 @@ func (s *Store) AckMany(itemIDs []string, member string, routes []string, team f
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("failed to record acknowledgements: %w", err)
+		return nil, fmt.Errorf("failed to record acknowledgements: %w", writeErr(err))
 	}
 	return errs, nil
 }

@@ -7,17 +7,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"filippo.io/age"
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
-
-	"github.com/hearken-project/hearken/internal/boltcheck"
 )
 
 // SchemaVersion is the layout this code reads and writes.
@@ -33,6 +30,9 @@ var (
 	ErrSchema = errors.New("the store file has an unknown layout")
 	// ErrLocked means another process has the store open.
 	ErrLocked = errors.New("the store file is in use by another process")
+	// ErrFull means the disk, or the store's quota, has no room left.
+	// Nothing was written; the same request can succeed once there is room.
+	ErrFull = errors.New("the disk is full")
 	// ErrRollback means the record of the store's newest commit is
 	// damaged, so opening it would silently undo that commit. It comes
 	// with ErrCorrupt; Options.AcceptRollback opens the store anyway.
@@ -85,11 +85,6 @@ type Store struct {
 	notices   []string
 }
 
-// Notices says what OpenStore found wrong with the file and put right, or
-// what an operator should see to, in words for the log. A sound store has
-// none.
-func (s *Store) Notices() []string { return s.notices }
-
 // ThreadInfo is what the server knows of a thread.
 type ThreadInfo struct {
 	ID             string
@@ -139,165 +134,6 @@ type queueEntry struct {
 	Thread []byte `json:"thread"`
 	Item   []byte `json:"item"`
 	Route  string `json:"route"`
-}
-
-// OpenStore opens the store at path, creating it if there is no file. It refuses
-// a damaged file, a file of another layout or version, and a file another
-// process holds, with a message that says what to do. It never recreates an
-// existing file.
-func OpenStore(path string, opts *Options) (s *Store, err error) {
-	if opts == nil {
-		opts = &Options{}
-	}
-	timeout := opts.Timeout
-	if timeout == 0 {
-		timeout = time.Second
-	}
-	fi, statErr := os.Stat(path)
-	exists := statErr == nil
-	if exists && fi.Size() == 0 {
-		return nil, fmt.Errorf("%w: %s is empty; if this is a new installation, remove the empty file and start again", ErrCorrupt, path)
-	}
-	if !exists && opts.ReadOnly {
-		return nil, fmt.Errorf("failed to open store: %s does not exist", path)
-	}
-	// bbolt can panic on some damaged files; none of its panics carry report
-	// data (the file holds only ciphertext), but a panic is not an answer.
-	defer func() {
-		if r := recover(); r != nil {
-			s, err = nil, corruptErr(path, "")
-		}
-	}()
-	db, rep, err := boltcheck.Open(path, boltcheck.Options{Timeout: timeout, ReadOnly: opts.ReadOnly, AcceptRollback: opts.AcceptRollback})
-	if !opts.ReadOnly && !errors.Is(err, boltcheck.ErrLocked) {
-		// Left by a compaction that never finished; never the store itself.
-		os.Remove(path + compactSuffix)
-	}
-	if err != nil {
-		return nil, openErr(path, err)
-	}
-	s = &Store{db: db, path: path, now: opts.Now, retention: opts.RetentionDays}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	if s.retention <= 0 {
-		s.retention = 90
-	}
-	if rep.RolledBack {
-		s.notices = append(s.notices, "the store was rolled back to the commit before its newest, whose record was damaged, as --accept-rollback allowed: whatever that last commit wrote is lost. Check the disk, and make a fresh backup")
-	}
-	if rep.OlderMetaDamaged {
-		s.notices = append(s.notices, "the record of the store's next-to-last commit was damaged and has been rewritten; nothing was lost. A disk that damages files may be failing: check it, and keep the backups")
-	}
-	if err := s.check(path, !exists); err != nil {
-		db.Close()
-		return nil, err
-	}
-	tuneBatch(db)
-	return s, nil
-}
-
-// tuneBatch sets how concurrent writers share commits. They share one
-// commit, and so one fsync. A longer window gathers more of them but keeps
-// each waiting longer; 5 ms gave the intake its best tail latency under load
-// on 2 cores, and a lone reporter does not notice it.
-func tuneBatch(db *bolt.DB) {
-	db.MaxBatchDelay = 5 * time.Millisecond
-}
-
-// openErr says what is wrong with a store file boltcheck refused.
-func openErr(path string, err error) error {
-	switch {
-	case errors.Is(err, boltcheck.ErrLocked):
-		return fmt.Errorf("%w: %s; stop the other intake process first", ErrLocked, path)
-	case errors.Is(err, boltcheck.ErrRollback):
-		return fmt.Errorf("%w: %s: %w, so opening it would silently undo that commit (perhaps a report whose receipt was shown); it has not been changed", ErrCorrupt, path, ErrRollback)
-	case errors.Is(err, boltcheck.ErrTruncated):
-		return fmt.Errorf("%w: %s has been cut short (%v), perhaps by a full disk or an interrupted copy; stop, keep the file for inspection, and restore the newest verified backup; it will not be recreated", ErrCorrupt, path, detail(err))
-	case errors.Is(err, boltcheck.ErrDamaged):
-		return corruptErr(path, detail(err))
-	}
-	return fmt.Errorf("failed to open store: %w", err)
-}
-
-// detail is what boltcheck found, without the words of its sentinel.
-func detail(err error) string {
-	s := err.Error()
-	for _, e := range []error{boltcheck.ErrDamaged, boltcheck.ErrTruncated} {
-		s = strings.TrimPrefix(s, e.Error()+": ")
-	}
-	return s
-}
-
-func corruptErr(path, what string) error {
-	if what != "" {
-		what = " (" + what + ")"
-	}
-	return fmt.Errorf("%w: %s failed its consistency check%s; stop, keep the file for inspection, and restore the newest verified backup; it will not be recreated", ErrCorrupt, path, what)
-}
-
-// check verifies the file's layout, and lays out a new file. boltcheck
-// has checked its pages.
-func (s *Store) check(path string, fresh bool) error {
-	if fresh {
-		return s.initialize()
-	}
-	return s.db.View(func(tx *bolt.Tx) error {
-		meta := tx.Bucket(bucketMeta)
-		if meta == nil {
-			return fmt.Errorf("%w: %s is not a Hearken store; check --data points at the right folder", ErrSchema, path)
-		}
-		v, err := strconv.Atoi(string(meta.Get(keySchema)))
-		switch {
-		case err != nil:
-			return fmt.Errorf("%w: %s has no readable schema version; restore a verified backup", ErrSchema, path)
-		case v > SchemaVersion:
-			return fmt.Errorf("%w: %s was written by a newer Hearken (schema %d, this one reads %d); run the newer version, do not delete the file", ErrSchema, path, v, SchemaVersion)
-		case v < SchemaVersion:
-			return fmt.Errorf("%w: %s has an old schema %d that this version does not read", ErrSchema, path, v)
-		}
-		for _, b := range [][]byte{bucketThreads, bucketLookup, bucketItemIdx, bucketQueue} {
-			if tx.Bucket(b) == nil {
-				return fmt.Errorf("%w: %s is missing part of its layout; restore a verified backup", ErrSchema, path)
-			}
-		}
-		key := meta.Get(keyLookupKey)
-		if len(key) != lookupKey {
-			return fmt.Errorf("%w: %s has no lookup key; restore a verified backup", ErrSchema, path)
-		}
-		s.lookupKey = bytes.Clone(key)
-		return nil
-	})
-}
-
-func (s *Store) initialize() error {
-	key := make([]byte, lookupKey)
-	if _, err := rand.Read(key); err != nil {
-		return fmt.Errorf("failed to read randomness: %w", err)
-	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		meta, err := tx.CreateBucket(bucketMeta)
-		if err != nil {
-			return err
-		}
-		if err := meta.Put(keySchema, []byte(strconv.Itoa(SchemaVersion))); err != nil {
-			return err
-		}
-		if err := meta.Put(keyLookupKey, key); err != nil {
-			return err
-		}
-		for _, b := range [][]byte{bucketThreads, bucketLookup, bucketItemIdx, bucketQueue} {
-			if _, err := tx.CreateBucket(b); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("failed to lay out new store: %w", err)
-	}
-	s.lookupKey = key
-	return nil
 }
 
 // Close closes the store.
@@ -401,7 +237,7 @@ func (s *Store) CreateThread(route string, report *Envelope, team []age.Recipien
 		return s.putItem(tx, tb, &r, threadID, itemID, KindReport, day, sealed)
 	})
 	if err != nil {
-		return Receipt{}, fmt.Errorf("failed to store report: %w", err)
+		return Receipt{}, fmt.Errorf("failed to store report: %w", writeErr(err))
 	}
 	return receipt, nil
 }
@@ -439,6 +275,14 @@ func (s *Store) putItem(tx *bolt.Tx, tb *bolt.Bucket, rec *threadRecord, threadI
 	}
 	rec.Active = day
 	return putJSON(tb, keyInfo, rec)
+}
+
+// writeErr marks a write that failed for want of room with ErrFull.
+func writeErr(err error) error {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return fmt.Errorf("%w: %w", ErrFull, err)
+	}
+	return err
 }
 
 func putJSON(b *bolt.Bucket, key []byte, v any) error {
@@ -546,18 +390,19 @@ func (s *Store) FollowUp(r Receipt, msg *Envelope, team []age.Recipient) error {
 	if err != nil {
 		return err
 	}
-	return s.db.Batch(func(tx *bolt.Tx) error {
+	err = s.db.Batch(func(tx *bolt.Tx) error {
 		id, tb, rec, err := s.thread(tx, r)
 		if err != nil {
 			return err
 		}
 		return s.putItem(tx, tb, rec, id, itemID, KindFollowUp, day, sealed)
 	})
+	return writeErr(err)
 }
 
 // Replies opens the team's replies on the receipt's thread, oldest first,
 // with the reply identity that only the receipt unwraps. Viewing marks the
-// replies seen and counts as activity.
+// replies seen and counts as activity, unless the disk is full.
 func (s *Store) Replies(r Receipt) ([]*Envelope, ThreadInfo, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -598,7 +443,9 @@ func (s *Store) Replies(r Receipt) ([]*Envelope, ThreadInfo, error) {
 			rec.RepliesWaiting, rec.Active = false, s.today()
 			return putJSON(tb, keyInfo, rec)
 		})
-		if err != nil {
+		// On a full disk the reporter still reads the replies; only the
+		// record of this visit is lost.
+		if err = writeErr(err); err != nil && !errors.Is(err, ErrFull) {
 			return nil, ThreadInfo{}, fmt.Errorf("failed to update thread: %w", err)
 		}
 	}

@@ -3,9 +3,11 @@ package vault
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -544,5 +546,18 @@ func TestNoRemanence(t *testing.T) {
 	}
 	if p, _ := s.Pending(0, 100, nil, ""); len(p) != 1 || p[0].Seq <= items[len(items)-1].Seq {
 		t.Fatal("the queue sequence went back after compaction")
+	}
+}
+
+// A write that fails for want of room is ErrFull, whatever wraps it.
+func TestWriteErrFull(t *testing.T) {
+	for _, errno := range []syscall.Errno{syscall.ENOSPC, syscall.EDQUOT} {
+		err := writeErr(fmt.Errorf("commit: %w", &os.PathError{Op: "write", Path: "hearken.db", Err: errno}))
+		if !errors.Is(err, ErrFull) || !errors.Is(err, errno) {
+			t.Errorf("%v: %v", errno, err)
+		}
+	}
+	if err := writeErr(syscall.EIO); errors.Is(err, ErrFull) {
+		t.Errorf("EIO: %v", err)
 	}
 }
