@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,6 +84,9 @@ func TestHTTPSWithACME(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.Contains(string(body), "Staying safe") {
 		t.Fatalf("safety page over HTTPS: %d\n%s", resp.StatusCode, body)
+	}
+	if !strings.Contains(string(body), "can see that someone visited this site") || !strings.Contains(string(body), strings.Repeat("c", 56)+".onion</code>") {
+		t.Errorf("the safety page on the clear web does not say who can see the visit, or lacks the onion address:\n%s", body)
 	}
 	if got := resp.Header.Get("Strict-Transport-Security"); got != hstsHeader {
 		t.Errorf("Strict-Transport-Security = %q", got)
@@ -412,5 +416,41 @@ func TestHTTPListenNeedsTLS(t *testing.T) {
 	}
 	if demo.TLS != nil {
 		t.Errorf("the demo config has a [tls] section")
+	}
+}
+
+// The home and safety pages tell a visitor on the clear web that the
+// network can see the visit, and give the onion address; through the
+// onion service they do not.
+func TestClearWebNotice(t *testing.T) {
+	onion := strings.Repeat("d", 56) + ".onion"
+	withOnion := newEnv(t, fmt.Sprintf("onion_address = %q", onion))
+	without := newEnv(t, "")
+	const notice = `<section class="clearweb">`
+	for _, path := range []string{"/", "/en/", "/ar/", "/fr/safety", "/zh/safety"} {
+		for _, c := range []struct {
+			name          string
+			env           *testEnv
+			host          string
+			notice, shows bool
+		}{
+			{"clear web", withOnion, "report.school.example", true, true},
+			{"clear web, no onion configured", without, "report.school.example", true, false},
+			{"the configured onion", withOnion, onion, false, false},
+			{"an onion service not configured", without, strings.Repeat("e", 56) + ".onion:80", false, false},
+		} {
+			req := httptest.NewRequest("GET", path, nil)
+			req.Host = c.host
+			body := c.env.do(req).Body.String()
+			if strings.Contains(body, notice) != c.notice || strings.Contains(body, onion+"</code>") != c.shows {
+				t.Errorf("%s %s: notice %v (want %v), onion shown %v (want %v)", c.name, path,
+					strings.Contains(body, notice), c.notice, strings.Contains(body, onion+"</code>"), c.shows)
+			}
+		}
+	}
+	for _, path := range []string{"/en/report", "/en/check"} {
+		if strings.Contains(withOnion.get(path).Body.String(), notice) {
+			t.Errorf("%s carries the notice", path)
+		}
 	}
 }

@@ -113,6 +113,16 @@ func (s *server) wrap(h http.Handler) http.Handler {
 	})
 }
 
+// viaOnion reports whether the request came through an onion service: tor
+// passes on the onion host name the visitor's browser asked for.
+func (s *server) viaOnion(r *http.Request) bool {
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	return s.onOnion(r) || strings.HasSuffix(strings.ToLower(host), ".onion")
+}
+
 // onOnion reports whether the request already came in on the onion address.
 func (s *server) onOnion(r *http.Request) bool {
 	host := r.Host

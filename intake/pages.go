@@ -11,11 +11,22 @@ import (
 
 func (s *server) landing(w http.ResponseWriter, r *http.Request, lang string) {
 	p := s.newPage(lang, "", "landing_title")
+	s.clearWebNotice(p, r)
 	s.render(w, http.StatusOK, "landing", p)
 }
 
 func (s *server) safety(w http.ResponseWriter, r *http.Request, lang string) {
-	s.render(w, http.StatusOK, "safety", s.newPage(lang, "safety", "safety_title"))
+	p := s.newPage(lang, "safety", "safety_title")
+	s.clearWebNotice(p, r)
+	s.render(w, http.StatusOK, "safety", p)
+}
+
+// clearWebNotice tells a reporter who did not come through the onion
+// service that the network they use can see the visit, though not what
+// they write, and how to hide it.
+func (s *server) clearWebNotice(p *page, r *http.Request) {
+	p.ClearWeb = !s.viaOnion(r)
+	p.Onion = s.cfg.OnionAddress
 }
 
 func (s *server) reportForm(w http.ResponseWriter, r *http.Request, lang string) {

@@ -52,6 +52,11 @@ type page struct {
 	Languages   []*locale
 	DangerFirst bool
 	Notice      string
+	// ClearWeb is set on the home and safety pages when the visit did not
+	// come through the onion service: they then say who can see it, and
+	// give Onion, the onion address, if there is one.
+	ClearWeb bool
+	Onion    string
 
 	Routes    []routeView
 	Receipt   string
