@@ -12,9 +12,14 @@ import (
 	"github.com/hearken-project/hearken/vault"
 )
 
+// printSync says what a sync did, a danger-now report first of all.
 func (c *cli) printSync(res *cases.SyncResult) {
 	if res == nil {
 		return
+	}
+	if n := len(res.DangerCases); n > 0 {
+		fmt.Fprintf(c.stdout, "DANGER: %s someone may be in danger now: %s. Read %s now: reviewer show %s\n",
+			count(n, "new report says", "new reports say"), strings.Join(res.DangerCases, ", "), pick(n, "it", "them"), res.DangerCases[0])
 	}
 	if res.Received > 0 {
 		var kinds []string
@@ -92,14 +97,11 @@ func writeList(w io.Writer, all []cases.CaseSummary) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CASE\tTAG\tURGENCY\tSTATUS\tWAITING\tCATEGORY\tRECEIVED\tREPORT")
+	fmt.Fprintln(tw, "CASE\tTAG\tDANGER\tURGENCY\tSTATUS\tWAITING\tCATEGORY\tRECEIVED\tREPORT")
 	for _, cs := range all {
 		waiting := "answered"
 		if cs.Unanswered {
-			waiting = fmt.Sprintf("%d days", cs.WaitingDays)
-			if cs.WaitingDays == 1 {
-				waiting = "1 day"
-			}
+			waiting = count(cs.WaitingDays, "day", "days")
 		}
 		if cs.Queued > 0 {
 			waiting += " (reply queued)"
@@ -108,10 +110,22 @@ func writeList(w io.Writer, all []cases.CaseSummary) error {
 		if cs.Problems > 0 {
 			flag = "[!] "
 		}
-		fmt.Fprintf(tw, "%s\t#%s\t%s\t%s\t%s\t%s\t%s\t%s%s\n", cs.Case, clean(cs.Tag), clean(dash(cs.Urgency)), clean(cs.Status), waiting,
+		fmt.Fprintf(tw, "%s\t#%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s%s\n", cs.Case, clean(cs.Tag), dangerWord(cs), clean(dash(cs.Urgency)), clean(cs.Status), waiting,
 			clean(dash(cs.Category)), clean(cs.Received), flag, clean(cs.Preview))
 	}
 	return tw.Flush()
+}
+
+// dangerWord is list's DANGER column: the report's answer to "Is someone
+// in danger right now?", loud when it is yes.
+func dangerWord(cs cases.CaseSummary) string {
+	switch {
+	case cs.DangerNow:
+		return "YES"
+	case strings.EqualFold(strings.TrimSpace(cs.Danger), "unsure"):
+		return "not sure"
+	}
+	return "-"
 }
 
 func dash(s string) string {
@@ -121,8 +135,17 @@ func dash(s string) string {
 	return s
 }
 
-// writeCase prints a case for reading in a terminal.
+// writeCase prints a case for reading in a terminal: a danger banner
+// first when the reporter said someone is in danger now, then each item
+// under its title, each answer under what it means.
 func writeCase(w io.Writer, cv *cases.CaseView) {
+	if cv.DangerNow {
+		if cv.Status == "new" {
+			fmt.Fprintln(w, "DANGER: the reporter says someone may be in danger now. Act on this first.")
+		} else {
+			fmt.Fprintln(w, "DANGER: the reporter said someone may be in danger now.")
+		}
+	}
 	fmt.Fprintf(w, "Case %s (tag #%s)   route %s   first received %s\n", cv.Case, clean(cv.Tag), clean(cv.Route), clean(cv.Received))
 	fmt.Fprintf(w, "Status: %s   Category: %s   Urgency: %s   Assigned: %s\n",
 		clean(cv.Status), clean(dash(cv.Category)), clean(dash(cv.Urgency)), clean(dash(cv.Assigned)))
@@ -131,11 +154,7 @@ func writeCase(w io.Writer, cv *cases.CaseView) {
 	}
 	for _, m := range cv.Messages {
 		fmt.Fprintln(w)
-		head := cases.KindLabel(m.Kind)
-		if m.Author != "" {
-			head += " by " + m.Author
-		}
-		fmt.Fprintf(w, "== %s, %s", clean(head), clean(m.Day))
+		fmt.Fprintf(w, "== %s, %s", clean(m.Title()), clean(m.Day))
 		if m.State != "" {
 			fmt.Fprintf(w, " (%s)", clean(m.State))
 		}
@@ -143,12 +162,18 @@ func writeCase(w io.Writer, cv *cases.CaseView) {
 		if m.Problem != "" {
 			fmt.Fprintf(w, "!! This item %s\n", clean(m.Problem))
 		}
-		for _, f := range m.Fields {
-			if f.Value == "" {
+		if m.LanguageNote != "" {
+			fmt.Fprintln(w, clean(m.LanguageNote))
+		}
+		for _, a := range m.Answers() {
+			switch {
+			case a.Choice:
+				fmt.Fprintf(w, "%s %s\n", clean(a.Label), clean(a.Value))
 				continue
+			case a.Label != "":
+				fmt.Fprintf(w, "%s:\n", clean(a.Label))
 			}
-			fmt.Fprintf(w, "%s:\n", clean(cases.FieldLabel(f.Name)))
-			for _, line := range strings.Split(f.Value, "\n") {
+			for _, line := range strings.Split(a.Value, "\n") {
 				fmt.Fprintf(w, "  %s\n", clean(line))
 			}
 		}

@@ -56,7 +56,10 @@ func TestScripts(t *testing.T) {
 // cmdStaffd drives the server side:
 //
 //	staffd start ROUTE TEAMFILE...  open a vault store, serve the staff channel, set $SERVER
-//	staffd report ROUTE TEXT...   a reporter sends a report
+//	staffd report [-danger ANSWER] [-lang LANG] ROUTE TEXT...
+//	                              a reporter sends a report (danger "no", language "en"
+//	                              unless given), as the public site seals it
+//	staffd followup N TEXT...     reporter N adds a message
 //	staffd replies N              print what reporter N sees (one reply a line)
 //	staffd queue                  print how many items wait in the staff queue
 //	staffd tamper                 change one byte of each item in the next items page
@@ -66,7 +69,7 @@ func cmdStaffd(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	s := ts.Value("staffd").(*scriptServer)
 	if len(args) == 0 {
-		ts.Fatalf("usage: staffd start|report|replies|queue|tamper")
+		ts.Fatalf("usage: staffd start|report|followup|replies|queue|tamper")
 	}
 	switch args[0] {
 	case "start":
@@ -111,16 +114,43 @@ func cmdStaffd(ts *testscript.TestScript, neg bool, args []string) {
 		})
 		ts.Setenv("SERVER", s.srv.URL)
 	case "report":
-		if len(args) < 3 {
-			ts.Fatalf("usage: staffd report ROUTE TEXT...")
+		danger, lang := "no", "en"
+		args = args[1:]
+		for len(args) > 1 && strings.HasPrefix(args[0], "-") {
+			switch args[0] {
+			case "-danger":
+				danger = args[1]
+			case "-lang":
+				lang = args[1]
+			default:
+				ts.Fatalf("unknown staffd report option %q", args[0])
+			}
+			args = args[2:]
+		}
+		if len(args) < 2 {
+			ts.Fatalf("usage: staffd report [-danger ANSWER] [-lang LANG] ROUTE TEXT...")
 		}
 		e := &vault.Envelope{Fields: []vault.Field{
-			{Name: "message", Value: strings.Join(args[2:], " ")},
-			{Name: "danger", Value: "no"},
+			{Name: "message", Value: strings.Join(args[1:], " ")},
+			{Name: "danger", Value: danger},
+			{Name: "language", Value: lang},
 		}}
-		r, err := s.store.CreateThread(args[1], e, s.teams[args[1]].Recipients())
+		r, err := s.store.CreateThread(args[0], e, s.teams[args[0]].Recipients())
 		ts.Check(err)
 		s.receipts = append(s.receipts, r)
+	case "followup":
+		if len(args) < 3 {
+			ts.Fatalf("usage: staffd followup N TEXT...")
+		}
+		n, err := strconv.Atoi(args[1])
+		ts.Check(err)
+		if n < 1 || n > len(s.receipts) {
+			ts.Fatalf("no report %d", n)
+		}
+		info, err := s.store.Thread(s.receipts[n-1])
+		ts.Check(err)
+		e := &vault.Envelope{Fields: []vault.Field{{Name: "message", Value: strings.Join(args[2:], " ")}, {Name: "language", Value: "en"}}}
+		ts.Check(s.store.FollowUp(s.receipts[n-1], e, s.teams[info.Route].Recipients()))
 	case "replies":
 		n, err := strconv.Atoi(args[1])
 		ts.Check(err)

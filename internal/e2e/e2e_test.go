@@ -44,6 +44,8 @@ func TestScripts(t *testing.T) {
 var receiptRE = regexp.MustCompile(`<strong id="receipt">([0-9A-Z-]+)</strong>`)
 
 // reporter SOCKET report TEXT: send a report; remember the receipt as $RECEIPT.
+// reporter SOCKET report-as LANG DANGER TEXT: the same, on the LANG site,
+// answering DANGER to "Is someone in danger right now?".
 // reporter SOCKET report-with FILE TEXT: the same, with FILE attached.
 // reporter SOCKET check: check $RECEIPT; the page goes to stdout.
 // reporter SOCKET add TEXT: add a message to $RECEIPT's thread.
@@ -76,6 +78,14 @@ func cmdReporter(ts *testscript.TestScript, neg bool, args []string) {
 	switch args[1] {
 	case "report":
 		status, page = post("/en/report", url.Values{"message": {strings.Join(args[2:], " ")}, "danger": {"no"}})
+		if m := receiptRE.FindStringSubmatch(page); m != nil {
+			ts.Setenv("RECEIPT", m[1])
+		}
+	case "report-as":
+		if len(args) < 5 {
+			ts.Fatalf("usage: reporter SOCKET report-as LANG DANGER TEXT...")
+		}
+		status, page = post("/"+args[2]+"/report", url.Values{"message": {strings.Join(args[4:], " ")}, "danger": {args[3]}})
 		if m := receiptRE.FindStringSubmatch(page); m != nil {
 			ts.Setenv("RECEIPT", m[1])
 		}

@@ -4,15 +4,18 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"html/template"
 	"os"
 	"path/filepath"
-	"text/template"
+	"strings"
 
 	"github.com/hearken-project/hearken/vault"
 )
 
+// recordTmpl is the printable case record. html/template escapes every
+// word that came from a report or a colleague.
 var recordTmpl = template.Must(template.New("record").Funcs(template.FuncMap{
-	"label": FieldLabel, "kind": KindLabel,
+	"stateText": recordState,
 }).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -26,9 +29,11 @@ h1{font-size:1.5em;margin:0 0 .2em}h2{font-size:1.15em;border-bottom:1px solid #
 .conf{border:2px solid #111;padding:.4em .7em;font-weight:bold;margin:1em 0}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em;margin:.4em 0}dt{font-weight:bold}dd{margin:0}
 .msg{border:1px solid #bbb;padding:.5em .8em;margin:.8em 0;page-break-inside:avoid}
-.msg h3{font-size:1em;margin:0 0 .3em}.text{white-space:pre-wrap;overflow-wrap:anywhere}
+.msg h3{font-size:1em;margin:0 0 .3em}.text{white-space:pre-wrap;overflow-wrap:anywhere;unicode-bidi:plaintext}
 .problem{color:#8a0000;font-weight:bold}
-table{border-collapse:collapse;width:100%}td,th{border:1px solid #bbb;padding:.25em .4em;text-align:left;vertical-align:top}
+.danger{border:3px solid #8a0000;color:#8a0000;padding:.4em .7em;font-weight:bold;margin:1em 0}
+.lang{font-style:italic;margin:.2em 0}
+table{border-collapse:collapse;width:100%}td,th{border:1px solid #bbb;padding:.25em .4em;text-align:left;vertical-align:top}.day{white-space:nowrap}
 footer{margin-top:2em;font-size:.9em;color:#444}
 @media print{body{margin:0}}
 </style>
@@ -36,9 +41,10 @@ footer{margin-top:2em;font-size:.9em;color:#444}
 <body>
 <h1>Safeguarding case record {{.Case.Case}}</h1>
 <p class="conf">Confidential. Contains a child-protection concern. Share only with the agency this referral is for; store and destroy as your safeguarding policy says.</p>
-<dl>
+{{if .Case.DangerNow}}<p class="danger">Danger at the time of the report: asked &ldquo;Is someone in danger right now?&rdquo;, the reporter answered yes.</p>
+{{end}}<dl>
 <dt>Case</dt><dd>{{.Case.Case}} (this computer's number; the team's tag for it is #{{.Case.Tag}})</dd>
-<dt>Route</dt><dd>{{.Case.Route}}</dd>
+<dt>Reported through</dt><dd>the school&rsquo;s Hearken site, route &ldquo;{{.Case.Route}}&rdquo;</dd>
 <dt>First received</dt><dd>{{.Case.Received}}</dd>
 <dt>Status</dt><dd>{{.Case.Status}}</dd>
 <dt>Category</dt><dd>{{or .Case.Category "not set"}}</dd>
@@ -46,13 +52,15 @@ footer{margin-top:2em;font-size:.9em;color:#444}
 <dt>Assigned to</dt><dd>{{or .Case.Assigned "nobody"}}</dd>
 <dt>Record made</dt><dd>{{.Day}} by {{.By}}</dd>
 </dl>
-<p>The reporter is anonymous. Dates are calendar days (UTC); no times are kept.</p>
+<p>The reporter did not have to say who they are; any name or contact details they chose to give are in their report below. Dates are calendar days (UTC); no times are kept.</p>
 <h2>Messages</h2>
 {{if .Case.Notice}}<p class="problem">{{.Case.Notice}}</p>{{end}}
 {{range .Case.Messages}}<div class="msg">
-<h3>{{kind .Kind}}{{if .Author}} by {{.Author}}{{end}}, {{.Day}}{{if .State}} ({{.State}}){{end}}</h3>
-{{if .Problem}}<p class="problem">{{.Problem}}</p>{{end}}
-{{range .Fields}}{{if .Value}}<p><strong>{{label .Name}}</strong></p><div class="text">{{.Value}}</div>{{end}}{{end}}
+<h3>{{.Title}}, {{.Day}}{{with stateText .State}} ({{.}}){{end}}</h3>
+{{if .Problem}}<p class="problem">This item {{.Problem}}</p>{{end}}
+{{if .LanguageNote}}<p class="lang">{{.LanguageNote}}</p>{{end}}
+{{range .Answers}}{{if .Choice}}<p><strong>{{.Label}}</strong> {{.Value}}</p>{{else}}{{if .Label}}<p><strong>{{.Label}}</strong></p>{{end}}<div class="text" dir="auto">{{.Value}}</div>{{end}}
+{{end}}
 {{if .Attachments}}<p><strong>Attachments</strong> (not included in this record)</p><ul>{{range .Attachments}}<li>{{.Name}} ({{.Type}}, {{.SizeText}}{{if not .Cleaned}}, identifying details not removed{{end}})</li>{{end}}</ul>{{end}}
 </div>
 {{end}}
@@ -60,13 +68,27 @@ footer{margin-top:2em;font-size:.9em;color:#444}
 <table>
 <thead><tr><th>#</th><th>Day</th><th>Who</th><th>What</th><th>Details</th></tr></thead>
 <tbody>
-{{range .Case.Chronology}}<tr><td>{{if .N}}{{.N}}{{end}}</td><td>{{.Day}}</td><td>{{.Who}}</td><td>{{.What}}</td><td class="text">{{.Text}}</td></tr>
+{{range .Case.Chronology}}<tr><td>{{if .N}}{{.N}}{{end}}</td><td class="day">{{.Day}}</td><td>{{.Who}}</td><td>{{.What}}</td><td class="text" dir="auto">{{.Text}}</td></tr>
 {{end}}</tbody>
 </table>
 <footer>Made with Hearken reviewer. The chronology is append-only: corrections appear as new entries.</footer>
 </body>
 </html>
 `))
+
+// recordState says where a reply written here is, in a record's words
+// rather than the command line's.
+func recordState(state string) string {
+	switch {
+	case state == "sent":
+		return "sent to the reporter"
+	case strings.HasPrefix(state, "queued"):
+		return "not yet sent"
+	case strings.HasPrefix(state, "not delivered"):
+		return "not delivered"
+	}
+	return state
+}
 
 // Export writes a self-contained printable HTML record of a case to path,
 // created with O_EXCL and mode 0600. It is plaintext: the caller warns.

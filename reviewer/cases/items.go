@@ -51,6 +51,7 @@ type pageResult struct {
 	NewCases []string       // case numbers created
 	SetAside []SetAsideItem // new items that could not be opened
 	Rejected int            // of those, items set aside for their labels (no case)
+	Danger   []string       // cases of new reports that say someone is in danger now
 }
 
 // storeItems checks and stores a page of pulled items. Each new item is
@@ -163,6 +164,9 @@ func (s *Store) commitPage(items []staff.Item, checks []itemCheck, acked []strin
 			}
 			if ck.report != nil {
 				reports[it.ID] = *ck.report
+				if dangerNow(ck.report.Danger) {
+					st.Danger = append(st.Danger, CaseNumber(c.Number))
+				}
 			}
 			touch(it.Thread)
 			st.New = append(st.New, it.ID)

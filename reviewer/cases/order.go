@@ -6,12 +6,19 @@ import (
 )
 
 // rankUrgency is a case's urgency for ordering: a case nobody has triaged
-// whose reporter said someone is in danger counts as immediate.
+// whose reporter said someone is in danger now comes before every other,
+// immediate ones included, until a member triages it.
 func rankUrgency(c CaseSummary) int {
-	if c.Status == "new" && c.Urgency == "" && strings.EqualFold(strings.TrimSpace(c.Danger), "yes") {
-		return urgencyRank("immediate")
+	if c.Status == "new" && dangerNow(c.Danger) {
+		return 0
 	}
 	return urgencyRank(c.Urgency)
+}
+
+// dangerNow says a report's answer to "Is someone in danger right now?"
+// was yes.
+func dangerNow(answer string) bool {
+	return strings.EqualFold(strings.TrimSpace(answer), "yes")
 }
 
 // caseOrder is a case number for ordering; one that does not parse sorts
@@ -48,9 +55,9 @@ func sortCases(cs []CaseSummary) {
 func urgencyRank(u string) int {
 	switch u {
 	case "immediate":
-		return 0
-	case "high":
 		return 1
+	case "high":
+		return 2
 	}
-	return 2
+	return 3
 }

@@ -138,7 +138,8 @@ func TestStoreRefusals(t *testing.T) {
 // package existed (testdata/store-v2: schema 2, made with the member in
 // member.identity, passphrase "correct horse battery staple", at a low
 // scrypt work factor) and checks it reads as it did then (expected.json,
-// written by that code), and still takes changes.
+// written by that code, with only the danger_now flags added since), and
+// still takes changes.
 func TestOpenOldStore(t *testing.T) {
 	src := filepath.Join("testdata", "store-v2")
 	dir := t.TempDir()

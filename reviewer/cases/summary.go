@@ -96,9 +96,10 @@ func (s *Store) buildDigest(tx *bolt.Tx, thread []byte, old caseDigest, opened m
 	return d, nil
 }
 
-// List returns every case, most pressing first: closed cases last; then
-// immediate, then high urgency; then cases awaiting an answer; longest
-// waiting first. It reads only the sealed summaries. A summary that is
+// List returns every case, most pressing first: closed cases last; first
+// of all a case nobody has triaged whose reporter said someone is in
+// danger now; then immediate, then high urgency; then cases awaiting an
+// answer; longest waiting first. It reads only the sealed summaries. A summary that is
 // missing or fails its check is rebuilt from the case's own records (which
 // opens its report) and the case is flagged with a problem.
 func (s *Store) List() ([]CaseSummary, error) {
@@ -140,6 +141,7 @@ func (s *Store) List() ([]CaseSummary, error) {
 			}
 			cs := digests[i].CaseSummary
 			cs.Tag = threadTag(string(threads[i]))
+			cs.DangerNow = dangerNow(cs.Danger)
 			if digests[i].WaitingSince != "" {
 				cs.WaitingDays = daysSince(digests[i].WaitingSince, now)
 			}

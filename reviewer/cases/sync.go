@@ -22,6 +22,10 @@ type SyncResult struct {
 	KindCount map[string]int `json:"kind_count"` // received items by kind
 	// NotDelivered lists replies the server refused in this sync.
 	NotDelivered []NotDelivered `json:"not_delivered,omitempty"`
+	// DangerNow says a report received in this sync says someone is in
+	// danger now; DangerCases are their cases, in the order they came.
+	DangerNow   bool     `json:"danger_now"`
+	DangerCases []string `json:"danger_now_cases,omitempty"`
 }
 
 // SetAsideItem is an item kept but not opened. Case is empty for an item
@@ -78,6 +82,8 @@ func Sync(ctx context.Context, st *Store, c *Client) (*SyncResult, error) {
 			res.Received += len(stored.New)
 			res.NewCases = append(res.NewCases, stored.NewCases...)
 			res.SetAside = append(res.SetAside, stored.SetAside...)
+			res.DangerCases = append(res.DangerCases, stored.Danger...)
+			res.DangerNow = len(res.DangerCases) > 0
 			fresh := make(map[string]bool, len(stored.New))
 			for _, id := range stored.New {
 				fresh[id] = true

@@ -16,15 +16,16 @@ type CaseSummary struct {
 	Category    string `json:"category,omitempty"`
 	Urgency     string `json:"urgency,omitempty"`
 	Assigned    string `json:"assigned,omitempty"`
-	Received    string `json:"received"`     // calendar day of the first message
-	LastMessage string `json:"last_message"` // calendar day of the newest message
-	Unanswered  bool   `json:"unanswered"`   // the reporter wrote after the last reply
-	WaitingDays int    `json:"waiting_days"` // days since the oldest unanswered message
-	Messages    int    `json:"messages"`     // items in the case
-	Queued      int    `json:"queued"`       // replies waiting for sync
-	Preview     string `json:"preview"`      // start of the report's message
-	Danger      string `json:"danger,omitempty"`
-	Problems    int    `json:"problems"` // items set aside
+	Received    string `json:"received"`         // calendar day of the first message
+	LastMessage string `json:"last_message"`     // calendar day of the newest message
+	Unanswered  bool   `json:"unanswered"`       // the reporter wrote after the last reply
+	WaitingDays int    `json:"waiting_days"`     // days since the oldest unanswered message
+	Messages    int    `json:"messages"`         // items in the case
+	Queued      int    `json:"queued"`           // replies waiting for sync
+	Preview     string `json:"preview"`          // start of the report's message
+	Danger      string `json:"danger,omitempty"` // the report's answer to "Is someone in danger right now?"
+	DangerNow   bool   `json:"danger_now"`       // that answer was yes
+	Problems    int    `json:"problems"`         // items set aside
 }
 
 // Message is one item of a case, opened.
@@ -37,8 +38,11 @@ type Message struct {
 	Attachments []AttachmentInfo `json:"attachments,omitempty"`
 	State       string           `json:"state,omitempty"` // for replies written here: queued, sent, failed
 	Problem     string           `json:"problem,omitempty"`
-	envelope    *vault.Envelope
-	order       uint64
+	// LanguageNote says in words which language the reporter wrote in,
+	// where that helps ("The reporter wrote in Arabic.").
+	LanguageNote string `json:"language_note,omitempty"`
+	envelope     *vault.Envelope
+	order        uint64
 }
 
 // AttachmentInfo describes an attachment without its data.
@@ -124,6 +128,7 @@ func (s *Store) Show(number uint64) (*CaseView, error) {
 		}
 		msgs[i] = msg
 	})
+	languageNotes(msgs)
 	cv.Messages = msgs
 	cv.Problems = 0
 	haveReport := false
@@ -142,6 +147,7 @@ func (s *Store) Show(number uint64) (*CaseView, error) {
 			}
 		}
 	}
+	cv.DangerNow = dangerNow(cv.Danger)
 	if !haveReport {
 		cv.Notice = noReportNotice(cv.Tag)
 	}
@@ -204,37 +210,4 @@ func messageLine(m Message) ChronoLine {
 		l.Text = m.Problem
 	}
 	return l
-}
-
-// fieldLabels name the report form's fields for people.
-var fieldLabels = map[string]string{
-	"message":    "What happened",
-	"about":      "Who it is about",
-	"danger":     "Is someone in danger now",
-	"when_where": "When and where",
-	"role":       "The reporter is",
-	"contact":    "How to reach the reporter",
-}
-
-// FieldLabel names a report field (Message.Fields) for people: "message"
-// is "What happened". An unknown field keeps its own name.
-func FieldLabel(name string) string {
-	if l, ok := fieldLabels[name]; ok {
-		return l
-	}
-	return name
-}
-
-// KindLabel names a kind of item for people: "Report", "Follow-up from the
-// reporter", "Reply from the team".
-func KindLabel(k vault.Kind) string {
-	switch k {
-	case vault.KindReport:
-		return "Report"
-	case vault.KindFollowUp:
-		return "Follow-up from the reporter"
-	case vault.KindReply:
-		return "Reply from the team"
-	}
-	return string(k)
 }
