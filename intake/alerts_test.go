@@ -119,6 +119,7 @@ func withoutDateAndID(raw []byte) string {
 // window; the receipt says when the team reads messages; and no report
 // text, receipt or header value reaches a mail, the webhook or the log.
 func TestAlertsEndToEnd(t *testing.T) {
+	t.Parallel()
 	smtpd := testkit.StartSMTPD(t, testkit.SMTPDOptions{})
 	hk := startHook(t)
 	dir := t.TempDir()
@@ -248,6 +249,7 @@ webhook = "%s/hooks/team"
 // TestAlertsPerRoute: a route with its own `to` alerts only them, and the
 // others hear nothing of it.
 func TestAlertsPerRoute(t *testing.T) {
+	t.Parallel()
 	smtpd := testkit.StartSMTPD(t, testkit.SMTPDOptions{})
 	dir := t.TempDir()
 	p := writeConfig(t, dir, fmt.Sprintf(`
@@ -298,6 +300,7 @@ en = "The head of school"
 
 // TestDemoAlertsInTheLog: serve --demo writes each alert to the log.
 func TestDemoAlertsInTheLog(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg, _, err := demoConfig(dir)
 	if err != nil {

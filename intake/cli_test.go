@@ -44,6 +44,7 @@ func TestMainExitStatus(t *testing.T) {
 
 // A backup while the server holds the store says so, and how to get one.
 func TestBackupWhileServing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "")
 	var stdout, stderr bytes.Buffer
 	status := Main([]string{"backup", "--data", e.dataDir, "--out", filepath.Join(t.TempDir(), "b.db")}, &stdout, &stderr)

@@ -85,6 +85,7 @@ func damagedStore(t *testing.T, kind string) (cfg *config, dataDir string, raw [
 // with a message, the store left byte for byte as it was, and no sockets or
 // partial files behind.
 func TestServeRefusesDamagedStore(t *testing.T) {
+	t.Parallel()
 	for kind, want := range map[string]string{
 		"truncated":     "cut short",
 		"newest commit": "newest commit",

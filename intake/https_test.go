@@ -68,6 +68,7 @@ func waitForCert(t *testing.T, addr, name string, roots *x509.CertPool, old *x50
 // address or server name in any log, and the certificate kept for the next
 // start.
 func TestHTTPSWithACME(t *testing.T) {
+	t.Parallel()
 	p := startPebble(t, 90*24*time.Hour)
 	dir := t.TempDir()
 	cfgPath := acmeConfig(t, dir, p)
@@ -253,6 +254,7 @@ func checkNoVisitorTraces(t *testing.T, ls *tlsLive, canaries ...string) {
 // TestHTTPSRenewal serves certificates that live a few seconds: each is
 // replaced before it expires, with nobody restarting anything.
 func TestHTTPSRenewal(t *testing.T) {
+	t.Parallel()
 	p := startPebble(t, 12*time.Second)
 	dir := t.TempDir()
 	ls := startTLSServer(t, acmeConfig(t, dir, p), filepath.Join(dir, "data"))

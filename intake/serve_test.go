@@ -148,6 +148,7 @@ func TestCanary(t *testing.T) {
 }
 
 func TestHugeHeader(t *testing.T) {
+	t.Parallel()
 	ls := startServer(t, "127.0.0.1:0")
 	c, err := net.Dial("tcp", ls.addr)
 	if err != nil {

@@ -39,6 +39,7 @@ var (
 // and to see what changed, run with -dump-site DIR before and after the
 // change and diff the two directories.
 func TestSiteBytes(t *testing.T) {
+	t.Parallel()
 	var got []string // "hash name"
 	section := ""
 	record := func(name string, rec *httptest.ResponseRecorder, receipts ...string) {

@@ -46,6 +46,7 @@ func stalledUpload(t *testing.T, addr string, declared int, drip time.Duration) 
 }
 
 func TestUploadThatStallsIsDropped(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "")
 	e.srv.uploadIdle = 200 * time.Millisecond
 	ts := httptest.NewServer(e.srv)
@@ -64,6 +65,7 @@ func TestUploadThatStallsIsDropped(t *testing.T) {
 }
 
 func TestUploadThatTricklesIsDropped(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "")
 	e.srv.uploadIdle = 300 * time.Millisecond
 	e.srv.minUploadRate = 10000

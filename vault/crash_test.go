@@ -66,6 +66,7 @@ func crashChild() int {
 // proves every receipt it printed finds its thread after reopening, and the
 // file passes bbolt's consistency check.
 func TestCrashDurability(t *testing.T) {
+	t.Parallel() // its waits are on the disk or a child process
 	if testing.Short() {
 		t.Skip("slow: kills a child process repeatedly")
 	}

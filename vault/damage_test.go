@@ -170,6 +170,7 @@ func TestOlderMetaDamaged(t *testing.T) {
 // it was, or survives the day's chores: retention, purge, compaction,
 // and a sync.
 func TestDataPageDamage(t *testing.T) {
+	t.Parallel() // its waits are on the disk or a child process
 	path, raw, _, _ := damageFixture(t)
 	pages, ps := pagesInUse(raw)
 	// In each page: the header (page id, type, count, overflow) and the
