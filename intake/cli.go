@@ -19,7 +19,7 @@ import (
 
 const usage = `Usage:
   intake init --config FILE [--data DIR]
-  intake serve [--data DIR] [--listen ADDR] [--http-listen ADDR] [--staff-listen ADDR] [--accept-rollback] (--config FILE | --demo)
+  intake serve [--data DIR] [--listen ADDR] [--http-listen ADDR] [--onion-listen ADDR] [--staff-listen ADDR] [--accept-rollback] (--config FILE | --demo)
   intake check --config FILE
   intake alert-test --config FILE
   intake backup [--data DIR] --out FILE
@@ -29,7 +29,9 @@ serve   runs the public site. ADDR is host:port or unix:/path/to/socket.
         --listen defaults to 127.0.0.1:8080, or :443 when the config has a
         [tls] section: then the site is served over HTTPS, and
         --http-listen (default :80; "off" turns it off) answers the
-        certificate authority's challenges and redirects to HTTPS.
+        certificate authority's challenges and redirects to HTTPS;
+        --onion-listen (unix:/path or loopback) serves the same site in
+        plain HTTP for tor, so one server offers both routes.
         --staff-listen is where the team's reviewer syncs from: by default
         the socket DATA/staff.sock (mode 0600); a loopback host:port is
         allowed; "off" turns it off. It is never on the public listener.
@@ -160,6 +162,7 @@ func (c *cli) serve(args []string) error {
 	fs := flag.NewFlagSet("intake serve", flag.ContinueOnError)
 	data := fs.String("data", "./hearken-data", "data `directory` for the store")
 	listen := fs.String("listen", "", "`address`: host:port or unix:/path (default 127.0.0.1:8080, or :443 with [tls])")
+	onionListen := fs.String("onion-listen", "", "`address` with [tls]: the site in plain HTTP for the onion service, unix:/path or loopback host:port")
 	httpListen := fs.String("http-listen", ":80", "`address` for plain HTTP with [tls]: ACME challenges and redirects to HTTPS (\"off\" turns it off)")
 	staffListen := fs.String("staff-listen", "", "`address` for the staff channel: unix:/path or loopback host:port (default unix:DATA/staff.sock; \"off\" turns it off)")
 	configPath := fs.String("config", "", "config `file` (TOML)")
@@ -209,6 +212,8 @@ func (c *cli) serve(args []string) error {
 	switch {
 	case cfg.TLS == nil && set["http-listen"]:
 		return usageError{msg: "intake serve: --http-listen is for HTTPS; the config has no [tls] section"}
+	case cfg.TLS == nil && set["onion-listen"]:
+		return usageError{msg: "intake serve: --onion-listen is for a server that also serves HTTPS; without [tls], --listen serves the onion service"}
 	case cfg.TLS == nil || *httpListen == "off":
 		*httpListen = ""
 	}
@@ -225,7 +230,7 @@ func (c *cli) serve(args []string) error {
 		// A second signal stops at once instead of waiting for uploads.
 		stop()
 	}()
-	err = serve(ctx, cfg, serveOptions{DataDir: *data, Listen: *listen, HTTPListen: *httpListen, StaffListen: *staffListen, Logger: logger, AcceptRollback: *acceptRollback})
+	err = serve(ctx, cfg, serveOptions{DataDir: *data, Listen: *listen, HTTPListen: *httpListen, OnionListen: *onionListen, StaffListen: *staffListen, Logger: logger, AcceptRollback: *acceptRollback})
 	if err != nil {
 		logger.Error().Err(err).Msg("stopped with an error")
 		return damageHint(err, *data)

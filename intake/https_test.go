@@ -321,6 +321,20 @@ func TestHTTPSOwnCertificate(t *testing.T) {
 		t.Errorf("reload not logged:\n%s", ls.logs)
 	}
 
+	// The onion service's socket serves the same site in plain HTTP, with
+	// no HSTS and no clear-web notice.
+	onion := testkit.UnixClient(ls.onionSock)
+	resp, err = onion.Get("http://" + strings.Repeat("f", 56) + ".onion/en/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Strict-Transport-Security") != "" || strings.Contains(string(body), "clearweb") ||
+		!strings.Contains(string(body), "Tell someone safely") {
+		t.Errorf("onion socket: %d %v\n%s", resp.StatusCode, resp.Header, body)
+	}
+
 	// Without ACME the plain-HTTP port only redirects.
 	req, _ := http.NewRequest("GET", "http://"+ls.httpAddr+"/.well-known/acme-challenge/x", nil)
 	req.Host = testDomain

@@ -175,7 +175,8 @@ func selfSigned(t *testing.T, names []string, ips []net.IP, notAfter time.Time) 
 // tlsLive is serve running with a [tls] section.
 type tlsLive struct {
 	*liveServer
-	httpAddr string
+	httpAddr  string
+	onionSock string // the onion service's plain-HTTP socket
 }
 
 // startTLSServer runs serve with the config at cfgPath, HTTPS and plain
@@ -187,7 +188,7 @@ func startTLSServer(t *testing.T, cfgPath, dataDir string) *tlsLive {
 		t.Fatal(err)
 	}
 	ls := &liveServer{logs: &testkit.Buffer{}, errLogs: &testkit.Buffer{}, dataDir: dataDir, cfg: cfg}
-	tl := &tlsLive{liveServer: ls}
+	tl := &tlsLive{liveServer: ls, onionSock: filepath.Join(t.TempDir(), "intake.sock")}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan net.Addr, 1)
 	done := make(chan error, 1)
@@ -196,10 +197,12 @@ func startTLSServer(t *testing.T, cfgPath, dataDir string) *tlsLive {
 			DataDir:    dataDir,
 			Listen:     "127.0.0.1:0",
 			HTTPListen: "127.0.0.1:0",
-			Logger:     zerolog.New(ls.logs),
-			ErrorLog:   log.New(ls.errLogs, "", 0),
-			HTTPReady:  func(a net.Addr) { tl.httpAddr = a.String() },
-			Ready:      func(a net.Addr) { ready <- a },
+			// Tor's way in, beside HTTPS.
+			OnionListen: "unix:" + tl.onionSock,
+			Logger:      zerolog.New(ls.logs),
+			ErrorLog:    log.New(ls.errLogs, "", 0),
+			HTTPReady:   func(a net.Addr) { tl.httpAddr = a.String() },
+			Ready:       func(a net.Addr) { ready <- a },
 		})
 	}()
 	select {

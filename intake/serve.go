@@ -53,6 +53,9 @@ type serveOptions struct {
 	// HTTPListen, with [tls], answers ACME HTTP-01 challenges and
 	// redirects everything else to HTTPS; "" turns it off.
 	HTTPListen string
+	// OnionListen, with [tls], serves the same site in plain HTTP for the
+	// onion service: a unix socket (mode 0660) or a loopback address.
+	OnionListen string
 	// StaffListen, if set, serves the staff channel on its own listener,
 	// never beside the public site. A unix socket is made mode 0600.
 	StaffListen string
@@ -114,8 +117,11 @@ func serve(ctx context.Context, cfg *config, opts serveOptions) error {
 			return err
 		}
 		defer site.stop()
-	} else if opts.HTTPListen != "" {
-		return errors.New("a plain-HTTP listener needs HTTPS: add a [tls] section to the config")
+	} else if opts.HTTPListen != "" || opts.OnionListen != "" {
+		return errors.New("a plain-HTTP or onion listener beside the public one needs HTTPS: add a [tls] section to the config")
+	}
+	if opts.OnionListen != "" && !localAddr(opts.OnionListen) {
+		return fmt.Errorf("onion listener: %s is not unix:/path or a loopback host:port; tor reaches it on this machine", opts.OnionListen)
 	}
 
 	// The public socket is mode 0660: the onion service's group reads it.
@@ -123,21 +129,27 @@ func serve(ctx context.Context, cfg *config, opts serveOptions) error {
 	if err != nil {
 		return err
 	}
-	var httpLn net.Listener
+	var httpLn, onionLn net.Listener
 	if site != nil && opts.HTTPListen != "" {
 		if httpLn, err = listen(opts.HTTPListen, 0o660); err != nil {
 			ln.Close()
 			return fmt.Errorf("http listener: %w", err)
 		}
 	}
+	if site != nil && opts.OnionListen != "" {
+		if onionLn, err = listen(opts.OnionListen, 0o660); err != nil {
+			closeListeners(ln, httpLn)
+			return fmt.Errorf("onion listener: %w", err)
+		}
+	}
 	var staffLn net.Listener
 	if opts.StaffListen != "" {
 		if err := checkStaffAddr(opts.StaffListen); err != nil {
-			closeListeners(ln, httpLn)
+			closeListeners(ln, httpLn, onionLn)
 			return err
 		}
 		if staffLn, err = listen(opts.StaffListen, 0o600); err != nil {
-			closeListeners(ln, httpLn)
+			closeListeners(ln, httpLn, onionLn)
 			return fmt.Errorf("staff channel: %w", err)
 		}
 	}
@@ -165,7 +177,7 @@ func serve(ctx context.Context, cfg *config, opts serveOptions) error {
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          errorLog,
 	}
-	served := make(chan error, 3)
+	served := make(chan error, 4)
 	servers := []*http.Server{srv}
 	if site != nil {
 		site.configure(srv)
@@ -182,6 +194,21 @@ func serve(ctx context.Context, cfg *config, opts serveOptions) error {
 		if opts.HTTPReady != nil {
 			opts.HTTPReady(httpLn.Addr())
 		}
+	}
+	if onionLn != nil {
+		// The same site, without HSTS: tor has encrypted the way already.
+		onionSrv := &http.Server{
+			Handler:           pub,
+			ReadHeaderTimeout: readHeaderTimeout,
+			ReadTimeout:       readTimeout,
+			WriteTimeout:      writeTimeout,
+			IdleTimeout:       idleTimeout,
+			MaxHeaderBytes:    maxHeaderBytes,
+			ErrorLog:          errorLog,
+		}
+		servers = append(servers, onionSrv)
+		go func() { served <- onionSrv.Serve(onionLn) }()
+		lg.Info().Str("listen", onionLn.Addr().String()).Msg("serving the onion service's plain HTTP")
 	}
 	if staffLn != nil {
 		teams := map[string]*vault.Team{}
@@ -394,4 +421,17 @@ func closeListeners(lns ...net.Listener) {
 			ln.Close()
 		}
 	}
+}
+
+// localAddr reports whether addr is a unix socket or a loopback host:port.
+func localAddr(addr string) bool {
+	if strings.HasPrefix(addr, "unix:") {
+		return true
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return host == "localhost" || ip != nil && ip.IsLoopback()
 }
