@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/hearken-project/hearken/reviewer/cases"
 )
@@ -46,7 +47,10 @@ func (c *cli) attachments(fs *flag.FlagSet, args []string) error {
 		if !a.Cleaned {
 			note = "  (identifying details such as the author may still be inside)"
 		}
-		fmt.Fprintf(c.stdout, "%s%s\n", a.Path, note)
+		fmt.Fprintf(c.stdout, "%s%s\n", clean(a.Path), note)
+		if a.Warning != "" {
+			fmt.Fprintf(c.stderr, "Warning: %s: %s.\n", clean(filepath.Base(a.Path)), clean(a.Warning))
+		}
 	}
 	if err != nil {
 		return err

@@ -56,9 +56,10 @@ func TestScripts(t *testing.T) {
 // cmdStaffd drives the server side:
 //
 //	staffd start ROUTE TEAMFILE...  open a vault store, serve the staff channel, set $SERVER
-//	staffd report [-danger ANSWER] [-lang LANG] ROUTE TEXT...
+//	staffd report [-danger ANSWER] [-lang LANG] [-attach 'NAME|TYPE'] ROUTE TEXT...
 //	                              a reporter sends a report (danger "no", language "en"
-//	                              unless given), as the public site seals it
+//	                              unless given), as the public site seals it; -attach
+//	                              adds a file named and typed as given, as a forger could
 //	staffd followup N TEXT...     reporter N adds a message
 //	staffd replies N              print what reporter N sees (one reply a line)
 //	staffd queue                  print how many items wait in the staff queue
@@ -115,6 +116,7 @@ func cmdStaffd(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Setenv("SERVER", s.srv.URL)
 	case "report":
 		danger, lang := "no", "en"
+		var files []vault.Attachment
 		args = args[1:]
 		for len(args) > 1 && strings.HasPrefix(args[0], "-") {
 			switch args[0] {
@@ -122,6 +124,9 @@ func cmdStaffd(ts *testscript.TestScript, neg bool, args []string) {
 				danger = args[1]
 			case "-lang":
 				lang = args[1]
+			case "-attach":
+				name, typ, _ := strings.Cut(args[1], "|")
+				files = append(files, vault.Attachment{Name: name, Type: typ, Data: []byte("forged content\n")})
 			default:
 				ts.Fatalf("unknown staffd report option %q", args[0])
 			}
@@ -134,7 +139,7 @@ func cmdStaffd(ts *testscript.TestScript, neg bool, args []string) {
 			{Name: "message", Value: strings.Join(args[1:], " ")},
 			{Name: "danger", Value: danger},
 			{Name: "language", Value: lang},
-		}}
+		}, Attachments: files}
 		r, err := s.store.CreateThread(args[0], e, s.teams[args[0]].Recipients())
 		ts.Check(err)
 		s.receipts = append(s.receipts, r)
