@@ -3,6 +3,7 @@ package reviewer
 import (
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,23 +33,9 @@ func (c *cli) init(fs *flag.FlagSet, args []string) error {
 		return fmt.Errorf("failed to create the store folder: %w", err)
 	}
 	if *server != "" || *proxyURL != "" {
-		cfg, err := cases.LoadConfig(c.store)
-		if err != nil {
+		if err := c.saveConnection(*server, *proxyURL); err != nil {
 			return err
 		}
-		if *server != "" {
-			cfg.Server = *server
-		}
-		if *proxyURL != "" {
-			cfg.Proxy = *proxyURL
-		}
-		if _, err := cases.NewClient(cfg.Server, cfg.Proxy, nil); err != nil {
-			return err
-		}
-		if err := cases.SaveConfig(c.store, cfg); err != nil {
-			return err
-		}
-		fmt.Fprintf(c.stdout, "Server saved: reviewer sync will use %s\n", cfg.Server)
 	}
 	if *team != "" {
 		t, forRoute, err := cases.InstallTeam(c.store, *team, *route)
@@ -74,4 +61,65 @@ func (c *cli) init(fs *flag.FlagSet, args []string) error {
 		}
 	}
 	return nil
+}
+
+// proxyOff is the --proxy value that clears a saved proxy.
+const proxyOff = "off"
+
+// saveConnection saves the server and the proxy (or, with "off", clears
+// the proxy) that sync uses, once they are checked, and says what sync
+// will do with them.
+func (c *cli) saveConnection(server, proxyArg string) error {
+	cfg, err := cases.LoadConfig(c.store)
+	if err != nil {
+		return err
+	}
+	if server != "" {
+		cfg.Server = server
+	}
+	switch proxyArg {
+	case "":
+	case proxyOff:
+		cfg.Proxy = ""
+	default:
+		cfg.Proxy = proxyArg
+	}
+	if err := cases.CheckProxy(cfg.Proxy); err != nil {
+		return err
+	}
+	var client *cases.Client
+	if cfg.Server != "" {
+		if client, err = cases.NewClient(cfg.Server, cfg.Proxy, nil); err != nil {
+			return err
+		}
+	}
+	if err := cases.SaveConfig(c.store, cfg); err != nil {
+		return err
+	}
+	if server != "" {
+		fmt.Fprintf(c.stdout, "Server saved: reviewer sync will use %s\n", clean(cfg.Server))
+	}
+	switch {
+	case proxyArg == proxyOff:
+		fmt.Fprintln(c.stdout, "Proxy cleared: reviewer sync connects to the server directly.")
+	case proxyArg != "" && client == nil:
+		fmt.Fprintf(c.stdout, "Proxy saved: %s. Give the server with reviewer init --server URL.\n", proxyName(cfg.Proxy))
+	case proxyArg != "" && client.Proxied():
+		fmt.Fprintf(c.stdout, "Proxy saved: %s. reviewer sync reaches the server through it.\n", proxyName(cfg.Proxy))
+	case proxyArg != "":
+		fmt.Fprintf(c.stdout, "Proxy saved: %s. It is not used for this server, which is on this computer.\n", proxyName(cfg.Proxy))
+	case cfg.Proxy != "" && client != nil && !client.Proxied():
+		fmt.Fprintf(c.stdout, "The saved proxy (%s) is not used for this server, which is on this computer.\n", proxyName(cfg.Proxy))
+	}
+	return nil
+}
+
+// proxyName is a proxy's scheme, host and port, without any user name or
+// password it carries.
+func proxyName(proxyURL string) string {
+	u, err := url.Parse(proxyURL)
+	if err != nil {
+		return "(the proxy)"
+	}
+	return clean((&url.URL{Scheme: u.Scheme, Host: u.Host}).String())
 }

@@ -17,21 +17,42 @@ First time:
   reviewer keygen --name "Your Name" [--out DIR]
                                   make your keys (in DIR, default the store
                                   folder); give member.pub to IT
-  reviewer init --server URL      remember the server
+  reviewer init --server URL [--proxy socks5://127.0.0.1:9050]
+                                  remember the server (http://HOST:PORT,
+                                  unix:/path/to/staff.sock or an onion
+                                  address) and, for an onion server, Tor's
+                                  SOCKS proxy; --proxy off forgets the proxy.
+                                  The proxy is never used for a unix: server
+                                  or one on this computer.
   reviewer init --team FILE [--route ROUTE]
                                   remember who replies on a route are sealed to
 Every day:
-  reviewer sync [--json]          fetch new reports, send your replies
-  reviewer list [--json]          cases, most pressing first
+  reviewer sync [--server URL] [--proxy URL|off] [--json]
+                                  fetch new reports, send your replies; a new
+                                  report that says someone may be in danger
+                                  now is named on the first line. --server and
+                                  --proxy apply to this sync only.
+  reviewer list [--json]          cases, most pressing first: a case whose
+                                  reporter says someone is in danger now
+                                  (DANGER column YES) comes first until it is
+                                  triaged, then immediate and high urgency
   reviewer show CASE [--json]     read a case (CASE is like HK-0001)
   reviewer reply CASE --message TEXT [--team FILE]
                                   answer the reporter (or --message-file F)
   reviewer triage CASE [--status S] [--category C] [--urgency U] [--assign NAME]
   reviewer note CASE --message TEXT [--corrects N]
+                                  add to the chronology (or --message-file F);
+                                  --corrects N marks it a correction of entry N
   reviewer export CASE --out FILE.html        printable record for a referral
-  reviewer attachments CASE --out DIR          save the case's photos and files
+  reviewer attachments CASE --out DIR          save the case's photos and files,
+                                  named by the type of their content (.bin,
+                                  with a warning, for anything else)
   reviewer export-sealed CASE --out DIR        the case's items as received (.age files)
   reviewer export-age-identity --out FILE     your plain age key, for the age tool
+  reviewer help                   this text
+
+--json writes what a script reads: sync, list and show each carry
+danger_now; characters a terminal would act on are written as \u escapes.
 
 Case numbers (HK-0001) are this computer's own: a colleague's HK-0001 may be
 another case. The tag beside each case (like #3f2a9c1d) is the same for the
@@ -133,37 +154,34 @@ func (c *cli) run(args []string) error {
 		return errUsage{"no command given"}
 	}
 	cmd, rest := args[0], args[1:]
-	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	switch cmd {
 	case "help", "-h", "--help":
 		fmt.Fprint(c.stdout, usage)
 		return nil
-	case "keygen":
-		return c.keygen(fs, rest)
-	case "init":
-		return c.init(fs, rest)
-	case "sync":
-		return c.sync(fs, rest)
-	case "list":
-		return c.list(fs, rest)
-	case "show":
-		return c.show(fs, rest)
-	case "reply":
-		return c.reply(fs, rest)
-	case "triage":
-		return c.triage(fs, rest)
-	case "note":
-		return c.note(fs, rest)
-	case "export":
-		return c.export(fs, rest)
-	case "attachments":
-		return c.attachments(fs, rest)
-	case "export-sealed":
-		return c.exportSealed(fs, rest)
-	case "export-age-identity":
-		return c.exportAgeIdentity(fs, rest)
+	}
+	if run, ok := c.commands()[cmd]; ok {
+		return run(flag.NewFlagSet(cmd, flag.ContinueOnError), rest)
 	}
 	return errUsage{fmt.Sprintf("unknown command %q", cmd)}
+}
+
+// commands are reviewer's commands by name. Each defines its options on
+// the flag set it is given, then parses them before it does anything else.
+func (c *cli) commands() map[string]func(*flag.FlagSet, []string) error {
+	return map[string]func(*flag.FlagSet, []string) error{
+		"keygen":              c.keygen,
+		"init":                c.init,
+		"sync":                c.sync,
+		"list":                c.list,
+		"show":                c.show,
+		"reply":               c.reply,
+		"triage":              c.triage,
+		"note":                c.note,
+		"export":              c.export,
+		"attachments":         c.attachments,
+		"export-sealed":       c.exportSealed,
+		"export-age-identity": c.exportAgeIdentity,
+	}
 }
 
 func (c *cli) caseArg(fs *flag.FlagSet, args []string) (uint64, error) {

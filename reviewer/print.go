@@ -12,7 +12,9 @@ import (
 	"github.com/hearken-project/hearken/vault"
 )
 
-// printSync says what a sync did, a danger-now report first of all.
+// printSync says what a sync did, a danger-now report first of all, and
+// only what it did: a sync that could not connect prints nothing here (its
+// error says what failed).
 func (c *cli) printSync(res *cases.SyncResult) {
 	if res == nil {
 		return
@@ -21,7 +23,8 @@ func (c *cli) printSync(res *cases.SyncResult) {
 		fmt.Fprintf(c.stdout, "DANGER: %s someone may be in danger now: %s. Read %s now: reviewer show %s\n",
 			count(n, "new report says", "new reports say"), strings.Join(res.DangerCases, ", "), pick(n, "it", "them"), res.DangerCases[0])
 	}
-	if res.Received > 0 {
+	switch {
+	case res.Received > 0:
 		var kinds []string
 		for _, k := range []struct {
 			kind      vault.Kind
@@ -40,7 +43,7 @@ func (c *cli) printSync(res *cases.SyncResult) {
 			fmt.Fprintf(c.stdout, "; %s", count(n, "new case", "new cases"))
 		}
 		fmt.Fprintln(c.stdout, ".")
-	} else {
+	case res.Fetched:
 		fmt.Fprintln(c.stdout, "No new items.")
 	}
 	if res.Pushed > 0 {
@@ -62,6 +65,10 @@ func (c *cli) printSync(res *cases.SyncResult) {
 	}
 	if n := len(res.SetAside); n > 0 {
 		fmt.Fprintf(c.stdout, "%s in this sync.\n", count(n, "item set aside", "items set aside"))
+	}
+	if n := res.Waiting; n > 0 {
+		fmt.Fprintf(c.stdout, "%s still waiting to be sent; %s with the next sync that reaches the server.\n",
+			count(n, "reply is", "replies are"), pick(n, "it goes", "they go"))
 	}
 }
 

@@ -25,7 +25,11 @@ func (c *cli) sync(fs *flag.FlagSet, args []string) error {
 	if *server != "" {
 		cfg.Server = *server
 	}
-	if *proxyURL != "" {
+	switch *proxyURL {
+	case "":
+	case proxyOff:
+		cfg.Proxy = ""
+	default:
 		cfg.Proxy = *proxyURL
 	}
 	res, err := c.runSync(cfg, errUsage{"sync needs to know the server: run reviewer init --server URL once, or give --server URL"})

@@ -11,14 +11,12 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/hearken-project/hearken/staff"
 	"github.com/hearken-project/hearken/vault"
-	"golang.org/x/net/proxy"
 )
 
 // ErrNotKnown means the server refused the member's signature: the member
@@ -31,11 +29,12 @@ const maxResponse = staff.MaxBatchBytes/3*4 + 16<<20
 
 // Client talks to the intake server's staff channel as one member.
 type Client struct {
-	base   *url.URL
-	server string // as the member wrote it, for messages
-	hc     *http.Client
-	m      *vault.Member
-	now    func() time.Time
+	base    *url.URL
+	server  string // as the member wrote it, for messages
+	hc      *http.Client
+	m       *vault.Member
+	now     func() time.Time
+	proxied bool
 
 	// PageSize is how many items one request asks for; at most
 	// staff.MaxItems.
@@ -44,58 +43,34 @@ type Client struct {
 
 // NewClient returns a client for server, which is "http://host:port",
 // "https://host", "unix:/path/to/staff.sock" or an onion address (with a
-// SOCKS5 proxyURL such as "socks5://127.0.0.1:9050" for Tor).
+// SOCKS5 proxyURL such as "socks5://127.0.0.1:9050" for Tor). The proxy is
+// never used for a unix socket or a server on this computer (dial.go).
 func NewClient(server, proxyURL string, m *vault.Member) (*Client, error) {
+	addr, err := parseServer(server)
+	if err != nil {
+		return nil, err
+	}
+	dial, proxied, err := dialerFor(addr, proxyURL)
+	if err != nil {
+		return nil, err
+	}
 	// No proxy from the environment: a school's web proxy must not see or
 	// relay staff traffic unless asked for explicitly.
 	tr := &http.Transport{
 		Proxy:                 nil,
+		DialContext:           dial,
 		ResponseHeaderTimeout: 2 * time.Minute,
 		TLSHandshakeTimeout:   30 * time.Second,
 		MaxIdleConns:          2,
 		IdleConnTimeout:       30 * time.Second,
 	}
-	dialer := &net.Dialer{Timeout: 30 * time.Second}
-	tr.DialContext = dialer.DialContext
-	var base *url.URL
-	if path, ok := strings.CutPrefix(server, "unix:"); ok {
-		if path == "" {
-			return nil, errors.New("a unix server address needs a path, like unix:/var/lib/hearken/staff.sock")
-		}
-		tr.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return dialer.DialContext(ctx, "unix", path)
-		}
-		base = &url.URL{Scheme: "http", Host: "staff.local"}
-	} else {
-		u, err := url.Parse(server)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, errors.New("the server address must look like http://127.0.0.1:8081, unix:/path/to/staff.sock or http://xyz.onion")
-		}
-		if strings.Trim(u.Path, "/") != "" || u.RawQuery != "" {
-			return nil, errors.New("the server address is only scheme, host and port, like http://127.0.0.1:8081")
-		}
-		base = &url.URL{Scheme: u.Scheme, Host: u.Host}
-		if strings.HasSuffix(u.Hostname(), ".onion") && proxyURL == "" {
-			return nil, errors.New("an .onion address needs Tor: add --proxy socks5://127.0.0.1:9050")
-		}
-	}
-	if proxyURL != "" {
-		pu, err := url.Parse(proxyURL)
-		if err != nil || (pu.Scheme != "socks5" && pu.Scheme != "socks5h") {
-			return nil, errors.New("the proxy must look like socks5://127.0.0.1:9050")
-		}
-		d, err := proxy.FromURL(pu, dialer)
-		if err != nil {
-			return nil, fmt.Errorf("failed to use the proxy: %w", err)
-		}
-		cd, ok := d.(proxy.ContextDialer)
-		if !ok {
-			return nil, errors.New("failed to use the proxy")
-		}
-		tr.DialContext = cd.DialContext
-	}
-	return &Client{base: base, server: server, hc: &http.Client{Transport: tr}, m: m, now: time.Now, PageSize: staff.MaxItems}, nil
+	return &Client{base: addr.base, server: server, hc: &http.Client{Transport: tr}, m: m, now: time.Now,
+		proxied: proxied, PageSize: staff.MaxItems}, nil
 }
+
+// Proxied says the client reaches its server through the proxy it was
+// given: false without one, and for a server on this computer.
+func (c *Client) Proxied() bool { return c.proxied }
 
 // Close releases idle connections.
 func (c *Client) Close() { c.hc.CloseIdleConnections() }

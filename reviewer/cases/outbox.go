@@ -123,3 +123,14 @@ func (s *Store) forgetAcks(ids []string) error {
 		return nil
 	})
 }
+
+// waitingReplies counts the replies written here that wait to be sent (0
+// if the store cannot say).
+func (s *Store) waitingReplies() int {
+	n := 0
+	s.db.View(func(tx *bolt.Tx) error {
+		n = tx.Bucket(bOutbox).Stats().KeyN
+		return nil
+	})
+	return n
+}

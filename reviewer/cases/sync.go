@@ -26,6 +26,11 @@ type SyncResult struct {
 	// danger now; DangerCases are their cases, in the order they came.
 	DangerNow   bool     `json:"danger_now"`
 	DangerCases []string `json:"danger_now_cases,omitempty"`
+	// Fetched says every item the server held for this member was fetched
+	// and stored: false when the sync stopped before that.
+	Fetched bool `json:"fetched"`
+	// Waiting is how many replies written here still wait to be sent.
+	Waiting int `json:"waiting"`
 }
 
 // SetAsideItem is an item kept but not opened. Case is empty for an item
@@ -129,7 +134,9 @@ func Sync(ctx context.Context, st *Store, c *Client) (*SyncResult, error) {
 	// The first error is the one reported; the later steps run anyway,
 	// unless the member is not known or the sync was interrupted.
 	first := cmp.Or(commitErr, pullErr, a.err, ackedErr)
+	res.Fetched = commitErr == nil && pullErr == nil
 	if errors.Is(first, ErrNotKnown) || ctx.Err() != nil {
+		res.Waiting = st.waitingReplies()
 		return res, first
 	}
 	if err := pushReplies(ctx, st, c, res); err != nil && first == nil {
@@ -143,6 +150,7 @@ func Sync(ctx context.Context, st *Store, c *Client) (*SyncResult, error) {
 		n, err = st.ack(ctx, c, ids)
 		res.Acked += n
 	}
+	res.Waiting = st.waitingReplies()
 	return res, cmp.Or(first, err)
 }
 
