@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -74,6 +75,9 @@ func startPebble(t *testing.T, validity time.Duration) *pebble {
 		"PEBBLE_WFE_NONCEREJECT=0", // acme retries bad nonces, but a renewal that fails waits half an hour
 	)
 	cmd.Stdout, cmd.Stderr = out, out
+	// If the test binary dies without its cleanups (a panic elsewhere, a
+	// timeout), pebble goes with it instead of living on.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
