@@ -23,6 +23,7 @@ const usage = `Usage:
   intake check --config FILE
   intake alert-test --config FILE
   intake backup [--data DIR] --out FILE
+  intake retention --config FILE [--data DIR] [--confirm-date] [--allow-large]
 
 init    writes a commented config, team files to fill in, and an empty store.
 serve   runs the public site. ADDR is host:port or unix:/path/to/socket.
@@ -43,6 +44,12 @@ alert-test
         sends one test alert now to every destination in the config's
         [alerts], and says which failed and why.
 backup  writes a verified copy of the store to a new file.
+retention
+        says what the store makes of the clock and what retention would
+        delete today. --confirm-date tells the store today's date is right
+        after the log said the clock looks wrong; --allow-large runs
+        retention now when it would delete more than a quarter of the
+        threads. Stop the server first.
 `
 
 // usageError is a mistake in the command line: Main prints it, with the
@@ -119,6 +126,8 @@ func (c *cli) run(args []string) error {
 		return c.check(rest)
 	case "alert-test":
 		return c.alertTest(rest)
+	case "retention":
+		return c.retention(rest)
 	case "backup":
 		return c.backup(rest)
 	case "help", "-h", "--help":
@@ -230,7 +239,7 @@ func (c *cli) serve(args []string) error {
 		// A second signal stops at once instead of waiting for uploads.
 		stop()
 	}()
-	err = serve(ctx, cfg, serveOptions{DataDir: *data, Listen: *listen, HTTPListen: *httpListen, OnionListen: *onionListen, StaffListen: *staffListen, Logger: logger, AcceptRollback: *acceptRollback})
+	err = serve(ctx, cfg, serveOptions{DataDir: *data, Listen: *listen, HTTPListen: *httpListen, OnionListen: *onionListen, StaffListen: *staffListen, Logger: logger, AcceptRollback: *acceptRollback, ConfigPath: *configPath})
 	if err != nil {
 		logger.Error().Err(err).Msg("stopped with an error")
 		return damageHint(err, *data)
@@ -345,4 +354,31 @@ func (c *cli) backup(args []string) error {
 	}
 	fmt.Fprintf(c.stdout, "backup written and verified: %s (%d bytes)\n", *out, n)
 	return nil
+}
+
+func (c *cli) retention(args []string) error {
+	fs := flag.NewFlagSet("intake retention", flag.ContinueOnError)
+	configPath := fs.String("config", "", "config `file` (TOML)")
+	data := fs.String("data", "./hearken-data", "data `directory` holding the store")
+	confirmDate := fs.Bool("confirm-date", false, "tell the store that today's date is right")
+	allowLarge := fs.Bool("allow-large", false, "run retention now, even if it deletes more than a quarter of the threads")
+	if err := c.parse(fs, args); err != nil {
+		return err
+	}
+	if *configPath == "" {
+		return usageError{msg: "intake retention: --config FILE is required"}
+	}
+	cfg, err := c.readConfig(*configPath)
+	if err != nil {
+		return err
+	}
+	err = retention(c.stdout, cfg, *data, retentionCommand(*configPath, *data), *confirmDate, *allowLarge)
+	switch {
+	case errors.Is(err, errNoStore):
+		return withHint(err, "pass the server's data directory with --data")
+	case errors.Is(err, vault.ErrLocked):
+		return withHint(errors.New("the server is running and holds the store"),
+			"stop it (systemctl stop hearken-intake), run this again, then start it")
+	}
+	return damageHint(err, *data)
 }

@@ -69,6 +69,8 @@ type serveOptions struct {
 	// AcceptRollback opens a store whose newest commit record is damaged
 	// at the commit before it (vault.Options.AcceptRollback).
 	AcceptRollback bool
+	// ConfigPath is the config file, for the commands the log advises.
+	ConfigPath string
 }
 
 // openStore opens (or creates) the store in dataDir.
@@ -158,7 +160,7 @@ func serve(ctx context.Context, cfg *config, opts serveOptions) error {
 	retentionCtx, stopRetention := context.WithCancel(context.Background())
 	go func() {
 		defer close(retentionDone)
-		maintain(retentionCtx, store, cfg, lg)
+		maintain(retentionCtx, store, cfg, lg, retentionCommand(opts.ConfigPath, opts.DataDir))
 	}()
 	defer func() {
 		stopRetention()
@@ -254,78 +256,6 @@ func serve(ctx context.Context, cfg *config, opts serveOptions) error {
 	}
 	lg.Info().Msg("stopped")
 	return nil
-}
-
-// maintain runs the daily chores now and then once a day: retention, the
-// purge of acknowledged items, and a verified backup.
-func maintain(ctx context.Context, store *vault.Store, cfg *config, lg zerolog.Logger) {
-	t := time.NewTicker(24 * time.Hour)
-	defer t.Stop()
-	for {
-		n, kept, err := store.DeleteInactive(cfg.RetentionDays)
-		switch {
-		case errors.Is(err, vault.ErrClock):
-			lg.Error().Err(err).Msg("retention paused: check the system clock")
-		case err != nil:
-			lg.Error().Err(err).Msg("retention failed")
-		default:
-			lg.Info().Int("deleted", n).Int("days", cfg.RetentionDays).Msg("retention ran")
-			if kept > 0 {
-				lg.Warn().Int("threads", kept).Msg("reports past retention are kept because the team has not synced them; run reviewer sync")
-			}
-		}
-		if cfg.PurgeAcknowledged {
-			if n, err := store.PurgeAcked(); err != nil {
-				lg.Error().Err(err).Msg("purge failed")
-			} else {
-				lg.Info().Int("purged", n).Msg("purged acknowledged items")
-			}
-		}
-		// Deleted data lingers in bbolt's free pages until the file is
-		// rewritten.
-		if err := store.Compact(); err != nil {
-			lg.Error().Err(err).Msg("compaction failed")
-		}
-		if cfg.BackupDir != "" {
-			if path, err := dailyBackup(store, cfg.BackupDir, cfg.BackupKeep, time.Now()); err != nil {
-				lg.Error().Err(err).Msg("backup failed")
-			} else if path != "" {
-				lg.Info().Str("file", filepath.Base(path)).Msg("backup written and verified")
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
-// dailyBackup writes today's backup into dir unless it is already there,
-// and keeps only the newest keep backups. It returns the new file's path.
-func dailyBackup(store *vault.Store, dir string, keep int, now time.Time) (string, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fmt.Errorf("failed to create backup directory: %w", err)
-	}
-	path := filepath.Join(dir, "hearken-"+vault.Today(now)+".db")
-	_, err := store.BackupFile(path)
-	if errors.Is(err, vault.ErrExists) {
-		path = ""
-	} else if err != nil {
-		return "", err
-	}
-	old, err := filepath.Glob(filepath.Join(dir, "hearken-????-??-??.db"))
-	if err != nil {
-		return path, err
-	}
-	// The names sort by day, oldest first.
-	for len(old) > keep {
-		if err := os.Remove(old[0]); err != nil {
-			return path, fmt.Errorf("failed to remove old backup: %w", err)
-		}
-		old = old[1:]
-	}
-	return path, nil
 }
 
 // checkStaffAddr allows the staff channel on a unix socket or a loopback

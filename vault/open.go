@@ -140,6 +140,7 @@ func (s *Store) check(path string, fresh bool) error {
 			return fmt.Errorf("%w: %s has no lookup key; restore a verified backup", ErrSchema, path)
 		}
 		s.lookupKey = bytes.Clone(key)
+		s.loadClock(tx)
 		return nil
 	})
 }
@@ -158,6 +159,9 @@ func (s *Store) initialize() error {
 			return err
 		}
 		if err := meta.Put(keyLookupKey, key); err != nil {
+			return err
+		}
+		if err := meta.Put(keyClockDay, []byte(s.today())); err != nil {
 			return err
 		}
 		for _, b := range [][]byte{bucketThreads, bucketLookup, bucketItemIdx, bucketQueue} {

@@ -83,6 +83,11 @@ type Store struct {
 	retention int
 	lookupKey []byte
 	notices   []string
+
+	// clockMu guards trusted, the last day the store believed the clock
+	// (clock.go).
+	clockMu sync.Mutex
+	trusted string
 }
 
 // ThreadInfo is what the server knows of a thread.
@@ -142,8 +147,6 @@ func (s *Store) Close() error {
 	defer s.mu.Unlock()
 	return s.db.Close()
 }
-
-func (s *Store) today() string { return Today(s.now()) }
 
 func newID() ([]byte, error) {
 	u, err := uuid.NewRandom()
@@ -273,7 +276,7 @@ func (s *Store) putItem(tx *bolt.Tx, tb *bolt.Bucket, rec *threadRecord, threadI
 	if err := putJSON(queue, seqKey(seq), queueEntry{Thread: threadID, Item: itemID, Route: rec.Route}); err != nil {
 		return err
 	}
-	rec.Active = day
+	rec.Active = laterDay(day, rec.Created)
 	return putJSON(tb, keyInfo, rec)
 }
 
@@ -440,7 +443,7 @@ func (s *Store) Replies(r Receipt) ([]*Envelope, ThreadInfo, error) {
 			if err != nil {
 				return err
 			}
-			rec.RepliesWaiting, rec.Active = false, s.today()
+			rec.RepliesWaiting, rec.Active = false, laterDay(s.today(), rec.Created)
 			return putJSON(tb, keyInfo, rec)
 		})
 		// On a full disk the reporter still reads the replies; only the
