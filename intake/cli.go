@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"syscall"
 
 	"github.com/rs/zerolog"
@@ -18,14 +19,16 @@ import (
 )
 
 const usage = `Usage:
-  intake init --config FILE [--data DIR]
-  intake serve [--data DIR] [--listen ADDR] [--http-listen ADDR] [--onion-listen ADDR] [--staff-listen ADDR] [--accept-rollback] (--config FILE | --demo)
+  intake init --config FILE [--data DIR] [--staff-onion-dir DIR]
+  intake serve [--data DIR] [--listen ADDR] [--http-listen ADDR] [--onion-listen ADDR] [--staff-listen ADDR]... [--accept-rollback] (--config FILE | --demo)
   intake check --config FILE
   intake alert-test --config FILE
   intake backup [--data DIR] --out FILE
   intake retention --config FILE [--data DIR] [--confirm-date] [--allow-large]
 
-init    writes a commented config, team files to fill in, and an empty store.
+init    writes a commented config, team files to fill in, a torrc, and an
+        empty store. --staff-onion-dir is the staff onion service's
+        HiddenServiceDir, where check writes the team's onion keys for tor.
 serve   runs the public site. ADDR is host:port or unix:/path/to/socket.
         --listen defaults to 127.0.0.1:8080, or :443 when the config has a
         [tls] section: then the site is served over HTTPS, and
@@ -34,12 +37,17 @@ serve   runs the public site. ADDR is host:port or unix:/path/to/socket.
         --onion-listen (unix:/path or loopback) serves the same site in
         plain HTTP for tor, so one server offers both routes.
         --staff-listen is where the team's reviewer syncs from: by default
-        the socket DATA/staff.sock (mode 0600); a loopback host:port is
-        allowed; "off" turns it off. It is never on the public listener.
+        the socket DATA/staff.sock (mode 0660, for tor's staff onion); a
+        loopback host:port is allowed; give it more than once for more
+        sockets (one for SSH, say); "off" turns it off. It is never on the
+        public listener.
         --demo makes a throwaway team so you can try it out.
         --accept-rollback starts on a store whose newest commit record is
         damaged, losing that commit; see deploy/README.md first.
-check   checks a config file and the team files it names.
+check   checks a config file and the team files it names. With
+        staff_onion_dir set, it also writes each team member's onion key
+        where tor reads it and removes those of members taken out (run it
+        as root, then: systemctl reload tor).
 alert-test
         sends one test alert now to every destination in the config's
         [alerts], and says which failed and why.
@@ -173,18 +181,25 @@ func (c *cli) serve(args []string) error {
 	listen := fs.String("listen", "", "`address`: host:port or unix:/path (default 127.0.0.1:8080, or :443 with [tls])")
 	onionListen := fs.String("onion-listen", "", "`address` with [tls]: the site in plain HTTP for the onion service, unix:/path or loopback host:port")
 	httpListen := fs.String("http-listen", ":80", "`address` for plain HTTP with [tls]: ACME challenges and redirects to HTTPS (\"off\" turns it off)")
-	staffListen := fs.String("staff-listen", "", "`address` for the staff channel: unix:/path or loopback host:port (default unix:DATA/staff.sock; \"off\" turns it off)")
+	var staffListen []string
+	fs.Func("staff-listen", "`address` for the staff channel: unix:/path or loopback host:port, more than once for more listeners (default unix:DATA/staff.sock; \"off\" turns it off)", func(s string) error {
+		staffListen = append(staffListen, s)
+		return nil
+	})
 	configPath := fs.String("config", "", "config `file` (TOML)")
 	demo := fs.Bool("demo", false, "run with a throwaway demo team")
 	acceptRollback := fs.Bool("accept-rollback", false, "open a store whose newest commit record is damaged at the commit before it, losing that commit")
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
-	switch *staffListen {
-	case "":
-		*staffListen = "unix:" + filepath.Join(*data, "staff.sock")
-	case "off":
-		*staffListen = ""
+	switch {
+	case len(staffListen) == 0:
+		staffListen = []string{"unix:" + filepath.Join(*data, "staff.sock")}
+	case slices.Contains(staffListen, "off"):
+		if len(staffListen) > 1 {
+			return usageError{msg: "intake serve: --staff-listen off cannot be given with other staff listeners"}
+		}
+		staffListen = nil
 	}
 	// No timestamps: a request line stamped to the second would record when
 	// a report arrived. The service manager stamps lifecycle lines itself.
@@ -239,7 +254,7 @@ func (c *cli) serve(args []string) error {
 		// A second signal stops at once instead of waiting for uploads.
 		stop()
 	}()
-	err = serve(ctx, cfg, serveOptions{DataDir: *data, Listen: *listen, HTTPListen: *httpListen, OnionListen: *onionListen, StaffListen: *staffListen, Logger: logger, AcceptRollback: *acceptRollback, ConfigPath: *configPath})
+	err = serve(ctx, cfg, serveOptions{DataDir: *data, Listen: *listen, HTTPListen: *httpListen, OnionListen: *onionListen, StaffListen: staffListen, Logger: logger, AcceptRollback: *acceptRollback, ConfigPath: *configPath})
 	if err != nil {
 		logger.Error().Err(err).Msg("stopped with an error")
 		return damageHint(err, *data)
@@ -264,27 +279,36 @@ func (c *cli) init(args []string) error {
 	fs := flag.NewFlagSet("intake init", flag.ContinueOnError)
 	configPath := fs.String("config", "", "config `file` to create (TOML)")
 	data := fs.String("data", "./hearken-data", "data `directory` for the store")
+	staffDir := fs.String("staff-onion-dir", "", "the staff onion service's HiddenServiceDir, like /var/lib/tor/hearken-staff/")
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
 	if *configPath == "" {
 		return usageError{msg: "intake init: --config FILE is required"}
 	}
-	teams, err := install(*configPath, *data)
-	if errors.Is(err, vault.ErrExists) {
+	inst, err := install(*configPath, *data, *staffDir)
+	switch {
+	case errors.Is(err, vault.ErrExists):
 		return withHint(err, "edit the config that is there, or choose another --config FILE")
-	}
-	if err != nil {
+	case errors.Is(err, errTorPermission):
+		return withHint(err, "run intake init as root: it makes the staff onion's folder for tor")
+	case err != nil:
 		return err
 	}
-	fmt.Fprintf(c.stdout, `Wrote %s and team files in %s; the store is in %s.
-Next:
+	fmt.Fprintf(c.stdout, "Wrote %s and team files in %s; the store is in %s.\n", *configPath, inst.Teams, *data)
+	if inst.Torrc != "" {
+		fmt.Fprintf(c.stdout, "Wrote %s, the Tor configuration for this installation (see deploy/README.md).\n", inst.Torrc)
+	}
+	if inst.Staff != nil {
+		fmt.Fprintf(c.stdout, "Made the staff onion's folder %s; intake check keeps its authorized_clients in step with the team files.\n", *staffDir)
+	}
+	fmt.Fprintf(c.stdout, `Next:
   1. Edit %s: the school's name, languages, emergency numbers, routes.
   2. Ask each safeguarding lead to run "reviewer keygen" on their own computer
      and send you the line in their member.pub. Put the lines in the team files.
   3. Check everything:  intake check --config %s
   4. Start the server:  intake serve --config %s --data %s
-`, *configPath, teams, *data, *configPath, *configPath, *configPath, *data)
+`, *configPath, *configPath, *configPath, *data)
 	return nil
 }
 
@@ -302,6 +326,19 @@ func (c *cli) check(args []string) error {
 		return err
 	}
 	fmt.Fprint(c.stdout, cfg.summary())
+	if cfg.StaffOnionDir == "" {
+		return nil
+	}
+	res, err := syncAuthorizedClients(cfg.StaffOnionDir, cfg.teams())
+	if errors.Is(err, errTorPermission) {
+		return withHint(err, "run intake check as root: it writes the team's onion keys into %s for tor", cfg.StaffOnionDir)
+	}
+	if err != nil {
+		return err
+	}
+	for _, l := range res.summary() {
+		fmt.Fprintf(c.stdout, "  %s\n", l)
+	}
 	return nil
 }
 

@@ -35,6 +35,10 @@ type config struct {
 	Limits          limits               `toml:"limits"`
 	QuickExitURL    string               `toml:"quick_exit_url"`
 	OnionAddress    string               `toml:"onion_address"`
+	// StaffOnionDir is the staff onion service's HiddenServiceDir. With it,
+	// intake check and init write each team member's onion key into its
+	// authorized_clients folder (staffonion.go). serve does not use it.
+	StaffOnionDir string `toml:"staff_onion_dir"`
 	// PurgeAcknowledged deletes sealed reports and follow-ups from the
 	// server once every team member has synced them.
 	PurgeAcknowledged bool `toml:"purge_acknowledged"`
@@ -274,6 +278,9 @@ func (c *config) validate() error {
 			p = append(p, "onion_address must be a v3 onion host name (56 base32 characters then .onion)")
 		}
 	}
+	if c.StaffOnionDir != "" && !filepath.IsAbs(c.StaffOnionDir) {
+		p = append(p, "staff_onion_dir must be an absolute path, as in the torrc's HiddenServiceDir")
+	}
 	p = append(p, c.validateAlerts()...)
 	p = append(p, c.validateTeamHours()...)
 	if c.TLS != nil {
@@ -359,6 +366,15 @@ func telURI(phone string) string {
 		return ""
 	}
 	return "tel:" + b.String()
+}
+
+// teams returns every route's team.
+func (c *config) teams() []*vault.Team {
+	var ts []*vault.Team
+	for _, rt := range c.Routes {
+		ts = append(ts, rt.Team)
+	}
+	return ts
 }
 
 // summary describes a valid config for `intake check`.

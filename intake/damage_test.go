@@ -99,7 +99,7 @@ func TestServeRefusesDamagedStore(t *testing.T) {
 			err := serve(ctx, cfg, serveOptions{
 				DataDir:     dataDir,
 				Listen:      "unix:" + filepath.Join(dataDir, "intake.sock"),
-				StaffListen: "unix:" + filepath.Join(dataDir, "staff.sock"),
+				StaffListen: []string{"unix:" + filepath.Join(dataDir, "staff.sock")},
 				Logger:      zerolog.New(&logs),
 				Ready: func(_ net.Addr) {
 					t.Error("the server started on a damaged store")

@@ -56,9 +56,12 @@ type serveOptions struct {
 	// OnionListen, with [tls], serves the same site in plain HTTP for the
 	// onion service: a unix socket (mode 0660) or a loopback address.
 	OnionListen string
-	// StaffListen, if set, serves the staff channel on its own listener,
-	// never beside the public site. A unix socket is made mode 0600.
-	StaffListen string
+	// StaffListen are the staff channel's own listeners, never beside the
+	// public site: none, one, or more (the socket tor's staff onion service
+	// reaches, and another for team members who come over SSH). A unix
+	// socket is made mode 0660, and its group is its folder's (see
+	// deploy/README.md): every request is signed by a team member as well.
+	StaffListen []string
 	Logger      zerolog.Logger
 	// ErrorLog receives net/http's own messages. Nil discards them: they can
 	// carry client addresses.
@@ -144,16 +147,10 @@ func serve(ctx context.Context, cfg *config, opts serveOptions) error {
 			return fmt.Errorf("onion listener: %w", err)
 		}
 	}
-	var staffLn net.Listener
-	if opts.StaffListen != "" {
-		if err := checkStaffAddr(opts.StaffListen); err != nil {
-			closeListeners(ln, httpLn, onionLn)
-			return err
-		}
-		if staffLn, err = listen(opts.StaffListen, 0o600); err != nil {
-			closeListeners(ln, httpLn, onionLn)
-			return fmt.Errorf("staff channel: %w", err)
-		}
+	staffLns, err := staffListeners(opts.StaffListen)
+	if err != nil {
+		closeListeners(ln, httpLn, onionLn)
+		return err
 	}
 
 	retentionDone := make(chan struct{})
@@ -179,7 +176,7 @@ func serve(ctx context.Context, cfg *config, opts serveOptions) error {
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          errorLog,
 	}
-	served := make(chan error, 4)
+	served := make(chan error, 3+len(staffLns))
 	servers := []*http.Server{srv}
 	if site != nil {
 		site.configure(srv)
@@ -212,7 +209,7 @@ func serve(ctx context.Context, cfg *config, opts serveOptions) error {
 		go func() { served <- onionSrv.Serve(onionLn) }()
 		lg.Info().Str("listen", onionLn.Addr().String()).Msg("serving the onion service's plain HTTP")
 	}
-	if staffLn != nil {
+	if len(staffLns) > 0 {
 		teams := map[string]*vault.Team{}
 		for _, rt := range cfg.Routes {
 			teams[rt.Name] = rt.Team
@@ -227,8 +224,10 @@ func serve(ctx context.Context, cfg *config, opts serveOptions) error {
 			ErrorLog:          errorLog,
 		}
 		servers = append(servers, staffSrv)
-		go func() { served <- staffSrv.Serve(staffLn) }()
-		lg.Info().Str("listen", staffLn.Addr().String()).Msg("serving the staff channel")
+		for _, l := range staffLns {
+			go func() { served <- staffSrv.Serve(l) }()
+			lg.Info().Str("listen", l.Addr().String()).Msg("serving the staff channel")
+		}
 	}
 	if site != nil {
 		site.start()
@@ -256,6 +255,28 @@ func serve(ctx context.Context, cfg *config, opts serveOptions) error {
 	}
 	lg.Info().Msg("stopped")
 	return nil
+}
+
+// staffListeners opens the staff channel's listeners, or none of them.
+func staffListeners(addrs []string) ([]net.Listener, error) {
+	var lns []net.Listener
+	fail := func(err error) ([]net.Listener, error) {
+		for _, l := range lns {
+			l.Close()
+		}
+		return nil, err
+	}
+	for _, a := range addrs {
+		if err := checkStaffAddr(a); err != nil {
+			return fail(err)
+		}
+		l, err := listen(a, 0o660)
+		if err != nil {
+			return fail(fmt.Errorf("staff channel: %w", err))
+		}
+		lns = append(lns, l)
+	}
+	return lns, nil
 }
 
 // checkStaffAddr allows the staff channel on a unix socket or a loopback

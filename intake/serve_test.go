@@ -55,7 +55,7 @@ func runServer(t *testing.T, cfg *config, dataDir, listen, staffListen string) *
 		done <- serve(ctx, cfg, serveOptions{
 			DataDir:     ls.dataDir,
 			Listen:      listen,
-			StaffListen: staffListen,
+			StaffListen: staffListens(staffListen),
 			Logger:      zerolog.New(ls.logs),
 			ErrorLog:    log.New(ls.errLogs, "", 0),
 			Ready:       func(a net.Addr) { ready <- a },
@@ -253,23 +253,38 @@ func TestUnixSocket(t *testing.T) {
 	ls.stop()
 }
 
-func TestStaffListener(t *testing.T) {
-	sock := filepath.Join(t.TempDir(), "staff.sock")
-	ls := startServerStaff(t, "127.0.0.1:0", "unix:"+sock)
-	fi, err := os.Stat(sock)
-	if err != nil || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("staff socket mode: %v %v", fi.Mode(), err)
+// staffListens splits a test's staff listeners, given as one string with
+// commas between them.
+func staffListens(s string) []string {
+	if s == "" {
+		return nil
 	}
-	client := testkit.UnixClient(sock)
-	// Unsigned requests are refused; the public site is not served here.
-	for _, p := range []string{"/en/report", "/healthz"} {
-		resp, err := client.Get("http://staff" + p)
-		if err != nil {
-			t.Fatal(err)
+	return strings.Split(s, ",")
+}
+
+// The staff channel on two sockets (tor's and the SSH one), mode 0660 so
+// their folders' groups decide who else may connect; the public site is
+// on neither, and the staff channel not on the public listener.
+func TestStaffListener(t *testing.T) {
+	dir := t.TempDir()
+	socks := []string{filepath.Join(dir, "staff.sock"), filepath.Join(dir, "staff-ssh.sock")}
+	ls := startServerStaff(t, "127.0.0.1:0", "unix:"+socks[0]+",unix:"+socks[1])
+	for _, sock := range socks {
+		fi, err := os.Stat(sock)
+		if err != nil || fi.Mode().Perm() != 0o660 {
+			t.Fatalf("staff socket mode: %v %v", fi.Mode(), err)
 		}
-		resp.Body.Close()
-		if resp.StatusCode == 200 {
-			t.Errorf("staff listener serves %s", p)
+		client := testkit.UnixClient(sock)
+		// Unsigned requests are refused; the public site is not served here.
+		for _, p := range []string{"/en/report", "/healthz", staff.ItemsPath} {
+			resp, err := client.Get("http://staff" + p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				t.Errorf("staff listener serves %s", p)
+			}
 		}
 	}
 	// And the public listener does not serve the staff channel.

@@ -26,6 +26,8 @@ First time:
                                   or one on this computer.
   reviewer init --team FILE [--route ROUTE]
                                   remember who replies on a route are sealed to
+  reviewer onion-key              print your member.pub line, first adding an
+                                  onion key to an identity made without one
 Every day:
   reviewer sync [--server URL] [--proxy URL|off] [--json]
                                   fetch new reports, send your replies; a new
@@ -90,6 +92,10 @@ type cli struct {
 	stdout, stderr io.Writer
 
 	store, identity, passFile string
+
+	// pass is the passphrase that opened the identity file, kept while the
+	// command runs so that adding an onion key does not ask again.
+	pass string
 }
 
 // Main runs the reviewer command line and returns the exit status.
@@ -181,6 +187,7 @@ func (c *cli) commands() map[string]func(*flag.FlagSet, []string) error {
 		"attachments":         c.attachments,
 		"export-sealed":       c.exportSealed,
 		"export-age-identity": c.exportAgeIdentity,
+		"onion-key":           c.onionKey,
 	}
 }
 

@@ -75,6 +75,9 @@ func (c *cli) loadMember() (*vault.Member, error) {
 	if errors.Is(err, vault.ErrWrongPassphrase) {
 		return nil, fmt.Errorf("that passphrase does not open %s (passphrases are case-sensitive); nothing was changed", path)
 	}
+	if err == nil {
+		c.pass = p
+	}
 	return m, err
 }
 

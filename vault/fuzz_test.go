@@ -11,6 +11,7 @@ func FuzzParseMember(f *testing.F) {
 	m, _ := GenerateMember("Fuzz Lead")
 	f.Add(string(m.marshal()))
 	f.Add(memberHeader + "\nname: x\n")
+	f.Add(memberHeader + "\nonion-x25519: AAAA\n")
 	f.Add("")
 	f.Fuzz(func(t *testing.T, s string) {
 		got, err := parseMember([]byte(s))

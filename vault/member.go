@@ -10,11 +10,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"unicode/utf8"
 
 	"filippo.io/age"
 
+	"github.com/hearken-project/hearken/internal/onion"
 	"github.com/hearken-project/hearken/internal/workfactor"
 )
 
@@ -36,13 +38,17 @@ const (
 )
 
 // Member is one team member's secret keys: an age hybrid identity that opens
-// reports and an Ed25519 key that signs staff-channel requests. Both live in
-// one passphrase-protected file on the member's own machine.
+// reports, an Ed25519 key that signs staff-channel requests, and an x25519
+// onion client-authorization key that lets the member's tor reach the staff
+// onion service. All live in one passphrase-protected file on the member's
+// own machine. Identity files made before onion keys existed have none
+// until AddOnionKey gives them one.
 type Member struct {
 	Name string
 
 	identity *age.HybridIdentity
 	signing  ed25519.PrivateKey
+	onion    *onion.ClientKey
 }
 
 // GenerateMember creates a member with fresh keys.
@@ -58,7 +64,11 @@ func GenerateMember(name string) (*Member, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to generate signing key: %w", err)
 	}
-	return &Member{Name: name, identity: id, signing: sk}, nil
+	ok, err := onion.GenerateClientKey()
+	if err != nil {
+		return nil, err
+	}
+	return &Member{Name: name, identity: id, signing: sk, onion: ok}, nil
 }
 
 func checkName(name string) error {
@@ -69,6 +79,9 @@ func checkName(name string) error {
 		return fmt.Errorf("a display name can be at most %d bytes", maxNameLen)
 	case !utf8.ValidString(name) || strings.ContainsAny(name, "\r\n\t#"):
 		return errors.New("a display name must be one line of text without '#'")
+	case hasOnionPrefix(strings.TrimSpace(name)):
+		// A team line's onion key is recognised by this prefix.
+		return fmt.Errorf("a display name cannot start with %q", onionKeyPrefix)
 	}
 	return nil
 }
@@ -87,9 +100,19 @@ func (m *Member) SigningPublic() ed25519.PublicKey {
 	return m.signing.Public().(ed25519.PublicKey)
 }
 
-// TeamLine returns the member's line for a team file.
+// OnionKey returns the member's onion client-authorization key, or nil
+// for an identity file made before onion keys (see AddOnionKey).
+func (m *Member) OnionKey() *onion.ClientKey { return m.onion }
+
+// TeamLine returns the member's line for a team file (and member.pub): the
+// age recipient, the signing key, the onion client-auth key if the member
+// has one, and the name.
 func (m *Member) TeamLine() string {
-	return m.Recipient().String() + " " + FormatSigningKey(m.SigningPublic()) + " " + m.Name
+	keys := m.Recipient().String() + " " + FormatSigningKey(m.SigningPublic())
+	if m.onion != nil {
+		keys += " " + m.onion.Public().String()
+	}
+	return keys + " " + m.Name
 }
 
 // String returns "[REDACTED]": a Member holds secret keys.
@@ -107,32 +130,43 @@ func (m *Member) marshal() []byte {
 	fmt.Fprintf(&b, "name: %s\n", m.Name)
 	fmt.Fprintf(&b, "age-identity: %s\n", m.identity.String())
 	fmt.Fprintf(&b, "ed25519-seed: %s\n", base64.RawURLEncoding.EncodeToString(m.signing.Seed()))
+	if m.onion != nil {
+		fmt.Fprintf(&b, "onion-x25519: %s\n", base64.RawURLEncoding.EncodeToString(m.onion.Bytes()))
+	}
 	return b.Bytes()
 }
 
 // SaveMember writes m to path, encrypted with an age scrypt passphrase. The
 // file is created with O_EXCL and mode 0600; an existing file gives ErrExists.
 func SaveMember(path string, m *Member, passphrase string) error {
+	sealed, err := sealMember(m, passphrase)
+	if err != nil {
+		return err
+	}
+	return WriteNewFile(path, sealed, 0o600)
+}
+
+func sealMember(m *Member, passphrase string) ([]byte, error) {
 	if passphrase == "" {
-		return errors.New("a passphrase is required")
+		return nil, errors.New("a passphrase is required")
 	}
 	rcpt, err := age.NewScryptRecipient(passphrase)
 	if err != nil {
-		return fmt.Errorf("failed to use passphrase: %w", err)
+		return nil, fmt.Errorf("failed to use passphrase: %w", err)
 	}
 	rcpt.SetWorkFactor(workfactor.Scrypt())
 	var sealed bytes.Buffer
 	w, err := age.Encrypt(&sealed, rcpt)
 	if err != nil {
-		return fmt.Errorf("failed to encrypt identity: %w", err)
+		return nil, fmt.Errorf("failed to encrypt identity: %w", err)
 	}
 	if _, err := w.Write(m.marshal()); err != nil {
-		return fmt.Errorf("failed to encrypt identity: %w", err)
+		return nil, fmt.Errorf("failed to encrypt identity: %w", err)
 	}
 	if err := w.Close(); err != nil {
-		return fmt.Errorf("failed to encrypt identity: %w", err)
+		return nil, fmt.Errorf("failed to encrypt identity: %w", err)
 	}
-	return WriteNewFile(path, sealed.Bytes(), 0o600)
+	return sealed.Bytes(), nil
 }
 
 // WriteNewFile creates path with O_EXCL and the given mode, writes data and
@@ -220,6 +254,15 @@ func parseMember(plain []byte) (*Member, error) {
 				return nil, bad
 			}
 			m.signing = ed25519.NewKeyFromSeed(seed)
+		case "onion-x25519":
+			// Optional: files made before onion keys do not have it.
+			b, err := base64.RawURLEncoding.DecodeString(v)
+			if err != nil || len(b) != 32 || m.onion != nil {
+				return nil, bad
+			}
+			if m.onion, err = onion.NewClientKey(b); err != nil {
+				return nil, bad
+			}
 		default:
 			return nil, bad
 		}
@@ -228,4 +271,71 @@ func parseMember(plain []byte) (*Member, error) {
 		return nil, bad
 	}
 	return m, nil
+}
+
+// AddOnionKey gives the identity file at path an onion client-auth key if
+// it has none (files made before onion keys existed), and returns the
+// member with it; added says whether the file changed. The keys already in
+// the file are kept as they are, so nothing sealed to the member is lost:
+// the new file is written beside the old one, opened and compared, and
+// only then renamed over it; the old file stays as path+".before-onion-key".
+// A failure at any step leaves the original file in place.
+func AddOnionKey(path, passphrase string) (m *Member, added bool, err error) {
+	m, err = LoadMember(path, passphrase)
+	if err != nil || m.onion != nil {
+		return m, false, err
+	}
+	orig, err := os.ReadFile(path)
+	if err != nil {
+		return nil, false, fmt.Errorf("failed to read identity file: %w", err)
+	}
+	k, err := onion.GenerateClientKey()
+	if err != nil {
+		return nil, false, err
+	}
+	up := &Member{Name: m.Name, identity: m.identity, signing: m.signing, onion: k}
+	sealed, err := sealMember(up, passphrase)
+	if err != nil {
+		return nil, false, err
+	}
+	backup := path + ".before-onion-key"
+	if err := WriteNewFile(backup, orig, 0o600); errors.Is(err, ErrExists) {
+		// Left by an attempt that stopped before the rename: it must be
+		// this very file, or it is not ours to replace.
+		if prev, rerr := os.ReadFile(backup); rerr != nil || !bytes.Equal(prev, orig) {
+			return nil, false, fmt.Errorf("%s is in the way; move it elsewhere and try again", backup)
+		}
+	} else if err != nil {
+		return nil, false, fmt.Errorf("failed to keep a copy of the identity file: %w", err)
+	}
+	tmp := path + ".new"
+	os.Remove(tmp) // only ever a half-finished copy of ours
+	if err := WriteNewFile(tmp, sealed, 0o600); err != nil {
+		return nil, false, err
+	}
+	check, err := LoadMember(tmp, passphrase)
+	if err != nil || !check.sameKeys(up) {
+		os.Remove(tmp)
+		return nil, false, errors.New("the identity file with the onion key did not read back the same; nothing was changed")
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return nil, false, fmt.Errorf("failed to replace the identity file: %w", err)
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return up, true, nil
+}
+
+// sameKeys reports whether m and o hold the same name and keys.
+func (m *Member) sameKeys(o *Member) bool {
+	if m.Name != o.Name || m.identity.String() != o.identity.String() || !m.signing.Equal(o.signing) {
+		return false
+	}
+	if m.onion == nil || o.onion == nil {
+		return m.onion == o.onion
+	}
+	return m.onion.Equal(o.onion)
 }

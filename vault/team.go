@@ -14,20 +14,29 @@ import (
 	"strings"
 
 	"filippo.io/age"
+
+	"github.com/hearken-project/hearken/internal/onion"
 )
 
 const (
 	signingKeyPrefix = "ed25519:"
-	teamFileMax      = 1 << 20
-	teamMembersMax   = 200
+	// onionKeyPrefix starts an onion client-auth key, exactly as tor writes
+	// it in an onion service's authorized_clients/*.auth files.
+	onionKeyPrefix = "descriptor:x25519:"
+	teamFileMax    = 1 << 20
+	teamMembersMax = 200
 )
 
 // TeamMember is one line of a team file: who can open a route's reports and
-// sign staff-channel requests.
+// sign staff-channel requests, and, with an onion key, whose tor may reach
+// the staff onion service.
 type TeamMember struct {
 	Name      string
 	Recipient *age.HybridRecipient
 	SignKey   ed25519.PublicKey
+	// OnionKey is the member's onion client-auth key; the zero key (see
+	// IsZero) for a line without one, written before onion keys existed.
+	OnionKey onion.ClientPublicKey
 }
 
 // Team is a parsed team file. Each route names one.
@@ -69,10 +78,12 @@ func LoadTeam(path string) (*Team, error) {
 
 // ParseTeam parses a team file: one member a line,
 //
-//	<age1pq1... recipient> <ed25519:... signing key> <display name>
+//	<age1pq1... recipient> <ed25519:... signing key> [<descriptor:x25519:... onion key>] <display name>
 //
-// with blank lines and '#' comments ignored. Errors name the line and never
-// quote it, since a line holds key material. A member's line is long (the
+// with blank lines and '#' comments ignored. The onion key is optional, so
+// lines written before it existed stay valid; it is recognised by its
+// prefix, which no display name may start with. Errors name the line and
+// never quote it, since a line holds key material. A member's line is long (the
 // recipient alone is nearly 2,000 characters), so an email program often
 // cuts it in two; such a line is named as cut, not merely as wrong. A file
 // longer than 1 MiB is refused rather than read in part, which would drop
@@ -102,6 +113,7 @@ func ParseTeam(r io.Reader) (*Team, error) {
 	t := &Team{}
 	seenAge := map[string]int{}
 	seenSign := map[string]int{}
+	seenOnion := map[string]int{}
 	prevMember := false // the last line with words was a member
 	for i, f := range lines {
 		n := i + 1
@@ -126,7 +138,18 @@ func ParseTeam(r io.Reader) (*Team, error) {
 		if err != nil {
 			return nil, fmt.Errorf("line %d: %w", n, err)
 		}
-		name := strings.Join(f[2:], " ")
+		rest := f[2:]
+		var onionKey onion.ClientPublicKey
+		if hasOnionPrefix(rest[0]) {
+			if onionKey, err = onion.ParseClientPublicKey(rest[0]); err != nil {
+				return nil, fmt.Errorf("line %d: the onion key is not valid (check it was copied whole)", n)
+			}
+			if len(rest) == 1 {
+				return nil, fmt.Errorf("line %d: expected a name after the onion key", n)
+			}
+			rest = rest[1:]
+		}
+		name := strings.Join(rest, " ")
 		if err := checkName(name); err != nil {
 			return nil, fmt.Errorf("line %d: %w", n, err)
 		}
@@ -136,8 +159,15 @@ func ParseTeam(r io.Reader) (*Team, error) {
 		if prev, ok := seenSign[f[1]]; ok {
 			return nil, fmt.Errorf("line %d: this signing key is already on line %d", n, prev)
 		}
+		if !onionKey.IsZero() {
+			id := onionKey.String()
+			if prev, ok := seenOnion[id]; ok {
+				return nil, fmt.Errorf("line %d: this onion key is already on line %d", n, prev)
+			}
+			seenOnion[id] = n
+		}
 		seenAge[f[0]], seenSign[f[1]] = n, n
-		t.Members = append(t.Members, TeamMember{Name: name, Recipient: rcpt, SignKey: sign})
+		t.Members = append(t.Members, TeamMember{Name: name, Recipient: rcpt, SignKey: sign, OnionKey: onionKey})
 		if len(t.Members) > teamMembersMax {
 			return nil, fmt.Errorf("line %d: a team can have at most %d members", n, teamMembersMax)
 		}
@@ -166,14 +196,18 @@ func wrapped(lines [][]string, i int, afterMember bool) string {
 			if _, err := ParseSigningKey(f[1]); err != nil {
 				return start // the signing key was cut
 			}
-			if next := nextWords(lines, i); next != nil && !keyLike(next[0]) {
-				return start // the name went on to the next line
+			if next := nextWords(lines, i); next != nil && (!keyLike(next[0]) || hasOnionPrefix(next[0])) {
+				return start // the onion key or the name went on to the next line
+			}
+		case len(f) == 3 && validRecipient(f[0]) && hasOnionPrefix(f[2]):
+			if _, err := ParseSigningKey(f[1]); err == nil {
+				return start // the onion key was cut, or the name went on
 			}
 		}
 		return ""
 	}
 	switch {
-	case strings.HasPrefix(f[0], signingKeyPrefix) || bech32Run(f[0]):
+	case strings.HasPrefix(f[0], signingKeyPrefix) || hasOnionPrefix(f[0]) || bech32Run(f[0]) || base32Run(f[0]):
 		return rest
 	case afterMember && len(f) < 3 && !slices.ContainsFunc(f, keyLike):
 		return rest // the end of the name before it
@@ -196,9 +230,24 @@ func validRecipient(s string) bool {
 	return err == nil
 }
 
-// keyLike says a word is, or is part of, a recipient or a signing key.
+// keyLike says a word is, or is part of, a recipient, a signing key or an
+// onion key.
 func keyLike(w string) bool {
-	return strings.HasPrefix(w, "age1pq1") || strings.HasPrefix(w, signingKeyPrefix) || bech32Run(w)
+	return strings.HasPrefix(w, "age1pq1") || strings.HasPrefix(w, signingKeyPrefix) || hasOnionPrefix(w) || bech32Run(w) || base32Run(w)
+}
+
+// base32Run says w looks like a piece of an onion key: a long run of
+// capitals and the digits 2-7, as tor writes keys, which no name is.
+func base32Run(w string) bool {
+	if len(w) < 16 {
+		return false
+	}
+	for _, c := range w {
+		if !(c >= 'A' && c <= 'Z' || c >= '2' && c <= '7') {
+			return false
+		}
+	}
+	return true
 }
 
 // bech32Run says w looks like a piece of an age recipient: a long run of
@@ -235,4 +284,22 @@ func (t *Team) Lookup(pub ed25519.PublicKey) (TeamMember, bool) {
 		}
 	}
 	return found, ok == 1
+}
+
+// OnionKeys returns the onion client-auth keys of the members that have
+// one, in file order.
+func (t *Team) OnionKeys() []onion.ClientPublicKey {
+	var ks []onion.ClientPublicKey
+	for _, m := range t.Members {
+		if !m.OnionKey.IsZero() {
+			ks = append(ks, m.OnionKey)
+		}
+	}
+	return ks
+}
+
+// hasOnionPrefix reports whether a word starts like an onion key, in either
+// case (tor reads either).
+func hasOnionPrefix(w string) bool {
+	return len(w) >= len(onionKeyPrefix) && strings.EqualFold(w[:len(onionKeyPrefix)], onionKeyPrefix)
 }

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 )
@@ -85,6 +86,8 @@ func FuzzParseTeam(f *testing.F) {
 	f.Add("age1pq1 ed25519: x\n")
 	f.Add(a.TeamLine()[:76] + "\n" + a.TeamLine()[76:] + "\n")
 	f.Add(a.TeamLine() + "\nLead\n")
+	f.Add("age1pq1 ed25519: descriptor:x25519: x\n")
+	f.Add(string(mustReadFile(f, "testdata/v1-no-onion.pub")))
 	f.Fuzz(func(t *testing.T, s string) {
 		team, err := ParseTeam(strings.NewReader(s))
 		if err != nil {
@@ -132,6 +135,10 @@ func TestParseTeamWrapped(t *testing.T) {
 		{"name wrapped", line[:len(line)-len(" Lead")] + "\nLead\n", "line 2: this line " + rest},
 		{"whole name wrapped", f[0] + " " + f[1] + "\nDana Lead\n", "line 1: this line " + cut},
 		{"blank line between", line[:len(line)-len(" Lead")] + "\n\nLead\n", "line 3: this line " + rest},
+		{"onion key on its own line", f[0] + " " + f[1] + "\n" + f[2] + " Dana Lead\n", "line 1: this line " + cut},
+		{"onion key cut", f[0] + " " + f[1] + " " + f[2][:30] + "\n" + f[2][30:] + " Dana Lead\n", "line 1: this line " + cut},
+		{"onion key, name wrapped", f[0] + " " + f[1] + " " + f[2] + "\nDana Lead\n", "line 1: this line " + cut},
+		{"rest of an onion key", "# team\n" + f[2][30:] + " Dana Lead\n", "line 2: this line " + rest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -174,4 +181,13 @@ func TestTeamFileTooLong(t *testing.T) {
 	if team, err := ParseTeam(strings.NewReader(file)); len(file) != teamFileMax || err != nil || len(team.Members) != 1 {
 		t.Fatalf("a file of %d bytes: %v", len(file), err)
 	}
+}
+
+func mustReadFile(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -2,7 +2,7 @@
 // and read the team's replies, and the staff channel the team syncs from.
 //
 //	intake init --config FILE [--data DIR]
-//	intake serve [--data DIR] [--listen ADDR] [--staff-listen ADDR] [--accept-rollback] (--config FILE | --demo)
+//	intake serve [--data DIR] [--listen ADDR] [--staff-listen ADDR]... [--accept-rollback] (--config FILE | --demo)
 //	intake check --config FILE
 //	intake backup [--data DIR] --out FILE
 //	intake retention --config FILE [--data DIR] [--confirm-date] [--allow-large]

@@ -45,6 +45,17 @@ func TestScripts(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("HOME", filepath.Join(env.WorkDir, "home"))
 			env.Values["staffd"] = &scriptServer{}
+			// An identity file and its member.pub made before onion keys
+			// existed (passphrase "correct horse battery staple").
+			for from, to := range map[string]string{"v1-no-onion.identity": "old.identity", "v1-no-onion.pub": "old.pub"} {
+				b, err := os.ReadFile(filepath.Join("..", "..", "vault", "testdata", from))
+				if err != nil {
+					return err
+				}
+				if err := os.WriteFile(filepath.Join(env.WorkDir, to), b, 0o600); err != nil {
+					return err
+				}
+			}
 			return nil
 		},
 		Cmds: testkit.Cmds(map[string]func(ts *testscript.TestScript, neg bool, args []string){
