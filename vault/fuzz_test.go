@@ -26,7 +26,7 @@ func FuzzParseMember(f *testing.F) {
 			}
 			return
 		}
-		if got.identity == nil || got.signing == nil || checkName(got.Name) != nil {
+		if got.identity == nil || got.signing.isZero() || checkName(got.Name) != nil {
 			t.Fatal("incomplete member accepted")
 		}
 	})

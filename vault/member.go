@@ -43,11 +43,15 @@ const (
 // onion service. All live in one passphrase-protected file on the member's
 // own machine. Identity files made before onion keys existed have none
 // until AddOnionKey gives them one.
+//
+// It prints as [REDACTED], as a value or a pointer. Its keys sit behind
+// pointers, so a Member nested in another value, even in an unexported
+// field where fmt calls none of its methods, prints only addresses.
 type Member struct {
 	Name string
 
 	identity *age.HybridIdentity
-	signing  ed25519.PrivateKey
+	signing  secret // an ed25519.PrivateKey
 	onion    *onion.ClientKey
 }
 
@@ -68,7 +72,7 @@ func GenerateMember(name string) (*Member, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Member{Name: name, identity: id, signing: sk, onion: ok}, nil
+	return &Member{Name: name, identity: id, signing: newSecret(sk), onion: ok}, nil
 }
 
 func checkName(name string) error {
@@ -93,11 +97,13 @@ func (m *Member) Identity() *age.HybridIdentity { return m.identity }
 func (m *Member) Recipient() *age.HybridRecipient { return m.identity.Recipient() }
 
 // Sign signs msg with the member's Ed25519 key.
-func (m *Member) Sign(msg []byte) []byte { return ed25519.Sign(m.signing, msg) }
+func (m *Member) Sign(msg []byte) []byte { return ed25519.Sign(m.signingKey(), msg) }
+
+func (m *Member) signingKey() ed25519.PrivateKey { return ed25519.PrivateKey(m.signing.reveal()) }
 
 // SigningPublic returns the member's Ed25519 public key.
 func (m *Member) SigningPublic() ed25519.PublicKey {
-	return m.signing.Public().(ed25519.PublicKey)
+	return m.signingKey().Public().(ed25519.PublicKey)
 }
 
 // OnionKey returns the member's onion client-authorization key, or nil
@@ -115,21 +121,25 @@ func (m *Member) TeamLine() string {
 	return keys + " " + m.Name
 }
 
-// String returns "[REDACTED]": a Member holds secret keys.
-func (m *Member) String() string { return "[REDACTED]" }
+// String returns "[REDACTED]": a Member holds secret keys. It and the
+// methods below take a value, so a Member prints the same as a pointer.
+func (Member) String() string { return "[REDACTED]" }
 
 // GoString returns "[REDACTED]", for %#v.
-func (m *Member) GoString() string { return "[REDACTED]" }
+func (Member) GoString() string { return "[REDACTED]" }
 
 // Format prints "[REDACTED]" for every verb.
-func (m *Member) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte("[REDACTED]")) }
+func (Member) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte("[REDACTED]")) }
+
+// MarshalText returns "[REDACTED]", so encoders such as JSON reveal nothing.
+func (Member) MarshalText() ([]byte, error) { return []byte("[REDACTED]"), nil }
 
 func (m *Member) marshal() []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "%s\n", memberHeader)
 	fmt.Fprintf(&b, "name: %s\n", m.Name)
 	fmt.Fprintf(&b, "age-identity: %s\n", m.identity.String())
-	fmt.Fprintf(&b, "ed25519-seed: %s\n", base64.RawURLEncoding.EncodeToString(m.signing.Seed()))
+	fmt.Fprintf(&b, "ed25519-seed: %s\n", base64.RawURLEncoding.EncodeToString(m.signingKey().Seed()))
 	if m.onion != nil {
 		fmt.Fprintf(&b, "onion-x25519: %s\n", base64.RawURLEncoding.EncodeToString(m.onion.Bytes()))
 	}
@@ -253,7 +263,7 @@ func parseMember(plain []byte) (*Member, error) {
 			if err != nil || len(seed) != ed25519.SeedSize {
 				return nil, bad
 			}
-			m.signing = ed25519.NewKeyFromSeed(seed)
+			m.signing = newSecret(ed25519.NewKeyFromSeed(seed))
 		case "onion-x25519":
 			// Optional: files made before onion keys do not have it.
 			b, err := base64.RawURLEncoding.DecodeString(v)
@@ -267,7 +277,7 @@ func parseMember(plain []byte) (*Member, error) {
 			return nil, bad
 		}
 	}
-	if m.identity == nil || m.signing == nil || checkName(m.Name) != nil {
+	if m.identity == nil || m.signing.isZero() || checkName(m.Name) != nil {
 		return nil, bad
 	}
 	return m, nil
@@ -331,7 +341,7 @@ func AddOnionKey(path, passphrase string) (m *Member, added bool, err error) {
 
 // sameKeys reports whether m and o hold the same name and keys.
 func (m *Member) sameKeys(o *Member) bool {
-	if m.Name != o.Name || m.identity.String() != o.identity.String() || !m.signing.Equal(o.signing) {
+	if m.Name != o.Name || m.identity.String() != o.identity.String() || !m.signingKey().Equal(o.signingKey()) {
 		return false
 	}
 	if m.onion == nil || o.onion == nil {

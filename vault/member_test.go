@@ -1,12 +1,16 @@
 package vault
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hearken-project/hearken/internal/testkit"
 )
 
 func TestMemberSaveLoad(t *testing.T) {
@@ -64,5 +68,48 @@ func TestGenerateMemberName(t *testing.T) {
 		if _, err := GenerateMember(name); err == nil {
 			t.Errorf("name %q accepted", name)
 		}
+	}
+}
+
+// TestMemberUnprintable shows a member's secret keys print under no verb,
+// on a value as on a pointer, nested anywhere: fmt prints an unexported
+// field without calling its methods, so the keys live behind pointers.
+func TestMemberUnprintable(t *testing.T) {
+	m, err := GenerateMember("Ms Ada Lovelace")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := m.marshal() // holds both keys; pick them out of it
+	var secrets [][]byte
+	var texts []string
+	for _, line := range strings.Split(string(seed), "\n") {
+		k, v, _ := strings.Cut(line, ": ")
+		switch k {
+		case "age-identity":
+			texts = append(texts, v, v[len("AGE-SECRET-KEY-PQ-1"):][:16])
+		case "ed25519-seed", "onion-x25519":
+			b, err := base64.RawURLEncoding.DecodeString(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			secrets = append(secrets, b)
+			texts = append(texts, v[:12])
+		}
+	}
+	if len(secrets) != 2 || len(texts) != 4 {
+		t.Fatal("test did not find the member's keys")
+	}
+	testkit.Unprintable(t, *m, secrets, texts...)
+	testkit.Unprintable(t, m, secrets, texts...)
+	for _, verb := range testkit.Verbs {
+		if verb == "%T" || verb == "%p" {
+			continue // a type name; an error that a value is no pointer
+		}
+		if got := fmt.Sprintf(verb, *m); got != "[REDACTED]" {
+			t.Errorf("a Member value printed with %s is %q, not [REDACTED]", verb, got)
+		}
+	}
+	if j, _ := json.Marshal(*m); string(j) != `"[REDACTED]"` {
+		t.Errorf("a Member encodes to JSON as %s", j)
 	}
 }

@@ -139,7 +139,7 @@ func (s *Store) check(path string, fresh bool) error {
 		if len(key) != lookupKey {
 			return fmt.Errorf("%w: %s has no lookup key; restore a verified backup", ErrSchema, path)
 		}
-		s.lookupKey = bytes.Clone(key)
+		s.lookupKey = newSecret(bytes.Clone(key))
 		s.loadClock(tx)
 		return nil
 	})
@@ -174,7 +174,7 @@ func (s *Store) initialize() error {
 	if err != nil {
 		return fmt.Errorf("failed to lay out new store: %w", err)
 	}
-	s.lookupKey = key
+	s.lookupKey = newSecret(key)
 	return nil
 }
 

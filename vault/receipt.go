@@ -27,8 +27,12 @@ var (
 // Receipt is a reporter's bearer credential for one thread. It is never
 // stored or logged: it prints as [REDACTED], and only Reveal gives its text,
 // for the one page that shows it to the reporter.
+//
+// The symbols sit behind a pointer (secret), so that a Receipt nested in
+// another value, even in an unexported field where fmt calls none of its
+// methods, prints as an address and never as the code.
 type Receipt struct {
-	code [receiptSymbols]byte // canonical upper-case symbols; zero if unset
+	code secret // the canonical upper-case symbols; zero if unset
 }
 
 // NewReceipt returns a fresh random receipt.
@@ -37,14 +41,14 @@ func NewReceipt() (Receipt, error) {
 	if _, err := rand.Read(raw[:]); err != nil {
 		return Receipt{}, fmt.Errorf("failed to read randomness: %w", err)
 	}
-	var r Receipt
+	code := make([]byte, receiptSymbols)
 	var vals [receiptData]byte
 	for i, b := range raw {
 		vals[i] = b & 31 // 256 is a multiple of 32, so each symbol is uniform
-		r.code[i] = crockford[vals[i]]
+		code[i] = crockford[vals[i]]
 	}
-	r.code[receiptData] = crockford[checkSymbol(vals[:])]
-	return r, nil
+	code[receiptData] = crockford[checkSymbol(vals[:])]
+	return Receipt{newSecret(code)}, nil
 }
 
 // ParseReceipt reads a receipt as a person might type it: any case, with or
@@ -54,7 +58,7 @@ func ParseReceipt(s string) (Receipt, error) {
 	if len(s) > 200 {
 		return Receipt{}, errReceiptMalformed
 	}
-	var r Receipt
+	code := make([]byte, receiptSymbols)
 	var vals [receiptSymbols]byte
 	n := 0
 	for _, c := range s {
@@ -67,7 +71,7 @@ func ParseReceipt(s string) (Receipt, error) {
 			return Receipt{}, errReceiptMalformed
 		}
 		vals[n] = byte(v)
-		r.code[n] = crockford[v]
+		code[n] = crockford[v]
 		n++
 	}
 	if n != receiptSymbols {
@@ -76,7 +80,7 @@ func ParseReceipt(s string) (Receipt, error) {
 	if checkSymbol(vals[:receiptData]) != vals[receiptData] {
 		return Receipt{}, ErrReceiptTypo
 	}
-	return r, nil
+	return Receipt{newSecret(code)}, nil
 }
 
 func symbolValue(c rune) int {
@@ -125,7 +129,7 @@ func gf32Mul(a, b byte) byte {
 }
 
 // isZero reports whether r was never set.
-func (r Receipt) isZero() bool { return r.code[0] == 0 }
+func (r Receipt) isZero() bool { return r.code.isZero() }
 
 // Reveal returns the receipt grouped for display. Call it only to show the
 // code to its reporter.
@@ -134,7 +138,7 @@ func (r Receipt) Reveal() string {
 		return ""
 	}
 	var b strings.Builder
-	for i, c := range r.code {
+	for i, c := range r.code.reveal() {
 		if i > 0 && i%4 == 0 {
 			b.WriteByte('-')
 		}
@@ -144,11 +148,11 @@ func (r Receipt) Reveal() string {
 }
 
 // canonical is the form that keys the lookup HMAC and the reply key.
-func (r Receipt) canonical() []byte { return r.code[:] }
+func (r Receipt) canonical() []byte { return r.code.reveal() }
 
 // Equal compares two receipts in constant time.
 func (r Receipt) Equal(o Receipt) bool {
-	return subtle.ConstantTimeCompare(r.code[:], o.code[:]) == 1
+	return !r.isZero() && subtle.ConstantTimeCompare(r.code.reveal(), o.code.reveal()) == 1
 }
 
 // String returns "[REDACTED]", so a receipt that slips into a log says nothing.

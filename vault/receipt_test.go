@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hearken-project/hearken/internal/testkit"
 )
 
 func TestReceiptRoundTrip(t *testing.T) {
@@ -135,4 +138,31 @@ func FuzzParseReceipt(f *testing.F) {
 			t.Fatal("parsed receipt does not round-trip")
 		}
 	})
+}
+
+// TestReceiptUnprintable shows a receipt prints under no verb, on a value
+// as on a pointer, nested anywhere, even in an unexported field, where fmt
+// prints without calling its methods.
+func TestReceiptUnprintable(t *testing.T) {
+	r, err := NewReceipt()
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := strings.ReplaceAll(r.Reveal(), "-", "")
+	testkit.Unprintable(t, r, [][]byte{[]byte(code)}, code, code[:10], r.Reveal()[:9])
+}
+
+// TestStoreUnprintable shows the store's lookup key prints under no verb.
+func TestStoreUnprintable(t *testing.T) {
+	s, err := OpenStore(filepath.Join(t.TempDir(), "h.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	key := s.lookupKey.reveal()
+	if len(key) != 32 {
+		t.Fatal("no lookup key")
+	}
+	testkit.Unprintable(t, s, [][]byte{key})
+	testkit.Unprintable(t, s.lookupKey, [][]byte{key})
 }

@@ -81,7 +81,7 @@ type Store struct {
 	path      string
 	now       func() time.Time
 	retention int
-	lookupKey []byte
+	lookupKey secret
 	notices   []string
 
 	// clockMu guards trusted, the last day the store believed the clock
@@ -220,7 +220,7 @@ func (s *Store) CreateThread(route string, report *Envelope, team []age.Recipien
 	}
 	rec := threadRecord{
 		Route: route, Created: day, Active: day,
-		Lookup: lookupID(s.lookupKey, receipt), Salt: salt, WrappedReply: wrapped,
+		Lookup: lookupID(s.lookupKey.reveal(), receipt), Salt: salt, WrappedReply: wrapped,
 	}
 	// Batch may run this function more than once; everything random was
 	// decided above, so each run writes the same thing.
@@ -312,7 +312,7 @@ func (s *Store) thread(tx *bolt.Tx, r Receipt) ([]byte, *bolt.Bucket, *threadRec
 	if r.isZero() {
 		return nil, nil, nil, ErrNotFound
 	}
-	id := tx.Bucket(bucketLookup).Get(lookupID(s.lookupKey, r))
+	id := tx.Bucket(bucketLookup).Get(lookupID(s.lookupKey.reveal(), r))
 	if id == nil {
 		return nil, nil, nil, ErrNotFound
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hearken-project/hearken/internal/testkit"
 )
 
 func TestValidate(t *testing.T) {
@@ -120,4 +122,11 @@ func TestReadPasswordFile(t *testing.T) {
 	if _, err := ReadPasswordFile(filepath.Join(dir, "missing")); err == nil || !strings.Contains(err.Error(), "failed to read password file") {
 		t.Errorf("missing file: %v", err)
 	}
+}
+
+// TestPasswordUnprintable shows a password prints under no verb, on a
+// value as on a pointer, nested anywhere.
+func TestPasswordUnprintable(t *testing.T) {
+	const secret = "canary-password-7Hq2"
+	testkit.Unprintable(t, NewPassword(secret), [][]byte{[]byte(secret)}, secret)
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/hearken-project/hearken/internal/testkit"
 )
 
 // RFC 7748 section 6.1: Alice's X25519 key pair. The expected texts were
@@ -178,4 +180,13 @@ func FuzzParseKeys(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestClientKeyUnprintable shows a client key's secret prints under no
+// verb, on a value as on a pointer, nested anywhere.
+func TestClientKeyUnprintable(t *testing.T) {
+	k := alice(t)
+	priv, _ := hex.DecodeString(alicePrivHex)
+	testkit.Unprintable(t, k, [][]byte{priv}, alicePrivB32[:16])
+	testkit.Unprintable(t, *k, [][]byte{priv}, alicePrivB32[:16])
 }

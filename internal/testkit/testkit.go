@@ -2,7 +2,8 @@
 // the programs under test as testscript commands with a cheap scrypt work
 // factor, testscript commands several packages use, canary searching in
 // logs and data directories, a log buffer safe for concurrent writers,
-// small helpers for talking to a server on a unix socket and waiting for a
+// a check that secrets print under no fmt verb (Unprintable), small
+// helpers for talking to a server on a unix socket and waiting for a
 // condition without sleeping a fixed time, and a real SMTP server
 // (Debian's python3-aiosmtpd) with a test CA for the alert tests.
 //

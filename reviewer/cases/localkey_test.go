@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/hearken-project/hearken/internal/testkit"
 	"github.com/hearken-project/hearken/staff"
 	"github.com/hearken-project/hearken/vault"
 )
@@ -182,4 +183,14 @@ func TestLocalRecordsBound(t *testing.T) {
 			t.Errorf("HK-0002 after a change: %+v", c)
 		}
 	}
+}
+
+// TestLocalKeyUnprintable shows the store's data key prints under no verb,
+// on the key, a copy of it or the store, nested anywhere.
+func TestLocalKeyUnprintable(t *testing.T) {
+	f := newStoreFixture(t)
+	key := rawDataKey(t, f)
+	testkit.Unprintable(t, f.st.key, [][]byte{key})
+	testkit.Unprintable(t, *f.st.key, [][]byte{key})
+	testkit.Unprintable(t, f.st, [][]byte{key})
 }
