@@ -65,12 +65,15 @@ func (e *Envelope) Field(name string) string {
 }
 
 var (
-	// ErrWrongKey means none of the given identities can open the envelope.
-	ErrWrongKey = errors.New("this item was not sealed to your key")
+	// ErrWrongKey means none of the given identities can open the
+	// envelope: it was sealed to others, or the part sealed to them was
+	// changed, which ML-KEM cannot tell apart.
+	ErrWrongKey = errors.New("this item cannot be opened with your key: it was sealed to others, or the part sealed to you was damaged")
 	// ErrTampered means the envelope failed authentication: it was changed
 	// after sealing.
 	ErrTampered = errors.New("this item was changed after it was sealed and cannot be trusted")
-	// ErrTruncated means the envelope ends early.
+	// ErrTruncated means the envelope is shorter than its padded size: it
+	// ends early.
 	ErrTruncated = errors.New("this item is incomplete: it was cut short")
 	// ErrMalformed means the data is not a sealed Hearken envelope.
 	ErrMalformed = errors.New("this is not a sealed Hearken item")
@@ -143,22 +146,19 @@ func Open(sealed []byte, ids ...age.Identity) (*Envelope, error) {
 	if len(sealed) > maxSealedSize {
 		return nil, ErrTooLarge
 	}
-	if !bytes.HasPrefix(sealed, []byte("age-encryption.org/v1\n")) {
-		if bytes.HasPrefix([]byte("age-encryption.org/v1\n"), sealed) {
+	if !bytes.HasPrefix(sealed, []byte(ageMagic)) {
+		if bytes.HasPrefix([]byte(ageMagic), sealed) {
 			return nil, ErrTruncated
 		}
 		return nil, ErrMalformed
 	}
 	r, err := age.Decrypt(bytes.NewReader(sealed), ids...)
 	if err != nil {
-		return nil, classify(err)
+		return nil, headerErr(sealed, err)
 	}
 	plain, err := io.ReadAll(io.LimitReader(r, maxPlainSize+1))
 	if err != nil {
-		if cut(sealed) {
-			return nil, ErrTruncated
-		}
-		return nil, classify(err)
+		return nil, payloadErr(sealed, len(plain), err, ids)
 	}
 	if len(plain) > maxPlainSize {
 		return nil, ErrTooLarge
@@ -177,41 +177,122 @@ func Open(sealed []byte, ids ...age.Identity) (*Envelope, error) {
 	return &e, nil
 }
 
-// cut reports whether a sealed envelope's payload is shorter than any
-// padded size allows. Padding makes every honest payload a bucket size, so a
-// payload that fails to authenticate and is not one was cut short, not
-// altered in place.
-func cut(sealed []byte) bool {
-	i := bytes.Index(sealed, []byte("\n---"))
-	if i < 0 {
-		return true
-	}
-	j := bytes.IndexByte(sealed[i+1:], '\n')
-	if j < 0 {
-		return true
-	}
-	const nonce, chunk, tag = 16, 64 << 10, 16
-	payload := len(sealed) - (i + 1 + j + 1) - nonce
-	if payload <= tag {
-		return true
-	}
-	chunks := (payload + chunk + tag - 1) / (chunk + tag)
-	plain := payload - chunks*tag
-	return paddedSize(plain) != plain
-}
+const (
+	ageMagic = "age-encryption.org/v1\n"
+	// hybridStanza is the type of the stanza an age hybrid recipient
+	// writes: the only kind Hearken seals to.
+	hybridStanza = "mlkem768x25519"
+	// age's payload: a nonce, then chunks of 64 KiB of plaintext, each
+	// with a 16-byte tag.
+	payloadNonce = 16
+	payloadChunk = 64 << 10
+	payloadTag   = 16
+)
 
-// classify turns age's errors into the vault's sentinels. age does not export
-// most of them, so this leans on their documented behaviour: a header that
-// ends early or a payload cut at a chunk boundary is io.ErrUnexpectedEOF.
-// Open has already checked the age magic, so anything else that fails is
-// damage to a real envelope.
-func classify(err error) error {
+// headerErr classifies a header that failed. age does not export most of
+// its errors, so this leans on their documented behaviour: a header that
+// ends early is io.ErrUnexpectedEOF. Open has already checked the age
+// magic, so anything else that fails is damage to a real envelope.
+//
+// When no stanza opens with the member's key, the envelope was sealed to
+// others, or the stanza sealed to them was changed: ML-KEM rejects a
+// changed ciphertext implicitly, so the two cannot be told apart, and
+// ErrWrongKey says both. But Hearken seals only to hybrid recipients, so a
+// stanza of any other type is a change (its type was damaged).
+func headerErr(sealed []byte, err error) error {
 	var noMatch *age.NoIdentityMatchError
 	switch {
 	case errors.As(err, &noMatch):
+		if !onlyHybridStanzas(sealed) {
+			return ErrTampered
+		}
 		return ErrWrongKey
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return ErrTruncated
 	}
 	return ErrTampered
+}
+
+// onlyHybridStanzas reports whether every stanza in a parsed header is of
+// the hybrid type. A stanza starts a line with "-> "; its body lines are
+// base64, which never does.
+func onlyHybridStanzas(sealed []byte) bool {
+	end := bytes.Index(sealed, []byte("\n---"))
+	if end < 0 {
+		return false
+	}
+	for line := range bytes.SplitSeq(sealed[len(ageMagic):end], []byte("\n")) {
+		if rest, ok := bytes.CutPrefix(line, []byte("-> ")); ok {
+			typ, _, _ := bytes.Cut(rest, []byte(" "))
+			if string(typ) != hybridStanza {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// payloadErr classifies a payload that failed to authenticate after its
+// header opened, and after good bytes of plaintext came out. Padding makes
+// every honest payload a bucket size; one that is not was either cut short
+// or had bytes added to its end. It is called cut short only if it is not
+// an honest envelope with bytes added: age releases only chunks that
+// authenticate, so such an envelope's bucket lies between good and one
+// chunk more, and if the envelope cut to such a bucket authenticates, what
+// lay past it was added (ErrTampered).
+func payloadErr(sealed []byte, good int, err error, ids []age.Identity) error {
+	hdr, plain, ok := payloadSize(sealed)
+	switch {
+	case !ok:
+		return ErrTruncated
+	case paddedSize(plain) == plain:
+		// A bucket's size: changed in place, unless age saw it end early.
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			return ErrTruncated
+		}
+		return ErrTampered
+	}
+	for b := paddedSize(max(good, 1)); b <= good+payloadChunk; b = paddedSize(b + 1) {
+		if n := hdr + payloadLen(b); n < len(sealed) && authenticates(sealed[:n], ids) {
+			return ErrTampered
+		}
+	}
+	return ErrTruncated
+}
+
+// payloadSize returns the length of a sealed envelope's header and how
+// much plaintext its payload would hold; ok is false if there is no whole
+// header, or no room for a single chunk.
+func payloadSize(sealed []byte) (hdr, plain int, ok bool) {
+	i := bytes.Index(sealed, []byte("\n---"))
+	if i < 0 {
+		return 0, 0, false
+	}
+	j := bytes.IndexByte(sealed[i+1:], '\n')
+	if j < 0 {
+		return 0, 0, false
+	}
+	hdr = i + 1 + j + 1
+	payload := len(sealed) - hdr - payloadNonce
+	if payload <= payloadTag {
+		return 0, 0, false
+	}
+	chunks := (payload + payloadChunk + payloadTag - 1) / (payloadChunk + payloadTag)
+	return hdr, payload - chunks*payloadTag, true
+}
+
+// payloadLen is the length of the payload of an envelope padded to bucket
+// b: age writes no empty last chunk after a full one.
+func payloadLen(b int) int {
+	return payloadNonce + b + (b+payloadChunk-1)/payloadChunk*payloadTag
+}
+
+// authenticates reports whether sealed opens whole with ids.
+func authenticates(sealed []byte, ids []age.Identity) bool {
+	r, err := age.Decrypt(bytes.NewReader(sealed), ids...)
+	if err != nil {
+		return false
+	}
+	_, err = io.Copy(io.Discard, io.LimitReader(r, maxPlainSize+1))
+	return err == nil
 }

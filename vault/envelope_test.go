@@ -138,3 +138,65 @@ func FuzzOpen(f *testing.F) {
 		}
 	})
 }
+
+// TestOpenAppendedIsNotTruncated shows bytes added to the end of a sealed
+// envelope are a change, not a cut: only an envelope shorter than its
+// bucket is said to be cut short (issue 8.8).
+func TestOpenAppendedIsNotTruncated(t *testing.T) {
+	ms, team := testTeam(t, 2)
+	small, err := Seal(sampleReport(), team.Recipients()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := sampleReport()
+	e.Fields[0].Value = strings.Repeat("long report ", 10000) // a 256 KiB bucket: four chunks
+	big, err := Seal(e, team.Recipients()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, sealed := range map[string][]byte{"4 KiB": small, "256 KiB": big} {
+		for _, n := range []int{1, 16, 17, 100, 5000, 64 << 10, 70000} {
+			b := append(bytes.Clone(sealed), bytes.Repeat([]byte{0x5a}, n)...)
+			if _, err := Open(b, ms[0].Identity()); !errors.Is(err, ErrTampered) {
+				t.Errorf("%s with %d bytes added: got %v, want ErrTampered", name, n, err)
+			}
+		}
+		for _, n := range []int{1, 16, 17, 100, 3000} {
+			if _, err := Open(sealed[:len(sealed)-n], ms[0].Identity()); !errors.Is(err, ErrTruncated) {
+				t.Errorf("%s cut by %d bytes: got %v, want ErrTruncated", name, n, err)
+			}
+		}
+	}
+}
+
+// TestOpenDamagedStanza shows a change to the header that Hearken's sealing
+// could never have made is called a change, not a wrong key: every stanza
+// of a Hearken envelope is an ML-KEM-768 + X25519 one. A change inside the
+// stanza sealed to this member cannot be told from one sealed to others
+// (ML-KEM rejects implicitly), and the error says both (issue 8.8).
+func TestOpenDamagedStanza(t *testing.T) {
+	ms, team := testTeam(t, 2)
+	sealed, err := Seal(sampleReport(), team.Recipients()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first stanza is ms[0]'s: team order.
+	start := bytes.Index(sealed, []byte("\n-> mlkem768x25519 ")) + len("\n-> ")
+	for i := start; i < start+len("mlkem768x25519"); i++ {
+		for bit := range 8 {
+			b := bytes.Clone(sealed)
+			b[i] ^= 1 << bit
+			if b[i] == ' ' || b[i] == '\n' {
+				continue // no longer a stanza's type: age refuses the header itself
+			}
+			if _, err := Open(b, ms[0].Identity()); !errors.Is(err, ErrTampered) {
+				t.Fatalf("stanza type %q: got %v, want ErrTampered", b[start:start+14], err)
+			}
+		}
+	}
+	other, _ := GenerateMember("Outsider")
+	_, err = Open(sealed, other.Identity())
+	if !errors.Is(err, ErrWrongKey) || !strings.Contains(err.Error(), "sealed to others") || !strings.Contains(err.Error(), "damaged") {
+		t.Fatalf("wrong key: %v", err)
+	}
+}

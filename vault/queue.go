@@ -83,7 +83,7 @@ func (s *Store) AddReply(threadID, itemID string, sealed []byte) (Item, error) {
 	if len(sealed) > MaxReplySize {
 		return Item{}, ErrTooLarge
 	}
-	if !bytes.HasPrefix(sealed, []byte("age-encryption.org/v1\n")) {
+	if !bytes.HasPrefix(sealed, []byte(ageMagic)) {
 		return Item{}, ErrMalformed
 	}
 	day := s.today()

@@ -70,7 +70,7 @@ func asideReason(err error) string {
 	case errors.Is(err, vault.ErrTampered):
 		return "it was changed after it was sealed"
 	case errors.Is(err, vault.ErrWrongKey):
-		return "it was not sealed to your key"
+		return "it cannot be opened with your key: it was sealed to others, or the part sealed to you was damaged"
 	case errors.Is(err, vault.ErrTruncated):
 		return "it is incomplete"
 	case errors.Is(err, vault.ErrTooLarge):
