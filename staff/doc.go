@@ -38,6 +38,7 @@
 // window (a bounded replay cache; when full it refuses rather than forget).
 // A verified caller is a [Member], who may use the routes whose team lists
 // them. Every refusal is the same error and the same 401 "unauthorized"
-// answer; [UnauthorizedReason] tells the server why, for counting in logs,
+// answer, after the same work: one signature verification (against a
+// decoy key when the key is unknown), so its timing says nothing either; [UnauthorizedReason] tells the server why, for counting in logs,
 // without any detail of the request.
 package staff

@@ -1,6 +1,7 @@
 package staff
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"strings"
 	"sync"
@@ -17,7 +18,7 @@ type sigFixture struct {
 	v                   *Verifier
 }
 
-func newSigFixture(t *testing.T) *sigFixture {
+func newSigFixture(t testing.TB) *sigFixture {
 	t.Helper()
 	f := &sigFixture{now: time.Unix(1_750_000_000, 0)}
 	var err error
@@ -56,7 +57,7 @@ type signed struct {
 
 func (s signed) header(name string) string { return s.sig.Headers()[name] }
 
-func sign(t *testing.T, m *vault.Member, ts time.Time, method, path, query string, body []byte) signed {
+func sign(t testing.TB, m *vault.Member, ts time.Time, method, path, query string, body []byte) signed {
 	t.Helper()
 	sig, err := Sign(m, method, path, query, ts, body)
 	if err != nil {
@@ -262,5 +263,65 @@ func TestVerifyConcurrent(t *testing.T) {
 	wg.Wait()
 	if ok != 1 {
 		t.Errorf("the same request verified %d times, want once", ok)
+	}
+}
+
+// TestVerifyAlwaysChecksOneSignature shows every request that gets as far
+// as a signature costs exactly one Ed25519 verification, whether its key is
+// unknown, its time stale, its signature bad or good: an unknown key
+// answered without one would answer measurably faster, and tell an
+// outsider which keys the server knows (issue 8.9).
+func TestVerifyAlwaysChecksOneSignature(t *testing.T) {
+	f := newSigFixture(t)
+	calls := 0
+	f.v.verifySig = func(pub ed25519.PublicKey, msg, sig []byte) bool {
+		calls++
+		return ed25519.Verify(pub, msg, sig)
+	}
+	forged := sign(t, f.mallory, f.now, "GET", ItemsPath, "", nil)
+	forged.sig.Member = sign(t, f.alice, f.now, "GET", ItemsPath, "", nil).sig.Member
+	replayed := sign(t, f.alice, f.now, "GET", ItemsPath, "", nil)
+	for _, c := range []struct {
+		name string
+		req  signed
+		want Reason
+	}{
+		{"unknown key", sign(t, f.mallory, f.now, "GET", ItemsPath, "", nil), ReasonUnknownMember},
+		{"stale", sign(t, f.alice, f.now.Add(-time.Hour), "GET", ItemsPath, "", nil), ReasonStale},
+		{"unknown and stale", sign(t, f.mallory, f.now.Add(-time.Hour), "GET", ItemsPath, "", nil), ReasonUnknownMember},
+		{"bad signature", forged, ReasonBadSignature},
+		{"good", replayed, ReasonNone},
+		{"replay", replayed, ReasonReplay},
+	} {
+		calls = 0
+		_, err := f.verify(c.req)
+		if got := UnauthorizedReason(err); got != c.want {
+			t.Errorf("%s: reason %v, want %v", c.name, got, c.want)
+		}
+		if calls != 1 {
+			t.Errorf("%s: %d signature verifications, want exactly 1", c.name, calls)
+		}
+	}
+}
+
+// BenchmarkVerifyRefusal prints what a refusal costs for an unknown key
+// and for a known key with a bad signature: the figures should match.
+func BenchmarkVerifyRefusal(b *testing.B) {
+	f := newSigFixture(b)
+	unknown := sign(b, f.mallory, f.now, "GET", ItemsPath, "", nil)
+	forged := unknown
+	forged.sig.Member = sign(b, f.alice, f.now, "GET", ItemsPath, "", nil).sig.Member
+	for _, c := range []struct {
+		name string
+		req  signed
+	}{{"unknown-key", unknown}, {"bad-signature", forged}} {
+		req := c.req
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := f.verify(req); err == nil {
+					b.Fatal("accepted")
+				}
+			}
+		})
 	}
 }
