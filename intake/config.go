@@ -307,12 +307,31 @@ func (c *config) languageEnabled(lang string) bool {
 }
 
 // contacts returns the emergency contacts for lang, falling back to the
-// default language so the danger line is never empty.
-func (c *config) contacts(lang string) []contact {
+// default language so the danger line is never empty. fallback reports
+// whether the contacts are the default language's; `intake check` warns
+// about every language that needs it.
+func (c *config) contacts(lang string) (cs []contact, fallback bool) {
 	if cs := c.Emergency[lang]; len(cs) > 0 {
-		return cs
+		return cs, false
 	}
-	return c.Emergency[c.DefaultLanguage]
+	return c.Emergency[c.DefaultLanguage], lang != c.DefaultLanguage
+}
+
+// warnings lists what is allowed in a config but probably a mistake.
+func (c *config) warnings() []string {
+	var w []string
+	for _, lang := range c.Languages {
+		if len(c.Emergency[lang]) > 0 {
+			continue
+		}
+		name := lang
+		if loc := locales[lang]; loc != nil {
+			name = loc.Name
+		}
+		w = append(w, fmt.Sprintf("no emergency numbers for %s (%s): its pages show the %s list, in that language; add [[emergency.%s]]",
+			lang, name, c.DefaultLanguage, lang))
+	}
+	return w
 }
 
 // loadTeam reads a team file. vault.ParseTeam's errors name the line and
@@ -395,6 +414,9 @@ func (c *config) summary() string {
 		fmt.Fprintf(&b, "  %s\n", line)
 	}
 	c.tlsSummary(&b)
+	for _, w := range c.warnings() {
+		fmt.Fprintf(&b, "  warning: %s\n", w)
+	}
 	for _, l := range c.Languages {
 		if loc := locales[l]; loc != nil && !loc.Reviewed {
 			fmt.Fprintf(&b, "  note: the %s text is machine-drafted and needs review by a native speaker\n", loc.Name)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -118,5 +119,44 @@ func TestExampleConfig(t *testing.T) {
 	}
 	if len(cfg.Routes) != 2 || len(cfg.Languages) != 5 {
 		t.Errorf("example config: %d routes, %d languages", len(cfg.Routes), len(cfg.Languages))
+	}
+	// Every language intake init enables has its own emergency numbers.
+	for _, lang := range cfg.Languages {
+		if len(cfg.Emergency[lang]) == 0 {
+			t.Errorf("example config: no emergency numbers for %s", lang)
+		}
+	}
+	if w := cfg.warnings(); len(w) != 0 {
+		t.Errorf("example config: warnings %q", w)
+	}
+}
+
+// The demo serves every language, so it has emergency numbers in each.
+func TestDemoEmergencyEveryLanguage(t *testing.T) {
+	cfg, _, err := demoConfig(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range cfg.Languages {
+		if len(cfg.Emergency[lang]) == 0 {
+			t.Errorf("demo: no emergency numbers for %s", lang)
+		}
+	}
+}
+
+func TestWarningsNameLanguagesWithoutNumbers(t *testing.T) {
+	e := newEnv(t, "")
+	w := e.cfg.warnings()
+	// The test config has lists for en and es only.
+	for _, lang := range []string{"fr", "ar", "zh"} {
+		if !slices.ContainsFunc(w, func(s string) bool { return strings.Contains(s, "numbers for "+lang+" ") }) {
+			t.Errorf("no warning for %s in %q", lang, w)
+		}
+	}
+	if len(w) != 3 {
+		t.Errorf("warnings = %q, want one for each of fr, ar, zh", w)
+	}
+	if !strings.Contains(e.cfg.summary(), "warning: no emergency numbers for ar ") {
+		t.Errorf("summary does not carry the warnings:\n%s", e.cfg.summary())
 	}
 }

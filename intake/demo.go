@@ -43,10 +43,27 @@ func demoConfig(dataDir string) (cfg *config, created bool, err error) {
 		School:          "Demo School",
 		DefaultLanguage: "en",
 		Languages:       localeCodes(),
+		// A list in every language the demo serves, as intake init writes.
 		Emergency: map[string][]contact{
 			"en": {
 				{Name: "Police and ambulance", Phone: "999"},
 				{Name: "Childline, free and any time", Phone: "0800 1111"},
+			},
+			"es": {
+				{Name: "Policía y ambulancia", Phone: "999"},
+				{Name: "Childline, gratis y a cualquier hora", Phone: "0800 1111"},
+			},
+			"fr": {
+				{Name: "Police et ambulance", Phone: "999"},
+				{Name: "Childline, gratuit, à toute heure", Phone: "0800 1111"},
+			},
+			"ar": {
+				{Name: "الشرطة والإسعاف", Phone: "999"},
+				{Name: "Childline، مجانًا وفي أي وقت", Phone: "0800 1111"},
+			},
+			"zh": {
+				{Name: "警察和救护车", Phone: "999"},
+				{Name: "Childline，免费，随时可打", Phone: "0800 1111"},
 			},
 		},
 		Routes: []route{{

@@ -238,3 +238,7 @@ func readError(err error) *formError {
 	}
 	return errBadForm
 }
+
+// fileAccept is the file inputs' accept attribute: the picker offers only
+// what package attach accepts.
+var fileAccept = attach.Accept()

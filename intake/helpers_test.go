@@ -174,7 +174,7 @@ func receiptOf(t testing.TB, body string) string {
 		t.Fatalf("no receipt on the page:\n%s", body)
 	}
 	rest := body[i+len(open):]
-	code := rest[:strings.Index(rest, "<")]
+	code := strings.ReplaceAll(rest[:strings.Index(rest, "</strong>")], "<wbr>", "")
 	if _, err := vault.ParseReceipt(code); err != nil {
 		t.Fatalf("receipt on the page does not parse: %v", err)
 	}

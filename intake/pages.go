@@ -78,7 +78,7 @@ func (s *server) submitReport(w http.ResponseWriter, r *http.Request, lang strin
 		rt, ferr = s.chooseRoute(sub.fields["route"])
 	}
 	if ferr != nil {
-		s.renderError(w, lang, ferr.status, ferr.key)
+		s.renderFormError(w, lang, ferr.status, ferr.key)
 		return
 	}
 
@@ -230,7 +230,7 @@ func (s *server) addMessage(w http.ResponseWriter, r *http.Request, lang string)
 		}
 	}
 	if ferr != nil {
-		s.renderError(w, lang, ferr.status, ferr.key)
+		s.renderFormError(w, lang, ferr.status, ferr.key)
 		return
 	}
 	receipt, ok := s.parseReceipt(w, lang, sub.fields["receipt"])
@@ -244,7 +244,7 @@ func (s *server) addMessage(w http.ResponseWriter, r *http.Request, lang string)
 	}
 	if err != nil {
 		s.log.Error().Err(err).Msg("failed to look up thread")
-		s.renderError(w, lang, http.StatusInternalServerError, "")
+		s.renderFormError(w, lang, http.StatusInternalServerError, "")
 		return
 	}
 	// A follow-up goes only to the team of the thread's own route: sending

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hearken-project/hearken/internal/attach"
 )
 
 //go:embed templates/*.html
@@ -41,17 +43,27 @@ var pages = parseTemplates()
 
 // page is what every template sees.
 type page struct {
-	L           *locale
-	Lang        string
-	Page        string // path after /{lang}/, for the language links
-	Title       string
-	School      string
-	QuickExit   string
-	CSS         string
-	Contacts    []contactView
-	Languages   []*locale
-	DangerFirst bool
-	Notice      string
+	L         *locale
+	Lang      string
+	Page      string // path after /{lang}/, for the language links
+	Title     string
+	School    string
+	QuickExit string
+	CSS       string
+	Contacts  []contactView
+	// ContactsLang is set when the contacts are in another language than
+	// the page (the deployment has no list for the page's own).
+	ContactsLang string
+	Languages    []*locale
+	DangerFirst  bool
+	Notice       string
+	// FormError marks an error page that answers a report or a follow-up:
+	// it sends the reporter back to their words, not to the start.
+	FormError bool
+
+	// What the file inputs accept, for the forms' hints.
+	MaxFiles, MaxFileMB int
+	FileAccept          string
 	// ClearWeb is set on the home and safety pages when the visit did not
 	// come through the onion service: they then say who can see it, and
 	// give Onion, the onion address, if there is one.
@@ -61,9 +73,12 @@ type page struct {
 	Routes    []routeView
 	Receipt   string
 	TeamHours string // on a danger report's receipt: when the team reads messages
-	Info      threadView
-	Replies   []replyView
-	Closed    bool
+	// ReceiptHTML is Receipt shown with a line break allowed after each
+	// hyphen and nowhere else, so a group never breaks on a narrow phone.
+	ReceiptHTML template.HTML
+	Info        threadView
+	Replies     []replyView
+	Closed      bool
 }
 
 // T looks up a translated string for the page's language.
@@ -95,9 +110,18 @@ func (s *server) newPage(lang, pageName, titleKey string) *page {
 		QuickExit: s.cfg.QuickExitURL,
 		CSS:       "/style.css?v=" + styleVersion,
 		Languages: s.langs,
+
+		MaxFiles:   maxAttachments,
+		MaxFileMB:  attach.MaxSize >> 20,
+		FileAccept: fileAccept,
 	}
 	p.Title = l.T(titleKey)
-	for _, c := range s.cfg.contacts(lang) {
+	contacts, fallback := s.cfg.contacts(lang)
+	if fallback {
+		// Read aloud in the language it is written in.
+		p.ContactsLang = locales[s.cfg.DefaultLanguage].HTMLLang
+	}
+	for _, c := range contacts {
 		cv := contactView{Name: c.Name, Phone: c.Phone, Tel: template.URL(telURI(c.Phone))}
 		if c.URL != "" {
 			if u, err := url.Parse(c.URL); err == nil {
@@ -114,6 +138,7 @@ func (s *server) newPage(lang, pageName, titleKey string) *page {
 func (s *server) render(w http.ResponseWriter, status int, name string, p *page) {
 	var body []byte
 	if name == "receipt" {
+		p.ReceiptHTML = breakableCode(p.Receipt)
 		body = s.receiptPage(p)
 	}
 	if body == nil {
@@ -130,9 +155,25 @@ func (s *server) render(w http.ResponseWriter, status int, name string, p *page)
 	s.write(w, status, body)
 }
 
-// receiptPlaceholder stands for the code while a receipt page is rendered
-// for the cache. It cannot occur in a real receipt or in any translation.
-const receiptPlaceholder = "RECEIPT_PLACEHOLDER_9F2C"
+// receiptPlaceholder and receiptHTMLPlaceholder stand for the code, as
+// text and as shown, while a receipt page is rendered for the cache. They
+// cannot occur in a real receipt or in any translation.
+const (
+	receiptPlaceholder     = "RECEIPT_PLACEHOLDER_9F2C"
+	receiptHTMLPlaceholder = "RECEIPT_HTML_PLACEHOLDER_9F2C"
+)
+
+// breakableCode returns a receipt for display: each hyphen followed by
+// <wbr>. Browsers will not break a line between a hyphen and a digit (it
+// could be a minus sign), so without <wbr> the only way to fit the code on
+// a narrow screen was to break anywhere, in the middle of a group.
+func breakableCode(code string) template.HTML {
+	groups := strings.Split(code, "-")
+	for i, g := range groups {
+		groups[i] = template.HTMLEscapeString(g)
+	}
+	return template.HTML(strings.Join(groups, "-<wbr>"))
+}
 
 type receiptKey struct {
 	lang   string
@@ -149,17 +190,17 @@ func (s *server) receiptPage(p *page) []byte {
 		return nil
 	}
 	key := receiptKey{p.Lang, p.DangerFirst}
-	parts, ok := s.receiptCache.Load(key)
+	cached, ok := s.receiptCache.Load(key)
 	if !ok {
 		q := *p
-		q.Receipt = receiptPlaceholder
+		q.Receipt, q.ReceiptHTML = receiptPlaceholder, receiptHTMLPlaceholder
 		var buf bytes.Buffer
 		if err := pages["receipt"].ExecuteTemplate(&buf, "layout", &q); err != nil {
 			return nil
 		}
-		parts, _ = s.receiptCache.LoadOrStore(key, strings.Split(buf.String(), receiptPlaceholder))
+		cached, _ = s.receiptCache.LoadOrStore(key, buf.String())
 	}
-	return []byte(strings.Join(parts.([]string), p.Receipt))
+	return []byte(strings.NewReplacer(receiptPlaceholder, p.Receipt, receiptHTMLPlaceholder, string(p.ReceiptHTML)).Replace(cached.(string)))
 }
 
 func (s *server) write(w http.ResponseWriter, status int, body []byte) {
@@ -173,6 +214,17 @@ func (s *server) write(w http.ResponseWriter, status int, body []byte) {
 // renderError writes a calm, translated error page. msgKey may be "" to use
 // the status's own message.
 func (s *server) renderError(w http.ResponseWriter, lang string, status int, msgKey string) {
+	s.renderErrorPage(w, lang, status, msgKey, false)
+}
+
+// renderFormError writes the error page that answers a report or a
+// follow-up that was not taken: it says that the browser's Back button
+// leads to the form with what the reporter wrote still in it.
+func (s *server) renderFormError(w http.ResponseWriter, lang string, status int, msgKey string) {
+	s.renderErrorPage(w, lang, status, msgKey, true)
+}
+
+func (s *server) renderErrorPage(w http.ResponseWriter, lang string, status int, msgKey string, form bool) {
 	if lang == "" || !s.cfg.languageEnabled(lang) {
 		lang = s.cfg.DefaultLanguage
 	}
@@ -185,6 +237,7 @@ func (s *server) renderError(w http.ResponseWriter, lang string, status int, msg
 		msgKey = "err_" + code
 	}
 	p.Notice = p.T(msgKey)
+	p.FormError = form
 	if status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", "10")
 	}

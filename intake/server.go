@@ -133,11 +133,11 @@ func (s *server) storeFailed(w http.ResponseWriter, lang, what string, err error
 	if errors.Is(err, vault.ErrFull) {
 		s.log.Error().Err(err).Msg(what + ": the disk is full; make room in the data directory's file system")
 		w.Header().Set("Retry-After", strconv.Itoa(int(fullRetry/time.Second)))
-		s.renderError(w, lang, http.StatusServiceUnavailable, "err_503_full")
+		s.renderFormError(w, lang, http.StatusServiceUnavailable, "err_503_full")
 		return
 	}
 	s.log.Error().Err(err).Msg(what)
-	s.renderError(w, lang, http.StatusInternalServerError, "")
+	s.renderFormError(w, lang, http.StatusInternalServerError, "")
 }
 
 func (s *server) busy(w http.ResponseWriter, lang string, wait time.Duration) {
@@ -146,5 +146,5 @@ func (s *server) busy(w http.ResponseWriter, lang string, wait time.Duration) {
 		secs = 1
 	}
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	s.renderError(w, lang, http.StatusServiceUnavailable, "")
+	s.renderFormError(w, lang, http.StatusServiceUnavailable, "")
 }

@@ -74,3 +74,17 @@ func Extension(mediaType string) string {
 }
 
 func accepted(mediaType string) bool { return Extension(mediaType) != "" }
+
+// Accept returns the accepted types and their extensions as the value of
+// an HTML file input's accept attribute, so a browser's file picker offers
+// only files that will be taken.
+func Accept() string {
+	var list []string
+	for _, k := range kinds {
+		list = append(list, k.mediaType)
+		for _, e := range k.extensions {
+			list = append(list, "."+e)
+		}
+	}
+	return strings.Join(list, ",")
+}

@@ -41,7 +41,9 @@ func TestScripts(t *testing.T) {
 	})
 }
 
-var receiptRE = regexp.MustCompile(`<strong id="receipt">([0-9A-Z-]+)</strong>`)
+// receiptRE finds the code on the receipt page, which may break a line
+// after each hyphen (<wbr>).
+var receiptRE = regexp.MustCompile(`<strong id="receipt">((?:[0-9A-Z-]|<wbr>)+)</strong>`)
 
 // reporter SOCKET report TEXT: send a report; remember the receipt as $RECEIPT.
 // reporter SOCKET report-as LANG DANGER TEXT: the same, on the LANG site,
@@ -79,7 +81,7 @@ func cmdReporter(ts *testscript.TestScript, neg bool, args []string) {
 	case "report":
 		status, page = post("/en/report", url.Values{"message": {strings.Join(args[2:], " ")}, "danger": {"no"}})
 		if m := receiptRE.FindStringSubmatch(page); m != nil {
-			ts.Setenv("RECEIPT", m[1])
+			ts.Setenv("RECEIPT", strings.ReplaceAll(m[1], "<wbr>", ""))
 		}
 	case "report-as":
 		if len(args) < 5 {
@@ -103,7 +105,7 @@ func cmdReporter(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(mw.Close())
 		status, page = send("/en/report", mw.FormDataContentType(), &buf)
 		if m := receiptRE.FindStringSubmatch(page); m != nil {
-			ts.Setenv("RECEIPT", m[1])
+			ts.Setenv("RECEIPT", strings.ReplaceAll(m[1], "<wbr>", ""))
 		}
 	case "check":
 		code := ts.Getenv("RECEIPT")

@@ -30,18 +30,18 @@ func FindReceipt(body []byte) (string, bool) {
 	if len(rest) > 512 {
 		rest = rest[:512]
 	}
-	// Collect the first text run, skipping tags nested in the element; an
-	// end tag before any text means the element is empty.
+	// Collect the element's text up to its end tag, skipping tags nested in
+	// it (the site allows a line break after each hyphen with <wbr>).
 	var text []byte
 	inTag := false
 	for i, c := range rest {
 		switch {
 		case c == '<':
-			if len(bytes.TrimSpace(text)) > 0 {
-				return checkReceipt(string(text))
-			}
 			if i+1 < len(rest) && rest[i+1] == '/' {
-				return "", false
+				if len(bytes.TrimSpace(text)) == 0 {
+					return "", false
+				}
+				return checkReceipt(string(text))
 			}
 			inTag = true
 		case c == '>':

@@ -14,6 +14,7 @@ func TestFindReceipt(t *testing.T) {
 		{`<strong id="receipt">ABCD-EFGH-JKMN-PQRS-TVWX-Y</strong>`, "ABCD-EFGH-JKMN-PQRS-TVWX-Y", true},
 		{`<p class="code" id="receipt" lang="en">
 			<code>abcd efgh jkmn pqrs tvwx 5</code></p>`, "abcd efgh jkmn pqrs tvwx 5", true},
+		{`<strong id="receipt">ABCD-<wbr>EFGH-<wbr>JKMN-<wbr>PQRS-<wbr>TVWX-<wbr>Y</strong>`, "ABCD-EFGH-JKMN-PQRS-TVWX-Y", true},
 		{`<strong id="receipt">ABCD-EFGH</strong>`, "", false},                         // too short for 100 bits
 		{`<strong id="receipt">ABCD-EFGH-JKMN-PQRS-TVWX-YZ!</strong>`, "", false},      // not base32
 		{`<strong id="receipt">OOOO-IIII-LLLL-OOOO-IIII-L</strong>`, "", false},        // letters Crockford leaves out
