@@ -111,12 +111,12 @@ func TestBadInput(t *testing.T) {
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			return req
 		}, 400, "err_message_missing"},
-		{"check with a file", func() *http.Request {
+		{"check with a file (the check form is url-encoded only)", func() *http.Request {
 			body, ct := multipartBody(t, [][2]string{{"receipt", "x"}}, []filePart{small})
 			req := httptest.NewRequest(http.MethodPost, "/en/check", body)
 			req.Header.Set("Content-Type", ct)
 			return req
-		}, 400, "err_400"},
+		}, 415, "err_415"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -26,6 +27,18 @@ const (
 	maxParts = 32
 	// maxURLEncoded bounds a form sent without files.
 	maxURLEncoded = 256 << 10
+	// maxCheckBody bounds the check form: a code of 29 characters, as
+	// url-encoded text. It is all /check takes, so checking a code costs
+	// the server a few KiB whatever a client sends.
+	maxCheckBody = 4 << 10
+	// maxPartHeader bounds what multipart.Reader may read while it finds
+	// the next part: the boundary line and the part's header, which a
+	// browser keeps under a few hundred bytes. mime/multipart itself
+	// allows a 10 MiB header, read into memory whole (a constant in Go
+	// 1.26; GODEBUG=multipartmaxheaders bounds only the number of header
+	// lines), so without this bound a few hundred slow requests could
+	// hold gigabytes.
+	maxPartHeader = 8 << 10
 )
 
 // formError is a submission the site refuses, with the status and the
@@ -90,20 +103,30 @@ func parseForm(r *http.Request, allowFiles bool) (*submission, *formError) {
 		if boundary == "" {
 			return nil, errBadForm
 		}
-		return parseMultipart(multipart.NewReader(r.Body, boundary), allowFiles)
+		hb := &headerBudget{r: r.Body}
+		return parseMultipart(multipart.NewReader(hb, boundary), hb, allowFiles)
 	case "application/x-www-form-urlencoded":
-		return parseURLEncoded(r.Body)
+		return parseURLEncoded(r.Body, maxURLEncoded)
 	default:
 		return nil, errMediaType
 	}
 }
 
-func parseURLEncoded(body io.Reader) (*submission, *formError) {
-	data, err := io.ReadAll(io.LimitReader(body, maxURLEncoded+1))
+// parseCheckForm reads the check form: a small url-encoded body only.
+func parseCheckForm(r *http.Request) (*submission, *formError) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/x-www-form-urlencoded" {
+		return nil, errMediaType
+	}
+	return parseURLEncoded(r.Body, maxCheckBody)
+}
+
+func parseURLEncoded(body io.Reader, limit int) (*submission, *formError) {
+	data, err := io.ReadAll(io.LimitReader(body, int64(limit)+1))
 	if err != nil {
 		return nil, readError(err)
 	}
-	if len(data) > maxURLEncoded {
+	if len(data) > limit {
 		return nil, errTooBig
 	}
 	vals, err := url.ParseQuery(string(data))
@@ -122,10 +145,12 @@ func parseURLEncoded(body io.Reader) (*submission, *formError) {
 	return sub, nil
 }
 
-func parseMultipart(mr *multipart.Reader, allowFiles bool) (*submission, *formError) {
+func parseMultipart(mr *multipart.Reader, hb *headerBudget, allowFiles bool) (*submission, *formError) {
 	sub := &submission{fields: map[string]string{}}
 	for n := 0; ; n++ {
+		hb.limit(maxPartHeader)
 		part, err := mr.NextPart()
+		hb.limit(-1)
 		if err == io.EOF {
 			return sub, nil
 		}
@@ -224,6 +249,33 @@ func (sub *submission) setField(name, value string) *formError {
 	return nil
 }
 
+var errPartHeader = errors.New("multipart part header too large")
+
+// headerBudget passes a multipart body through, and while a limit is set,
+// refuses to read more than that many bytes. parseMultipart sets it around
+// each NextPart, which reads the boundary and the part's header: whatever
+// bufio.Reader had read ahead of the header is at most its 4 KiB buffer.
+type headerBudget struct {
+	r    io.Reader
+	left int64 // < 0: no limit
+}
+
+func (h *headerBudget) limit(n int64) { h.left = n }
+
+func (h *headerBudget) Read(p []byte) (int, error) {
+	if h.left == 0 {
+		return 0, errPartHeader
+	}
+	if h.left > 0 && int64(len(p)) > h.left {
+		p = p[:h.left]
+	}
+	n, err := h.r.Read(p)
+	if h.left > 0 {
+		h.left -= int64(n)
+	}
+	return n, err
+}
+
 // readError maps a failed body read to a status: over the size cap is 413,
 // anything else is a malformed request.
 func readError(err error) *formError {
@@ -234,6 +286,12 @@ func readError(err error) *formError {
 	case errors.Is(err, errUploadBusy):
 		return errBusy
 	case errors.Is(err, errUploadSlow):
+		return errSlow
+	case errors.Is(err, errPartHeader):
+		return errTooBig
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
 		return errSlow
 	}
 	return errBadForm

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/hearken-project/hearken/vault"
 )
@@ -147,9 +148,12 @@ func (s *server) chooseRoute(name string) (*route, *formError) {
 	return rt, nil
 }
 
-// checkCode shows the team's replies for a receipt.
+// checkCode shows the team's replies for a receipt. The form is a few
+// bytes, so it gets a short time to arrive: its body is not metered like a
+// submission's, and a slow client must not hold even that for long.
 func (s *server) checkCode(w http.ResponseWriter, r *http.Request, lang string) {
-	sub, ferr := parseForm(r, false)
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.uploadIdle))
+	sub, ferr := parseCheckForm(r)
 	if ferr != nil {
 		s.renderError(w, lang, ferr.status, ferr.key)
 		return

@@ -358,7 +358,7 @@ func siteLanguage(t *testing.T, prefix string, record recordFunc) {
 	multi("400 damaged", "/report", [][2]string{{"message", "hi"}}, []filePart{{"photo.png", "image/png", damaged}})
 	do("400 malformed multipart", siteRequest("POST", prefix+"/report", "multipart/form-data; boundary=XYZ",
 		[]byte("--XYZ\r\nContent-Disposition: form-data; name=\"message\"\r\n\r\nhello\r\n--XY")))
-	multi("400 check with a file", "/check", [][2]string{{"receipt", "x"}}, []filePart{small})
+	multi("415 check with multipart", "/check", [][2]string{{"receipt", "x"}}, []filePart{small})
 
 	// 403: a cross-site form post.
 	req = siteRequest("POST", prefix+"/report", formType, []byte("message=hello"))

@@ -57,8 +57,8 @@ func ParseStatus(b []byte) (Memory, error) {
 	return m, nil
 }
 
-// rssSampler polls VmRSS of a process and remembers the largest value seen.
-type rssSampler struct {
+// RSSSampler polls VmRSS of a process and remembers the largest value seen.
+type RSSSampler struct {
 	pid  int
 	stop chan struct{}
 	done chan struct{}
@@ -67,8 +67,8 @@ type rssSampler struct {
 	max int64
 }
 
-func startRSSSampler(pid int, every time.Duration) *rssSampler {
-	s := &rssSampler{pid: pid, stop: make(chan struct{}), done: make(chan struct{})}
+func StartRSSSampler(pid int, every time.Duration) *RSSSampler {
+	s := &RSSSampler{pid: pid, stop: make(chan struct{}), done: make(chan struct{})}
 	s.sample()
 	go func() {
 		defer close(s.done)
@@ -86,7 +86,7 @@ func startRSSSampler(pid int, every time.Duration) *rssSampler {
 	return s
 }
 
-func (s *rssSampler) sample() {
+func (s *RSSSampler) sample() {
 	m, err := ReadMemory(s.pid)
 	if err != nil {
 		return // the process may have exited; the level's errors will say so
@@ -97,7 +97,7 @@ func (s *rssSampler) sample() {
 }
 
 // Stop ends sampling and returns the largest VmRSS seen.
-func (s *rssSampler) Stop() int64 {
+func (s *RSSSampler) Stop() int64 {
 	close(s.stop)
 	<-s.done
 	s.sample()

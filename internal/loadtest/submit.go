@@ -114,11 +114,11 @@ func RunLevel(ctx context.Context, o LevelOptions) *Level {
 	f.budget.Store(int64(o.MaxRequests))
 
 	lvl := &Level{Concurrency: o.Concurrency}
-	var sampler *rssSampler
+	var sampler *RSSSampler
 	if o.PID != 0 {
 		if m, err := ReadMemory(o.PID); err == nil {
 			lvl.Memory, lvl.HWMBefore = true, m.HWM
-			sampler = startRSSSampler(o.PID, 100*time.Millisecond)
+			sampler = StartRSSSampler(o.PID, 100*time.Millisecond)
 		}
 	}
 
