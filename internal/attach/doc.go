@@ -21,13 +21,18 @@
 // # What is cleaned
 //
 //   - JPEG: only what decoding needs is kept, plus the JFIF header (without
-//     its thumbnail), the ICC colour profile and the Adobe colour flag.
-//     EXIF (with any GPS position, camera serial number, times and embedded
-//     thumbnails), XMP, IPTC, comments, every other APPn segment and any
-//     data after the end of the image are removed.
-//   - PNG: only the chunks decoding and colour need are kept. Text chunks
-//     (tEXt, zTXt, iTXt, which hold XMP), eXIf, tIME, private and unknown
-//     chunks and any data after IEND are removed.
+//     its thumbnail), the Adobe colour flag and a generic ICC colour
+//     profile. EXIF (with any GPS position, camera serial number, times and
+//     embedded thumbnails), XMP, IPTC, comments, every other APPn segment
+//     and any data after the end of the image are removed.
+//   - PNG: only the chunks decoding and colour need are kept, and a generic
+//     ICC profile (iCCP, under a fixed name). Text chunks (tEXt, zTXt,
+//     iTXt, which hold XMP), eXIf, tIME, private and unknown chunks and any
+//     data after IEND are removed.
+//   - ICC colour profiles: a profile can name the device's maker and model,
+//     the day it was made and free text, so only well-known generic
+//     profiles, matched by their SHA-256 (genericProfiles), are kept; every
+//     other profile is removed and the picture is shown as sRGB.
 //
 // Images are not re-encoded: the picture data is copied untouched, so the
 // pixels are exactly what was sent. Damaged images are refused

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"slices"
 )
 
 // cleanJPEG walks the JPEG marker segments and keeps only what decoding
 // needs plus the JFIF header (without its thumbnail), the ICC colour profile
-// and the Adobe colour-transform flag. EXIF (and with it GPS and embedded
+// if it is a generic one (see genericProfiles) and the Adobe
+// colour-transform flag. EXIF (and with it GPS and embedded
 // thumbnails), XMP, IPTC, comments, other APPn segments and anything after
 // the end-of-image marker are dropped. The entropy-coded data is copied
 // untouched, so the picture is not re-encoded.
@@ -23,6 +25,7 @@ func cleanJPEG(data []byte) ([]byte, error) {
 	out = append(out, 0xFF, 0xD8)
 	p := 2
 	sawFrame, sawScan := false, false
+	var icc iccSegments
 	for {
 		if p >= len(data) || data[p] != 0xFF {
 			return damaged("bad marker")
@@ -40,6 +43,9 @@ func cleanJPEG(data []byte) ([]byte, error) {
 		case m == 0xD9: // end of image; whatever follows is dropped
 			if !sawScan {
 				return damaged("no image data")
+			}
+			if keep := icc.keep(); keep != nil {
+				out = slices.Insert(out, icc.at, keep...)
 			}
 			return append(out, 0xFF, 0xD9), nil
 		case m == 0x01 || m >= 0xD0 && m <= 0xD7: // standalone markers
@@ -69,8 +75,9 @@ func cleanJPEG(data []byte) ([]byte, error) {
 				out = append(out, payload[:12]...)
 				out = append(out, 0x00, 0x00)
 			}
-		case m == 0xE2 && bytes.HasPrefix(payload, []byte("ICC_PROFILE\x00")),
-			m == 0xEE && bytes.HasPrefix(payload, []byte("Adobe")):
+		case m == 0xE2 && bytes.HasPrefix(payload, []byte(iccPrefix)):
+			icc.add(len(out), []byte{0xFF, m}, seg)
+		case m == 0xEE && bytes.HasPrefix(payload, []byte("Adobe")):
 			out = append(out, 0xFF, m)
 			out = append(out, seg...)
 		case m >= 0xE0 && m <= 0xEF, m == 0xFE, m >= 0xF0 && m <= 0xFD:

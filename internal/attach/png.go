@@ -7,12 +7,14 @@ import (
 	"hash/crc32"
 )
 
-// pngKeep lists the chunks a cleaned PNG keeps. Every other ancillary chunk
-// (text, EXIF, time, and private or unknown ones) is dropped.
+// pngKeep lists the chunks a cleaned PNG keeps as they are. An iCCP colour
+// profile is kept only if it is a generic one (see cleanICCP); every other
+// ancillary chunk (text, EXIF, time, and private or unknown ones) is
+// dropped.
 var pngKeep = map[string]bool{
 	"IHDR": true, "PLTE": true, "IDAT": true, "IEND": true,
 	"tRNS": true, "gAMA": true, "cHRM": true, "sRGB": true,
-	"iCCP": true, "sBIT": true, "pHYs": true, "bKGD": true,
+	"sBIT": true, "pHYs": true, "bKGD": true,
 }
 
 // cleanPNG walks the PNG chunks, checks their structure and CRCs, and
@@ -80,6 +82,8 @@ func cleanPNG(data []byte) ([]byte, error) {
 				return damaged("bad end chunk")
 			}
 			return append(out, chunk...), nil
+		case "iCCP":
+			out = append(out, cleanICCP(body)...)
 		default:
 			if critical {
 				return damaged("unknown critical chunk")
@@ -111,4 +115,11 @@ func validIHDR(b []byte) bool {
 		ok = depth == 8 || depth == 16
 	}
 	return ok && b[10] == 0 && b[11] == 0 && b[12] <= 1
+}
+
+// pngChunkBytes encodes one chunk: length, type, body and CRC.
+func pngChunkBytes(typ string, body []byte) []byte {
+	c := binary.BigEndian.AppendUint32(nil, uint32(len(body)))
+	c = append(append(c, typ...), body...)
+	return binary.BigEndian.AppendUint32(c, crc32.ChecksumIEEE(c[4:]))
 }
