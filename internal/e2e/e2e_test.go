@@ -89,7 +89,7 @@ func cmdReporter(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		status, page = post("/"+args[2]+"/report", url.Values{"message": {strings.Join(args[4:], " ")}, "danger": {args[3]}})
 		if m := receiptRE.FindStringSubmatch(page); m != nil {
-			ts.Setenv("RECEIPT", m[1])
+			ts.Setenv("RECEIPT", strings.ReplaceAll(m[1], "<wbr>", ""))
 		}
 	case "report-with":
 		if len(args) < 4 {
