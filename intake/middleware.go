@@ -9,15 +9,15 @@ import (
 
 // securityHeaders go on every response, error pages included.
 var securityHeaders = map[string]string{
-	"Content-Security-Policy":      "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+	"Content-Security-Policy":      "default-src 'none'; style-src " + styleHash + "; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 	"Referrer-Policy":              "no-referrer",
 	"X-Content-Type-Options":       "nosniff",
 	"X-Frame-Options":              "DENY",
 	"Cross-Origin-Opener-Policy":   "same-origin",
 	"Cross-Origin-Resource-Policy": "same-origin",
 	"Permissions-Policy":           "camera=(), microphone=(), geolocation=(), interest-cohort=()",
-	// Pages may carry a receipt or a reply; nothing is worth the risk of a
-	// shared device's cache. The stylesheet overrides this.
+	// Pages may carry a receipt or a reply, and any page in a shared
+	// device's cache says the site was visited: nothing is cached.
 	"Cache-Control": "no-store",
 }
 

@@ -113,32 +113,12 @@ func TestEveryPage(t *testing.T) {
 
 func TestPageSize(t *testing.T) {
 	e := newEnv(t, "")
-	css := len(e.get("/style.css").Body.Bytes())
 	for _, lang := range e.cfg.Languages {
 		for _, p := range []string{"/", "/report", "/check", "/safety"} {
-			n := e.get("/"+lang+p).Body.Len() + css
-			if n > 16<<10 {
-				t.Errorf("/%s%s with its CSS is %d bytes, over 16 KiB", lang, p, n)
+			if n := e.get("/" + lang + p).Body.Len(); n > 16<<10 {
+				t.Errorf("/%s%s, its stylesheet inline, is %d bytes, over 16 KiB", lang, p, n)
 			}
 		}
-	}
-}
-
-func TestStyle(t *testing.T) {
-	e := newEnv(t, "")
-	rec := e.get("/style.css?v=" + styleVersion)
-	checkHeaders(t, "style", rec.Header())
-	if rec.Code != 200 || !bytes.Equal(rec.Body.Bytes(), styleCSS) {
-		t.Fatalf("style.css: %d", rec.Code)
-	}
-	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/css") {
-		t.Errorf("style.css Content-Type %q", ct)
-	}
-	if cc := rec.Header().Get("Cache-Control"); !strings.Contains(cc, "immutable") {
-		t.Errorf("versioned style.css Cache-Control %q", cc)
-	}
-	if !strings.Contains(e.get("/").Body.String(), "/style.css?v="+styleVersion) {
-		t.Errorf("pages do not link the versioned stylesheet")
 	}
 }
 

@@ -4,13 +4,12 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"embed"
-	"encoding/hex"
+	"encoding/base64"
 	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/hearken-project/hearken/internal/attach"
 )
@@ -21,11 +20,12 @@ var templateFS embed.FS
 //go:embed static/style.css
 var styleCSS []byte
 
-// styleVersion changes whenever the stylesheet does, so browsers may cache
-// it for a long time.
-var styleVersion = func() string {
+// styleHash is the stylesheet's CSP source: the page carries the
+// stylesheet inline, so a page is one request and nothing of the site is
+// left in a browser's cache, and the CSP allows that stylesheet alone.
+var styleHash = func() string {
 	sum := sha256.Sum256(styleCSS)
-	return hex.EncodeToString(sum[:6])
+	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
 }()
 
 // pageNames are the templates that render a whole page through the layout.
@@ -49,7 +49,7 @@ type page struct {
 	Title     string
 	School    string
 	QuickExit string
-	CSS       string
+	CSS       template.CSS // the stylesheet, inline
 	Contacts  []contactView
 	// ContactsLang is set when the contacts are in another language than
 	// the page (the deployment has no list for the page's own).
@@ -108,7 +108,7 @@ func (s *server) newPage(lang, pageName, titleKey string) *page {
 		Page:      pageName,
 		School:    s.cfg.School,
 		QuickExit: s.cfg.QuickExitURL,
-		CSS:       "/style.css?v=" + styleVersion,
+		CSS:       template.CSS(styleCSS),
 		Languages: s.langs,
 
 		MaxFiles:   maxAttachments,
@@ -242,17 +242,4 @@ func (s *server) renderErrorPage(w http.ResponseWriter, lang string, status int,
 		w.Header().Set("Retry-After", "10")
 	}
 	s.render(w, status, "error", p)
-}
-
-// serveStyle serves the embedded stylesheet.
-func serveStyle(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("Content-Type", "text/css; charset=utf-8")
-	h.Set("ETag", `"`+styleVersion+`"`)
-	if r.URL.Query().Get("v") == styleVersion {
-		h.Set("Cache-Control", "public, max-age=31536000, immutable")
-	} else {
-		h.Set("Cache-Control", "public, max-age=300")
-	}
-	http.ServeContent(w, r, "style.css", time.Time{}, bytes.NewReader(styleCSS))
 }

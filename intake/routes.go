@@ -33,7 +33,6 @@ func (s *server) routes() *mux.Router {
 	r.Use(captureRoute)
 
 	r.HandleFunc("/healthz", serveHealth).Methods(getHead...)
-	r.HandleFunc("/style.css", serveStyle).Methods(getHead...)
 
 	quoted := make([]string, len(s.cfg.Languages))
 	for i, l := range s.cfg.Languages {

@@ -15,16 +15,16 @@ import (
 const (
 	fixtureCSS     = "body{font:16px/1.5 sans-serif;max-width:40em;margin:auto}\n"
 	fixtureLanding = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Hearken</title>` +
-		`<link rel="stylesheet" href="/static/site.css"></head><body>` +
+		`<style>` + fixtureCSS + `</style></head><body>` +
 		`<a class="exit" href="https://www.example.org/weather">Leave this site</a>` +
 		`<a href="/en/">English</a> <a href="/cy/">Cymraeg</a> <a href="/en/report">Tell us</a>` +
 		`</body></html>`
-	fixtureReport = `<!doctype html><html><head><link rel="stylesheet" href="/static/site.css"></head><body>` +
+	fixtureReport = `<!doctype html><html><head><style>` + fixtureCSS + `</style></head><body>` +
 		`<form method="post" action="/en/report"><input type="hidden" name="route" value="school">` +
 		`<textarea name="message"></textarea>` +
 		`<input type="radio" name="danger" value="yes"><input type="radio" name="danger" value="no" checked>` +
 		`<button>Send</button></form></body></html>`
-	fixtureCheck = `<!doctype html><html><head><link rel="stylesheet" href="/static/site.css"></head><body>` +
+	fixtureCheck = `<!doctype html><html><head><style>` + fixtureCSS + `</style></head><body>` +
 		`<form method="post"><input name="receipt"><button>Check</button></form></body></html>`
 )
 

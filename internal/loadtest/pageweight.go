@@ -19,9 +19,10 @@ import (
 // small enough for a cheap phone on a poor connection, or for Tor.
 const PageBudget = 16 << 10
 
-// RequestBudget is the most requests one public page may cost: the HTML and
-// one stylesheet.
-const RequestBudget = 2
+// RequestBudget is the most requests one public page may cost: the HTML
+// alone, its stylesheet inline. Anything a page loads is a request an
+// observer can see and a file a browser may keep.
+const RequestBudget = 1
 
 // maxBody bounds what the benchmark reads of any one response.
 const maxBody = 8 << 20
@@ -35,7 +36,7 @@ type PageWeight struct {
 	Status     int    // status of the page itself after redirects; 0 if it failed
 	Err        string // network error kind, if the page could not be fetched
 	HTMLBytes  int64  // the page's own body
-	CSSBytes   int64  // stylesheets, including @import
+	CSSBytes   int64  // stylesheets, inline (part of HTMLBytes) or loaded, including @import
 	TotalBytes int64  // everything fetched, redirect bodies included
 	Requests   int    // every same-origin request, redirects included
 	Scripts    int    // <script> elements
@@ -82,10 +83,11 @@ type resource struct {
 
 // pageRefs is what the tokenizer found in one document.
 type pageRefs struct {
-	loads    []resource
-	links    []*url.URL // navigations: <a>, <area>, <form action>, non-loading <link>
-	scripts  int
-	inlineJS int
+	loads     []resource
+	links     []*url.URL // navigations: <a>, <area>, <form action>, non-loading <link>
+	scripts   int
+	inlineJS  int
+	inlineCSS int64 // bytes inside <style> elements
 }
 
 // newPageClient returns a client that asks for uncompressed bodies, so byte
@@ -185,6 +187,7 @@ func measurePage(ctx context.Context, c *http.Client, u *url.URL) (PageWeight, *
 	pw.HTMLBytes = int64(len(f.body))
 	refs := scanHTML(f.body, f.url)
 	pw.Scripts, pw.InlineJS = refs.scripts, refs.inlineJS
+	pw.CSSBytes = refs.inlineCSS
 	for _, l := range refs.links {
 		if isWeb(l) && !sameOrigin(l, u) {
 			pw.LinksOut = appendUnique(pw.LinksOut, l.String())
@@ -277,7 +280,9 @@ func scanHTML(body []byte, page *url.URL) *pageRefs {
 			return refs
 		case html.TextToken:
 			if inStyle {
-				refs.loads = append(refs.loads, cssRefs(z.Text(), base)...)
+				text := z.Text()
+				refs.inlineCSS += int64(len(text))
+				refs.loads = append(refs.loads, cssRefs(text, base)...)
 			}
 			continue
 		case html.EndTagToken:

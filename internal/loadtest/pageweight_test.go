@@ -28,8 +28,8 @@ func TestMeasurePagesExact(t *testing.T) {
 	}
 	p := pages[0]
 	html, css := int64(len(fixtureLanding)), int64(len(fixtureCSS))
-	if p.Status != 200 || p.HTMLBytes != html || p.CSSBytes != css || p.TotalBytes != html+css || p.Requests != 2 {
-		t.Errorf("landing = %+v, want html %d css %d total %d in 2 requests", p, html, css, html+css)
+	if p.Status != 200 || p.HTMLBytes != html || p.CSSBytes != css || p.TotalBytes != html || p.Requests != 1 {
+		t.Errorf("landing = %+v, want html %d with css %d inline, in 1 request", p, html, css)
 	}
 	if p.Scripts != 0 || p.InlineJS != 0 || len(p.OffHost) != 0 {
 		t.Errorf("landing loads scripts or off-host things: %+v", p)
@@ -91,19 +91,20 @@ func TestPageFlags(t *testing.T) {
 		requests   int
 		offHost    int
 	}{
-		{"clean", `<link rel=stylesheet href=/b.css><a href="https://elsewhere.example/">out</a>`, nil, 2, 0},
+		{"clean", `<style>h1{color:red}</style><a href="https://elsewhere.example/">out</a>`, nil, 1, 0},
+		{"stylesheet loaded", `<link rel=stylesheet href=/b.css>`, []string{"over-1-requests"}, 2, 0},
 		{"script tag", `<p>hi</p><SCRIPT>alert(1)</SCRIPT>`, []string{"script"}, 1, 0},
 		{"off-host stylesheet", `<link rel="stylesheet" href="https://cdn.example/x.css">`, []string{"off-host-load"}, 1, 1},
 		{"off-host script", `<script src="//cdn.example/x.js"></script>`, []string{"script", "off-host-load"}, 1, 1},
 		{"off-host font in style", `<style>@font-face{src:url(https://fonts.example/f.woff2)}</style>`, []string{"off-host-load"}, 1, 1},
-		{"off-host img srcset", `<img srcset="/x.png 1x, https://img.example/x.png 2x">`, []string{"off-host-load"}, 2, 1},
+		{"off-host img srcset", `<img srcset="/x.png 1x, https://img.example/x.png 2x">`, []string{"over-1-requests", "off-host-load"}, 2, 1},
 		{"preconnect", `<link rel=preconnect href="https://cdn.example">`, []string{"off-host-load"}, 1, 1},
 		{"iframe", `<iframe src="https://video.example/embed"></iframe>`, []string{"off-host-load"}, 1, 1},
 		{"inline handler", `<body onload="x()"><a href="javascript:void(0)">x</a>`, []string{"inline-js"}, 1, 0},
-		{"css import chain", `<link rel=stylesheet href=/a.css>`, []string{"over-2-requests"}, 4, 0},
-		{"heavy", `<img src=/big.png>`, []string{"over-16KiB"}, 2, 0},
-		{"broken", `<img src=/missing.png>`, []string{"broken-subresource"}, 2, 0},
-		{"dedupe and anchors", `<img src=/x.png><img src="/x.png"><a href="#top">top</a><img src="data:image/png;base64,AA==">`, nil, 2, 0},
+		{"css import chain", `<link rel=stylesheet href=/a.css>`, []string{"over-1-requests"}, 4, 0},
+		{"heavy", `<img src=/big.png>`, []string{"over-16KiB", "over-1-requests"}, 2, 0},
+		{"broken", `<img src=/missing.png>`, []string{"over-1-requests", "broken-subresource"}, 2, 0},
+		{"dedupe and anchors", `<img src=/x.png><img src="/x.png"><a href="#top">top</a><img src="data:image/png;base64,AA==">`, []string{"over-1-requests"}, 2, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -187,7 +187,7 @@ func TestConfigRejects(t *testing.T) {
 }
 
 func TestJudge(t *testing.T) {
-	good := []PageWeight{{Path: "/", Status: 200, TotalBytes: 9000, Requests: 2}, {Path: "/en/report", Status: 200, TotalBytes: 9000, Requests: 2}}
+	good := []PageWeight{{Path: "/", Status: 200, TotalBytes: 9000, Requests: 1}, {Path: "/en/report", Status: 200, TotalBytes: 9000, Requests: 1}}
 	fast := &Level{Concurrency: 64, Elapsed: time.Second, Accepted: 900, Submit: Latencies{N: 900, P99: 40 * time.Millisecond}}
 	if v := Judge(good, []*Level{fast}, "en"); !v.Pass {
 		t.Errorf("good figures failed: %v", v.Reasons)
