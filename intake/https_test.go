@@ -330,7 +330,7 @@ func TestHTTPSOwnCertificate(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || resp.Header.Get("Strict-Transport-Security") != "" || strings.Contains(string(body), "clearweb") ||
+	if resp.StatusCode != 200 || resp.Header.Get("Strict-Transport-Security") != "" || strings.Contains(string(body), `class="clearweb"`) ||
 		!strings.Contains(string(body), "Tell someone safely") {
 		t.Errorf("onion socket: %d %v\n%s", resp.StatusCode, resp.Header, body)
 	}
