@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/hearken-project/hearken/internal/onion"
 	"github.com/hearken-project/hearken/reviewer/cases"
 	"github.com/hearken-project/hearken/vault"
 )
@@ -17,6 +18,8 @@ func (c *cli) init(fs *flag.FlagSet, args []string) error {
 	route := fs.String("route", "", "")
 	server := fs.String("server", "", "")
 	proxyURL := fs.String("proxy", "", "")
+	control := fs.String("tor-control", "", "")
+	authDir := fs.String("onion-auth-dir", "", "")
 	if _, err := c.parse(fs, args, 0); err != nil {
 		return err
 	}
@@ -26,14 +29,14 @@ func (c *cli) init(fs *flag.FlagSet, args []string) error {
 	if *route != "" && *team == "" {
 		return errUsage{"--route says which route a team file is for: give the file too, as in reviewer init --team FILE --route " + *route}
 	}
-	if *team == "" && *server == "" && *proxyURL == "" {
+	if *team == "" && *server == "" && *proxyURL == "" && *control == "" && *authDir == "" {
 		return errUsage{"init needs --team FILE and/or --server URL"}
 	}
 	if err := os.MkdirAll(c.store, 0o700); err != nil {
 		return fmt.Errorf("failed to create the store folder: %w", err)
 	}
-	if *server != "" || *proxyURL != "" {
-		if err := c.saveConnection(*server, *proxyURL); err != nil {
+	if *server != "" || *proxyURL != "" || *control != "" || *authDir != "" {
+		if err := c.saveConnection(*server, *proxyURL, *control, *authDir); err != nil {
 			return err
 		}
 	}
@@ -69,10 +72,31 @@ const proxyOff = "off"
 // saveConnection saves the server and the proxy (or, with "off", clears
 // the proxy) that sync uses, once they are checked, and says what sync
 // will do with them.
-func (c *cli) saveConnection(server, proxyArg string) error {
+func (c *cli) saveConnection(server, proxyArg, control, authDir string) error {
 	cfg, err := cases.LoadConfig(c.store)
 	if err != nil {
 		return err
+	}
+	switch control {
+	case "":
+	case "auto":
+		cfg.TorControl = ""
+	default:
+		if err := checkControl(control); err != nil {
+			return err
+		}
+		cfg.TorControl = control
+	}
+	switch authDir {
+	case "":
+	case "auto":
+		cfg.OnionAuthDir = ""
+	default:
+		abs, err := filepath.Abs(authDir)
+		if err != nil {
+			return err
+		}
+		cfg.OnionAuthDir = abs
 	}
 	if server != "" {
 		cfg.Server = server
@@ -100,8 +124,24 @@ func (c *cli) saveConnection(server, proxyArg string) error {
 		fmt.Fprintf(c.stdout, "Server saved: reviewer sync will use %s\n", clean(cfg.Server))
 	}
 	switch {
+	case control == "auto":
+		fmt.Fprintln(c.stdout, "Tor's control port: reviewer sync looks in the usual places.")
+	case control == "off":
+		fmt.Fprintln(c.stdout, "Tor's control port: not used; the onion key goes into tor's key folder.")
+	case control != "":
+		fmt.Fprintf(c.stdout, "Tor's control port saved: %s\n", clean(cfg.TorControl))
+	}
+	switch {
+	case authDir == "auto":
+		fmt.Fprintln(c.stdout, "Tor's key folder: reviewer sync looks for Tor Browser's.")
+	case authDir != "":
+		fmt.Fprintf(c.stdout, "Tor's key folder saved: %s\n", clean(cfg.OnionAuthDir))
+	}
+	switch {
 	case proxyArg == proxyOff:
 		fmt.Fprintln(c.stdout, "Proxy cleared: reviewer sync connects to the server directly.")
+	case client != nil && client.Onion() && cfg.Proxy == "":
+		fmt.Fprintln(c.stdout, "reviewer sync reaches this onion server through Tor: Tor Browser's proxy (127.0.0.1:9150) if it is running, else the tor service's (127.0.0.1:9050).")
 	case proxyArg != "" && client == nil:
 		fmt.Fprintf(c.stdout, "Proxy saved: %s. Give the server with reviewer init --server URL.\n", proxyName(cfg.Proxy))
 	case proxyArg != "" && client.Proxied():
@@ -110,6 +150,25 @@ func (c *cli) saveConnection(server, proxyArg string) error {
 		fmt.Fprintf(c.stdout, "Proxy saved: %s. It is not used for this server, which is on this computer.\n", proxyName(cfg.Proxy))
 	case cfg.Proxy != "" && client != nil && !client.Proxied():
 		fmt.Fprintf(c.stdout, "The saved proxy (%s) is not used for this server, which is on this computer.\n", proxyName(cfg.Proxy))
+	}
+	return nil
+}
+
+// checkControl checks a --tor-control value: "off", "unix:/path" or a
+// loopback host:port, where a tor on this computer listens.
+func checkControl(s string) error {
+	bad := errUsage{"--tor-control is tor's control port on this computer, like unix:/run/tor/control or 127.0.0.1:9051, or off"}
+	if s == "off" {
+		return nil
+	}
+	if p, ok := strings.CutPrefix(s, "unix:"); ok {
+		if !filepath.IsAbs(p) {
+			return bad
+		}
+		return nil
+	}
+	if _, err := onion.ParseProxy(s); err != nil || strings.Contains(s, "://") {
+		return bad // the same rule as a proxy: a loopback host and a port
 	}
 	return nil
 }

@@ -22,18 +22,29 @@ First time:
                                   unix:/path/to/staff.sock or an onion
                                   address) and, for an onion server, Tor's
                                   SOCKS proxy; --proxy off forgets the proxy.
-                                  The proxy is never used for a unix: server
-                                  or one on this computer.
+                                  Without one, an onion server is reached
+                                  through Tor Browser (127.0.0.1:9150), else
+                                  the tor service (127.0.0.1:9050). The proxy
+                                  is never used for a unix: server or one on
+                                  this computer.
+      [--tor-control ADDR|off|auto] [--onion-auth-dir DIR|auto]
+                                  where tor takes your onion key for the staff
+                                  onion: its control port (default: the tor
+                                  service's unix:/run/tor/control or
+                                  127.0.0.1:9051), else the folder it reads
+                                  keys from at start (default: Tor Browser's)
   reviewer init --team FILE [--route ROUTE]
                                   remember who replies on a route are sealed to
   reviewer onion-key              print your member.pub line, first adding an
                                   onion key to an identity made without one
 Every day:
   reviewer sync [--server URL] [--proxy URL|off] [--json]
+      [--tor-control ADDR|off] [--onion-auth-dir DIR]
                                   fetch new reports, send your replies; a new
                                   report that says someone may be in danger
-                                  now is named on the first line. --server and
-                                  --proxy apply to this sync only.
+                                  now is named on the first line. --server,
+                                  --proxy, --tor-control and --onion-auth-dir
+                                  apply to this sync only.
   reviewer list [--json]          cases, most pressing first: a case whose
                                   reporter says someone is in danger now
                                   (DANGER column YES) comes first until it is
@@ -106,6 +117,9 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	}
 	fmt.Fprintf(stderr, "reviewer: %s\n", clean(withHint(err)))
+	if h := hintOf(err); h != "" {
+		fmt.Fprintf(stderr, "reviewer: hint: %s\n", clean(h))
+	}
 	var u errUsage
 	if errors.As(err, &u) {
 		fmt.Fprintln(stderr, "Run reviewer help for the list of commands.")

@@ -14,6 +14,8 @@ import (
 func (c *cli) sync(fs *flag.FlagSet, args []string) error {
 	server := fs.String("server", "", "")
 	proxyURL := fs.String("proxy", "", "")
+	control := fs.String("tor-control", "", "")
+	authDir := fs.String("onion-auth-dir", "", "")
 	asJSON := fs.Bool("json", false, "")
 	if _, err := c.parse(fs, args, 0); err != nil {
 		return err
@@ -32,17 +34,29 @@ func (c *cli) sync(fs *flag.FlagSet, args []string) error {
 	default:
 		cfg.Proxy = *proxyURL
 	}
+	// "auto" (as init takes it) means the usual places.
+	for _, o := range []struct{ arg, to *string }{{control, &cfg.TorControl}, {authDir, &cfg.OnionAuthDir}} {
+		switch *o.arg {
+		case "":
+		case "auto":
+			*o.to = ""
+		default:
+			*o.to = *o.arg
+		}
+	}
 	res, err := c.runSync(cfg, errUsage{"sync needs to know the server: run reviewer init --server URL once, or give --server URL"})
 	if *asJSON {
 		out := struct {
 			*cases.SyncResult
 			Error string `json:"error,omitempty"`
-		}{res, ""}
+			Hint  string `json:"hint,omitempty"`
+		}{res, "", ""}
 		if res == nil {
 			out.SyncResult = &cases.SyncResult{KindCount: map[string]int{}}
 		}
 		if err != nil {
 			out.Error = "sync stopped: " + withHint(err)
+			out.Hint = hintOf(err)
 		}
 		if werr := writeJSON(c.stdout, out); werr != nil && err == nil {
 			err = werr
@@ -77,5 +91,13 @@ func (c *cli) runSync(cfg cases.Config, noServer error) (*cases.SyncResult, erro
 	defer client.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	return cases.Sync(ctx, st, client)
+	tor, err := c.connectTor(ctx, client, m, cfg)
+	if err != nil {
+		return nil, err
+	}
+	res, err := cases.Sync(ctx, st, client)
+	if client.Proxied() {
+		err = torHint(err, tor, cfg)
+	}
+	return res, err
 }

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hearken-project/hearken/internal/onion"
 	"github.com/hearken-project/hearken/staff"
 	"github.com/hearken-project/hearken/vault"
 )
@@ -29,12 +30,13 @@ const maxResponse = staff.MaxBatchBytes/3*4 + 16<<20
 
 // Client talks to the intake server's staff channel as one member.
 type Client struct {
-	base    *url.URL
-	server  string // as the member wrote it, for messages
-	hc      *http.Client
-	m       *vault.Member
-	now     func() time.Time
-	proxied bool
+	base   *url.URL
+	server string // as the member wrote it, for messages
+	hc     *http.Client
+	m      *vault.Member
+	now    func() time.Time
+	tor    *torDialer // nil when the server is dialled directly
+	onion  string     // the onion service's id, for an onion server
 
 	// PageSize is how many items one request asks for; at most
 	// staff.MaxItems.
@@ -50,7 +52,7 @@ func NewClient(server, proxyURL string, m *vault.Member) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	dial, proxied, err := dialerFor(addr, proxyURL)
+	dial, tor, err := dialerFor(addr, proxyURL)
 	if err != nil {
 		return nil, err
 	}
@@ -64,13 +66,21 @@ func NewClient(server, proxyURL string, m *vault.Member) (*Client, error) {
 		MaxIdleConns:          2,
 		IdleConnTimeout:       30 * time.Second,
 	}
-	return &Client{base: addr.base, server: server, hc: &http.Client{Transport: tr}, m: m, now: time.Now,
-		proxied: proxied, PageSize: staff.MaxItems}, nil
+	c := &Client{base: addr.base, server: server, hc: &http.Client{Transport: tr}, m: m, now: time.Now,
+		tor: tor, PageSize: staff.MaxItems}
+	if addr.onion() {
+		c.onion, _ = onion.ServiceID(addr.base.Hostname()) // checked by dialerFor
+	}
+	return c, nil
 }
 
-// Proxied says the client reaches its server through the proxy it was
-// given: false without one, and for a server on this computer.
-func (c *Client) Proxied() bool { return c.proxied }
+// Proxied says the client reaches its server through tor's proxy: the one
+// it was given, or for an onion server the one it finds. It is false for a
+// server on this computer, which is always dialled directly.
+func (c *Client) Proxied() bool { return c.tor != nil }
+
+// Onion says the server is an onion service.
+func (c *Client) Onion() bool { return c.onion != "" }
 
 // Close releases idle connections.
 func (c *Client) Close() { c.hc.CloseIdleConnections() }
@@ -170,8 +180,12 @@ func reachError(server string, err error) error {
 		return fmt.Errorf("interrupted: %w", err)
 	}
 	var dnsErr *net.DNSError
+	var torErr *onion.DialError
 	var why string
 	switch {
+	case errors.As(err, &torErr):
+		// tor's own answer, in plain words; the command line adds what to do.
+		why = torErr.Error()
 	case errors.Is(err, syscall.ECONNREFUSED):
 		why = "connection refused (is the server running, and is the address right?)"
 	case errors.Is(err, syscall.ENOENT):

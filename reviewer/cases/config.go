@@ -15,6 +15,16 @@ import (
 type Config struct {
 	Server string `toml:"server"`
 	Proxy  string `toml:"proxy,omitempty"`
+	// TorControl and OnionAuthDir say where this computer's tor takes the
+	// member's onion key for an onion server (TorOptions); empty means
+	// the usual places.
+	TorControl   string `toml:"tor_control,omitempty"`
+	OnionAuthDir string `toml:"onion_auth_dir,omitempty"`
+}
+
+// Tor returns the config's TorOptions.
+func (c Config) Tor() TorOptions {
+	return TorOptions{Control: c.TorControl, OnionAuthDir: c.OnionAuthDir}
 }
 
 const configFile = "config.toml"

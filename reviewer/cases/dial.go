@@ -7,18 +7,21 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
-	"golang.org/x/net/proxy"
+	"github.com/hearken-project/hearken/internal/onion"
 )
 
 // How the client reaches the staff channel. A unix socket and a server on
 // this computer are always dialled directly: a proxy (Tor, for an onion
 // server) cannot reach them, and a saved proxy must not make sync hang or
 // fail when the member syncs from the server's own machine. Anything else
-// goes through the proxy when one is given. The SOCKS dialer is made in
-// one place, socksDialer, so another (tor's extended errors, say) can take
-// its place.
+// goes through the proxy when one is given. An onion server always goes
+// through tor: the proxy given, or else the one onion.FindProxy finds (Tor
+// Browser's, then a system tor's). Dialing is onion.Dialer's, so a failure
+// says in plain words whether tor is not running, this computer's onion
+// key is missing or refused, or the service could not be reached.
 
 // dialFunc opens a connection to the staff channel.
 type dialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
@@ -67,55 +70,66 @@ func (a staffAddr) onion() bool {
 }
 
 // CheckProxy checks a proxy address as NewClient takes it: "" for none,
-// or a SOCKS5 URL such as "socks5://127.0.0.1:9050".
+// or tor's SOCKS port on this computer, such as "socks5://127.0.0.1:9050"
+// or "unix:/run/tor/socks". A proxy on another machine is refused: SOCKS
+// would carry the traffic to it unencrypted.
 func CheckProxy(proxyURL string) error {
-	_, err := parseProxy(proxyURL)
+	if proxyURL == "" {
+		return nil
+	}
+	_, err := onion.ParseProxy(proxyURL)
 	return err
 }
 
-func parseProxy(proxyURL string) (*url.URL, error) {
-	if proxyURL == "" {
-		return nil, nil
-	}
-	pu, err := url.Parse(proxyURL)
-	if err != nil || (pu.Scheme != "socks5" && pu.Scheme != "socks5h") || pu.Host == "" {
-		return nil, errors.New("the proxy must look like socks5://127.0.0.1:9050")
-	}
-	return pu, nil
+// isolation is the SOCKS user name the reviewer gives tor, so its streams
+// share no circuit with a browser's (IsolateSOCKSAuth).
+const isolation = "hearken-reviewer"
+
+// torDialer dials through tor. The proxy is found once, at the first
+// connection or when ConnectTor asks: the one configured, or else Tor
+// Browser's or a system tor's, whichever answers.
+type torDialer struct {
+	configured string
+	once       sync.Once
+	proxy      string
+	err        error
 }
 
-// dialerFor returns how to reach a, and whether that is through the proxy.
-func dialerFor(a staffAddr, proxyURL string) (dialFunc, bool, error) {
-	pu, err := parseProxy(proxyURL)
+func (t *torDialer) find(ctx context.Context) (string, error) {
+	t.once.Do(func() { t.proxy, t.err = onion.FindProxy(ctx, t.configured) })
+	return t.proxy, t.err
+}
+
+func (t *torDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	p, err := t.find(ctx)
 	if err != nil {
-		return nil, false, err
+		return nil, err
+	}
+	return (&onion.Dialer{Proxy: p, Isolation: isolation}).DialContext(ctx, network, addr)
+}
+
+// dialerFor returns how to reach a, and the tor dialer when that is
+// through a proxy (nil when it is direct).
+func dialerFor(a staffAddr, proxyURL string) (dialFunc, *torDialer, error) {
+	if err := CheckProxy(proxyURL); err != nil {
+		return nil, nil, err
 	}
 	direct := &net.Dialer{Timeout: 30 * time.Second}
 	switch {
 	case a.unix != "":
 		return func(ctx context.Context, _, _ string) (net.Conn, error) {
 			return direct.DialContext(ctx, "unix", a.unix)
-		}, false, nil
+		}, nil, nil
 	case a.local():
-		return direct.DialContext, false, nil
-	case pu != nil:
-		d, err := socksDialer(pu, direct)
-		return d, true, err
-	case a.onion():
-		return nil, false, errors.New("an .onion address needs Tor: add --proxy socks5://127.0.0.1:9050")
+		return direct.DialContext, nil, nil
+	case proxyURL != "" || a.onion():
+		if a.onion() {
+			if _, err := onion.ServiceID(a.base.Hostname()); err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", a.base.Host, err)
+			}
+		}
+		t := &torDialer{configured: proxyURL}
+		return t.DialContext, t, nil
 	}
-	return direct.DialContext, false, nil
-}
-
-// socksDialer dials through the SOCKS5 proxy at pu.
-func socksDialer(pu *url.URL, forward *net.Dialer) (dialFunc, error) {
-	d, err := proxy.FromURL(pu, forward)
-	if err != nil {
-		return nil, fmt.Errorf("failed to use the proxy: %w", err)
-	}
-	cd, ok := d.(proxy.ContextDialer)
-	if !ok {
-		return nil, errors.New("failed to use the proxy")
-	}
-	return cd.DialContext, nil
+	return direct.DialContext, nil, nil
 }

@@ -88,7 +88,7 @@ func TestClientProxyNotForLocal(t *testing.T) {
 	}
 
 	// Anything else goes through the proxy (and here gets no further).
-	for _, server := range []string{"http://hearkenstaffxyz.onion", "http://192.0.2.1:" + strconv.Itoa(port)} {
+	for _, server := range []string{testOnion, "http://192.0.2.1:" + strconv.Itoa(port)} {
 		c, err := NewClient(server, proxyURL, m)
 		if err != nil {
 			t.Fatal(err)
