@@ -25,6 +25,7 @@ const usage = `Usage:
   intake alert-test --config FILE
   intake backup [--data DIR] --out FILE
   intake retention --config FILE [--data DIR] [--confirm-date] [--allow-large]
+  intake repair [--data DIR]
 
 init    writes a commented config, team files to fill in, a torrc, and an
         empty store. --staff-onion-dir is the staff onion service's
@@ -58,6 +59,9 @@ retention
         after the log said the clock looks wrong; --allow-large runs
         retention now when it would delete more than a quarter of the
         threads. Stop the server first.
+repair  checks the staff queue against the threads' records and, if it is
+        damaged, keeps a copy of the store and rebuilds the queue. Stop the
+        server first.
 `
 
 // usageError is a mistake in the command line: Main prints it, with the
@@ -136,6 +140,8 @@ func (c *cli) run(args []string) error {
 		return c.alertTest(rest)
 	case "retention":
 		return c.retention(rest)
+	case "repair":
+		return c.repair(rest)
 	case "backup":
 		return c.backup(rest)
 	case "help", "-h", "--help":
@@ -416,6 +422,25 @@ func (c *cli) retention(args []string) error {
 	case errors.Is(err, vault.ErrLocked):
 		return withHint(errors.New("the server is running and holds the store"),
 			"stop it (systemctl stop hearken-intake), run this again, then start it")
+	}
+	return damageHint(err, *data)
+}
+
+func (c *cli) repair(args []string) error {
+	fs := flag.NewFlagSet("intake repair", flag.ContinueOnError)
+	data := fs.String("data", "./hearken-data", "data `directory` holding the store")
+	if err := c.parse(fs, args); err != nil {
+		return err
+	}
+	err := repair(c.stdout, *data)
+	switch {
+	case errors.Is(err, errNoStore):
+		return withHint(err, "pass the server's data directory with --data")
+	case errors.Is(err, vault.ErrLocked):
+		return withHint(errors.New("the server is running and holds the store"),
+			"stop it (systemctl stop hearken-intake), run this again, then start it")
+	case errors.Is(err, vault.ErrCorrupt) && !errors.Is(err, vault.ErrRollback):
+		return withHint(err, "restore the newest backup; see \"A damaged store\" in deploy/README.md")
 	}
 	return damageHint(err, *data)
 }

@@ -17,12 +17,18 @@ import (
 )
 
 // maintain runs the daily chores now and then once a day: retention, the
-// purge of acknowledged items, and a verified backup. cmd is the retention
+// purge of acknowledged items, and a verified backup. Damage to the staff
+// queue found since start-up is logged again each day. cmd is the retention
 // command for this server, which the log's advice names.
-func maintain(ctx context.Context, store *vault.Store, cfg *config, lg zerolog.Logger, cmd string) {
+func maintain(ctx context.Context, store *vault.Store, cfg *config, lg zerolog.Logger, dataDir, cmd string) {
 	t := time.NewTicker(24 * time.Hour)
 	defer t.Stop()
+	first := true
 	for {
+		if !first {
+			logQueueHealth(lg, store, dataDir)
+		}
+		first = false
 		n, kept, err := store.DeleteInactive(cfg.RetentionDays)
 		var ce *vault.ClockError
 		switch {

@@ -60,7 +60,7 @@ func TestMaintainAdvice(t *testing.T) {
 		var logs testkit.Buffer
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel() // one round of chores
-		maintain(ctx, store, cfg, zerolog.New(&logs), cmd)
+		maintain(ctx, store, cfg, zerolog.New(&logs), dataDir, cmd)
 		return logs.String()
 	}
 	chores()

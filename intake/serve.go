@@ -99,6 +99,7 @@ func serve(ctx context.Context, cfg *config, opts serveOptions) error {
 	for _, n := range store.Notices() {
 		lg.Warn().Msg(n)
 	}
+	logQueueHealth(lg, store, opts.DataDir)
 	defer func() {
 		if err := store.Close(); err != nil {
 			lg.Error().Err(err).Msg("failed to close store")
@@ -157,7 +158,7 @@ func serve(ctx context.Context, cfg *config, opts serveOptions) error {
 	retentionCtx, stopRetention := context.WithCancel(context.Background())
 	go func() {
 		defer close(retentionDone)
-		maintain(retentionCtx, store, cfg, lg, retentionCommand(opts.ConfigPath, opts.DataDir))
+		maintain(retentionCtx, store, cfg, lg, opts.DataDir, retentionCommand(opts.ConfigPath, opts.DataDir))
 	}()
 	defer func() {
 		stopRetention()

@@ -186,7 +186,7 @@ func (h *staffHandler) items(w http.ResponseWriter, r *http.Request, m *staff.Me
 		h.internal(w, r, "pending", err)
 		return
 	}
-	resp := staff.ItemsResponse{Items: make([]staff.Item, 0, len(items))}
+	resp := staff.ItemsResponse{Items: make([]staff.Item, 0, len(items)), Undeliverable: h.store.QueueBlocked(m.Routes)}
 	size := 0
 	for _, it := range items {
 		if len(resp.Items) > 0 && size+len(it.Sealed) > staff.MaxBatchBytes {

@@ -19,7 +19,7 @@ var oneMany = regexp.MustCompile(`\b1 (new )?[a-z-]+s\b|\ba [aeiou]`)
 func TestPlurals(t *testing.T) {
 	for _, n := range []int{0, 1, 2} {
 		res := &cases.SyncResult{
-			Received: 3 * n, Pushed: n, Failed: n, Acked: n,
+			Received: 3 * n, Pushed: n, Failed: n, Acked: n, Undeliverable: n,
 			KindCount: map[string]int{string(vault.KindReport): n, string(vault.KindFollowUp): n, string(vault.KindReply): n},
 		}
 		for i := range n {
@@ -39,7 +39,8 @@ func TestPlurals(t *testing.T) {
 		}
 		if n == 1 {
 			for _, want := range []string{"Received 3 new items (1 report, 1 follow-up", "1 reply from a colleague", "1 new case",
-				"Sent 1 reply.", "1 reply could not be delivered", "1 item set aside", "1 byte"} {
+				"Sent 1 reply.", "1 reply could not be delivered", "1 item set aside", "1 byte",
+				"Warning: the server holds 1 item for you that it cannot send: its queue is damaged."} {
 				if !strings.Contains(text, want) {
 					t.Errorf("n=1: no %q in\n%s", want, text)
 				}

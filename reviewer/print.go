@@ -66,6 +66,10 @@ func (c *cli) printSync(res *cases.SyncResult) {
 	if n := len(res.SetAside); n > 0 {
 		fmt.Fprintf(c.stdout, "%s in this sync.\n", count(n, "item set aside", "items set aside"))
 	}
+	if n := res.Undeliverable; n > 0 {
+		fmt.Fprintf(c.stdout, "Warning: the server holds %s for you that it cannot send: its queue is damaged. Nothing is lost; tell the person who runs Hearken to run \"intake repair\" (see \"A damaged store\" in its deploy/README.md), then sync again.\n",
+			count(n, "item", "items"))
+	}
 	if n := res.Waiting; n > 0 {
 		fmt.Fprintf(c.stdout, "%s still waiting to be sent; %s with the next sync that reaches the server.\n",
 			count(n, "reply is", "replies are"), pick(n, "it goes", "they go"))

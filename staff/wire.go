@@ -37,9 +37,12 @@ type Item struct {
 
 // ItemsResponse answers GET /staff/v1/items?after=SEQ&limit=N. More is set
 // when the response was cut short by a limit and more items may follow.
+// Undeliverable counts items on the member's routes that the server holds
+// but cannot send until its operator repairs its queue (intake repair).
 type ItemsResponse struct {
-	Items []Item `json:"items"`
-	More  bool   `json:"more"`
+	Items         []Item `json:"items"`
+	More          bool   `json:"more"`
+	Undeliverable int    `json:"undeliverable,omitempty"`
 }
 
 // ReplyRequest is the body of POST /staff/v1/replies. ID is a uuid v4 chosen

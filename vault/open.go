@@ -141,7 +141,7 @@ func (s *Store) check(path string, fresh bool) error {
 		}
 		s.lookupKey = newSecret(bytes.Clone(key))
 		s.loadClock(tx)
-		return nil
+		return s.checkQueue(tx)
 	})
 }
 

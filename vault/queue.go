@@ -22,6 +22,8 @@ const (
 // the given routes (all routes if routes is nil), at most limit items. Items
 // member has already acknowledged are left out (member "" leaves none out),
 // so a member who syncs from the start sees exactly what they still lack.
+// An entry that cannot deliver its item is left out too, but never
+// silently: it counts in QueueBlocked, and RebuildQueue puts it right.
 func (s *Store) Pending(after uint64, limit int, routes []string, member string) ([]Item, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -30,40 +32,68 @@ func (s *Store) Pending(after uint64, limit int, routes []string, member string)
 		c := tx.Bucket(bucketQueue).Cursor()
 		size := 0
 		for k, v := c.Seek(seqKey(after + 1)); k != nil && len(out) < limit; k, v = c.Next() {
-			var q queueEntry
-			if err := unmarshal(v, &q); err != nil {
-				return err
+			if len(k) != 8 {
+				continue // names nothing; counted when the store opened
 			}
-			if routes != nil && !slices.Contains(routes, q.Route) {
+			seq := binary.BigEndian.Uint64(k)
+			it, ok := s.queued(tx, seq, v)
+			if !ok {
 				continue
 			}
-			tb, rec, err := s.threadByID(tx, q.Thread)
-			if errors.Is(err, ErrNotFound) {
-				continue // expired, awaiting deletion
-			}
-			if err != nil {
-				return err
-			}
-			var ir itemRecord
-			if err := getJSON(tb.Bucket(bucketItems), q.Item, &ir); err != nil {
-				return err
-			}
-			if member != "" && slices.Contains(ir.AckedBy, member) {
+			if routes != nil && !slices.Contains(routes, it.Route) {
 				continue
 			}
-			sealed := tb.Bucket(bucketSealed).Get(q.Item)
-			if len(out) > 0 && size+len(sealed) > maxPendingBytes {
+			if member != "" && slices.Contains(it.ackedBy, member) {
+				continue
+			}
+			if len(out) > 0 && size+len(it.Sealed) > maxPendingBytes {
 				break
 			}
-			size += len(sealed)
-			out = append(out, Item{
-				Seq: binary.BigEndian.Uint64(k), ID: idString(q.Item), Thread: idString(q.Thread),
-				Route: rec.Route, Kind: ir.Kind, Day: ir.Day, Sealed: bytes.Clone(sealed),
-			})
+			size += len(it.Sealed)
+			it.Sealed = bytes.Clone(it.Sealed)
+			out = append(out, it.Item)
 		}
 		return nil
 	})
 	return out, err
+}
+
+type queuedItem struct {
+	Item
+	ackedBy []string
+}
+
+// queued reads the item the queue entry at seq names. An entry that cannot
+// deliver it (unreadable, naming a thread or item that is not there or
+// does not wait at this position, or another route than its thread's) is
+// counted as blocked. Sealed points into the transaction.
+func (s *Store) queued(tx *bolt.Tx, seq uint64, v []byte) (queuedItem, bool) {
+	var q queueEntry
+	if unmarshal(v, &q) != nil {
+		s.blocked(seq, "")
+		return queuedItem{}, false
+	}
+	tb := tx.Bucket(bucketThreads).Bucket(q.Thread)
+	var rec threadRecord
+	if tb == nil || getJSON(tb, keyInfo, &rec) != nil {
+		s.blocked(seq, q.Route)
+		return queuedItem{}, false
+	}
+	items, sb := tb.Bucket(bucketItems), tb.Bucket(bucketSealed)
+	var ir itemRecord
+	if items == nil || sb == nil || getJSON(items, q.Item, &ir) != nil || ir.Seq != seq || q.Route != rec.Route {
+		s.blocked(seq, rec.Route)
+		return queuedItem{}, false
+	}
+	sealed := sb.Get(q.Item)
+	if sealed == nil {
+		s.blocked(seq, rec.Route)
+		return queuedItem{}, false
+	}
+	return queuedItem{Item: Item{
+		Seq: seq, ID: idString(q.Item), Thread: idString(q.Thread),
+		Route: rec.Route, Kind: ir.Kind, Day: ir.Day, Sealed: sealed,
+	}, ackedBy: ir.AckedBy}, true
 }
 
 // AddReply stores a team reply, already sealed by the reviewer to the

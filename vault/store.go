@@ -88,6 +88,10 @@ type Store struct {
 	// (clock.go).
 	clockMu sync.Mutex
 	trusted string
+	// queueMu guards qd, what is known to be wrong with the staff queue
+	// (queuecheck.go).
+	queueMu sync.Mutex
+	qd      queueDamage
 }
 
 // ThreadInfo is what the server knows of a thread.

@@ -6,6 +6,7 @@
 //	intake check --config FILE
 //	intake backup [--data DIR] --out FILE
 //	intake retention --config FILE [--data DIR] [--confirm-date] [--allow-large]
+//	intake repair [--data DIR]
 //
 // init writes a commented config, team files to fill in and an empty store;
 // serve runs the site (--demo with a throwaway team, to try it out); check

@@ -31,6 +31,9 @@ type SyncResult struct {
 	Fetched bool `json:"fetched"`
 	// Waiting is how many replies written here still wait to be sent.
 	Waiting int `json:"waiting"`
+	// Undeliverable is how many items the server holds for this member
+	// but cannot send until its operator repairs its queue.
+	Undeliverable int `json:"undeliverable,omitempty"`
 }
 
 // SetAsideItem is an item kept but not opened. Case is empty for an item
@@ -112,6 +115,10 @@ func Sync(ctx context.Context, st *Store, c *Client) (*SyncResult, error) {
 		if f.err != nil {
 			pullErr = f.err
 			break
+		}
+		res.Undeliverable = max(res.Undeliverable, f.undeliverable)
+		if len(f.items) == 0 {
+			continue
 		}
 		checks, err := st.checkPage(f.items)
 		if err != nil {
@@ -243,8 +250,9 @@ func (a *acker) confirmed() []string {
 
 // fetched is one page of items, or the error that ended the pull.
 type fetched struct {
-	items []staff.Item
-	err   error
+	items         []staff.Item
+	undeliverable int // staff.ItemsResponse.Undeliverable
+	err           error
 }
 
 // fetchPages pulls pages after seq after and sends the non-empty ones to
@@ -266,9 +274,12 @@ func fetchPages(ctx context.Context, c *Client, after uint64, out chan<- fetched
 			return
 		}
 		if len(page.Items) == 0 {
+			if page.Undeliverable > 0 {
+				send(fetched{undeliverable: page.Undeliverable})
+			}
 			return
 		}
-		if !send(fetched{items: page.Items}) || !page.More {
+		if !send(fetched{items: page.Items, undeliverable: page.Undeliverable}) || !page.More {
 			return
 		}
 		for _, it := range page.Items {

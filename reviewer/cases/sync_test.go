@@ -34,6 +34,9 @@ type fakeStaff struct {
 	pushed []string       // reply ids, in the order pushed
 	refuse map[string]int // thread -> status its replies get
 	broken bool           // items requests get no answer
+	// undeliverable is what each items response says the server cannot
+	// send (a damaged queue).
+	undeliverable int
 }
 
 func newFakeStaff(t *testing.T, st *Store, queue []staff.Item) (*fakeStaff, *Client) {
@@ -61,7 +64,7 @@ func (fs *fakeStaff) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		after, _ := strconv.ParseUint(r.URL.Query().Get("after"), 10, 64)
 		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-		resp := staff.ItemsResponse{Items: []staff.Item{}}
+		resp := staff.ItemsResponse{Items: []staff.Item{}, Undeliverable: fs.undeliverable}
 		for _, it := range fs.queue {
 			if it.Seq > after && len(resp.Items) < limit && !fs.acked[it.ID] {
 				resp.Items = append(resp.Items, it)
@@ -182,6 +185,20 @@ func TestSyncPipeline(t *testing.T) {
 
 // TestSyncAckBatches shows items left unacknowledged by an earlier sync are
 // acknowledged staff.MaxAcks at a time.
+// A server whose queue is damaged says how many items it cannot send; the
+// sync says so, whether or not there was anything else to fetch.
+func TestSyncUndeliverable(t *testing.T) {
+	for _, n := range []int{0, 3} {
+		f := newStoreFixture(t)
+		fs, c := newFakeStaff(t, f.st, f.queue(t, n))
+		fs.undeliverable = 2
+		res, err := Sync(context.Background(), f.st, c)
+		if err != nil || res.Undeliverable != 2 || res.Received != n {
+			t.Fatalf("%d items: %+v, %v", n, res, err)
+		}
+	}
+}
+
 func TestSyncAckBatches(t *testing.T) {
 	f := newStoreFixture(t)
 	queue := f.queue(t, 2*staff.MaxAcks+1)

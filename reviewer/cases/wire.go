@@ -17,8 +17,9 @@ import (
 // go straight from base64 into their slice, without the copy and checks
 // encoding/json makes of every string (a page is megabytes of base64).
 type itemsPage struct {
-	Items []wireItem `json:"items"`
-	More  bool       `json:"more"`
+	Items         []wireItem `json:"items"`
+	More          bool       `json:"more"`
+	Undeliverable int        `json:"undeliverable"`
 }
 
 // wireItem mirrors staff.Item field for field (a test checks).
@@ -62,7 +63,7 @@ func (c *Client) items(ctx context.Context, after uint64, limit int) (*staff.Ite
 	if _, err := c.do(ctx, http.MethodGet, staff.ItemsPath, q, nil, &page); err != nil {
 		return nil, err
 	}
-	resp := &staff.ItemsResponse{Items: make([]staff.Item, len(page.Items)), More: page.More}
+	resp := &staff.ItemsResponse{Items: make([]staff.Item, len(page.Items)), More: page.More, Undeliverable: page.Undeliverable}
 	for i, it := range page.Items {
 		resp.Items[i] = staff.Item{Seq: it.Seq, ID: it.ID, Thread: it.Thread, Route: it.Route,
 			Kind: it.Kind, Day: it.Day, Sealed: it.Sealed}
