@@ -1,7 +1,6 @@
 package cases
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"html/template"
@@ -97,15 +96,11 @@ func (s *Store) Export(number uint64, path string) error {
 	if err != nil {
 		return err
 	}
-	var b bytes.Buffer
-	data := struct {
-		Case    *CaseView
-		Day, By string
-	}{cv, s.today(), s.m.Name}
-	if err := recordTmpl.Execute(&b, data); err != nil {
-		return fmt.Errorf("failed to make the record: %w", err)
+	rec, err := s.record(cv)
+	if err != nil {
+		return err
 	}
-	if err := writeNew(path, b.Bytes()); err != nil {
+	if err := writeNew(path, rec); err != nil {
 		return err
 	}
 	_, err = s.addEntry(cv.Thread, entry{What: "export", Text: "case record exported for referral"})

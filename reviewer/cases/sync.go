@@ -65,6 +65,25 @@ type NotDelivered struct {
 // three pages are held in memory, and an item is acknowledged only after the
 // commit that stored it.
 func Sync(ctx context.Context, st *Store, c *Client) (*SyncResult, error) {
+	return SyncWatched(ctx, st, c, nil)
+}
+
+// SyncProgress is how far a sync has come, for a caller to show while it
+// runs.
+type SyncProgress struct {
+	Stage    string // "receiving", "sending replies", "confirming"
+	Received int    // items new to this computer so far
+	Pushed   int    // replies the server has taken so far
+}
+
+// SyncWatched is Sync, calling progress (when not nil) from the syncing
+// goroutines as each stage starts and as each page of items is stored.
+// progress must be quick and must not use the store.
+func SyncWatched(ctx context.Context, st *Store, c *Client, progress func(SyncProgress)) (*SyncResult, error) {
+	if progress == nil {
+		progress = func(SyncProgress) {}
+	}
+	progress(SyncProgress{Stage: "receiving"})
 	res := &SyncResult{KindCount: map[string]int{}}
 	pullCtx, stopPull := context.WithCancel(ctx)
 	defer stopPull()
@@ -88,6 +107,7 @@ func Sync(ctx context.Context, st *Store, c *Client) (*SyncResult, error) {
 				continue
 			}
 			res.Received += len(stored.New)
+			progress(SyncProgress{Stage: "receiving", Received: res.Received})
 			res.NewCases = append(res.NewCases, stored.NewCases...)
 			res.SetAside = append(res.SetAside, stored.SetAside...)
 			res.DangerCases = append(res.DangerCases, stored.Danger...)
@@ -146,11 +166,13 @@ func Sync(ctx context.Context, st *Store, c *Client) (*SyncResult, error) {
 		res.Waiting = st.waitingReplies()
 		return res, first
 	}
+	progress(SyncProgress{Stage: "sending replies", Received: res.Received})
 	if err := pushReplies(ctx, st, c, res); err != nil && first == nil {
 		first = err
 	}
 	// Anything stored but not acknowledged (an earlier step or sync was
 	// cut short).
+	progress(SyncProgress{Stage: "confirming", Received: res.Received, Pushed: res.Pushed})
 	ids, err := st.toAck()
 	if err == nil {
 		var n int
