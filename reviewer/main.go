@@ -38,6 +38,15 @@ First time:
   reviewer onion-key              print your member.pub line, first adding an
                                   onion key to an identity made without one
 Every day:
+  reviewer serve [--listen 127.0.0.1:PORT] [--idle-lock 15m] [--sync-every 5m] [--lang en]
+                                  the desk in your web browser: the inbox,
+                                  cases, replies, triage and statistics. It
+                                  listens on this computer only (default: a
+                                  free port) and prints an address that works
+                                  once; asks for your passphrase on the page;
+                                  locks itself after --idle-lock without use;
+                                  syncs every --sync-every (0: only when
+                                  asked); --lang picks the guidance texts.
   reviewer sync [--server URL] [--proxy URL|off] [--json]
       [--tor-control ADDR|off] [--onion-auth-dir DIR]
                                   fetch new reports, send your replies; a new
@@ -202,6 +211,7 @@ func (c *cli) commands() map[string]func(*flag.FlagSet, []string) error {
 		"export-sealed":       c.exportSealed,
 		"export-age-identity": c.exportAgeIdentity,
 		"onion-key":           c.onionKey,
+		"serve":               c.serve,
 	}
 }
 

@@ -1,0 +1,257 @@
+package desk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hearken-project/hearken/reviewer/cases"
+	"github.com/hearken-project/hearken/vault"
+)
+
+// syncer runs one sync at a time in the background and keeps what the
+// pages show of it. A sync asked for while one runs runs once more after
+// it, so a reply written meanwhile is not left waiting.
+type syncer struct {
+	d *Desk
+
+	mu       sync.Mutex
+	running  bool
+	again    bool
+	cancel   context.CancelFunc
+	done     chan struct{}
+	progress cases.SyncProgress
+	finished time.Time
+	result   *cases.SyncResult
+	err      string
+}
+
+// syncView is what pages show of the syncer.
+type syncView struct {
+	Running  bool
+	Progress string
+	When     string // when the last sync ended, in the lead's words
+	Summary  string
+	Error    string
+	Lines    []string // details of the last sync
+}
+
+// start starts a sync, or asks for one more after the one running.
+func (s *syncer) start() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running {
+		s.again = true
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.running, s.again, s.cancel, s.done = true, false, cancel, make(chan struct{})
+	s.progress = cases.SyncProgress{Stage: "starting"}
+	go s.run(ctx, s.done)
+}
+
+// stop stops a sync in progress and waits for it to end.
+func (s *syncer) stop() {
+	s.mu.Lock()
+	cancel, done := s.cancel, s.done
+	s.again = false
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel()
+		<-done
+	}
+}
+
+// wait waits for the sync in progress (and any asked for meanwhile) to
+// end. Tests use it.
+func (s *syncer) wait() {
+	for {
+		s.mu.Lock()
+		done := s.done
+		s.mu.Unlock()
+		if done == nil {
+			return
+		}
+		<-done
+	}
+}
+
+func (s *syncer) run(ctx context.Context, done chan struct{}) {
+	for {
+		res, err := s.once(ctx)
+		s.mu.Lock()
+		s.finished, s.result, s.err = s.d.now(), res, ""
+		if err != nil {
+			s.err = syncError(err)
+		}
+		if !s.again || ctx.Err() != nil {
+			s.running, s.cancel, s.done = false, nil, nil
+			s.mu.Unlock()
+			close(done)
+			return
+		}
+		s.again = false
+		s.progress = cases.SyncProgress{Stage: "starting"}
+		s.mu.Unlock()
+	}
+}
+
+// once runs one sync with the unlocked store.
+func (s *syncer) once(ctx context.Context) (*cases.SyncResult, error) {
+	u, release := s.d.acquire()
+	if u == nil {
+		return nil, errLocked
+	}
+	defer release()
+	cfg, err := cases.LoadConfig(s.d.opts.Store)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Server == "" {
+		return nil, errNoServer
+	}
+	if u.st == nil {
+		return nil, errNoStore
+	}
+	defer u.cache.changed()
+	c, err := cases.NewClient(cfg.Server, cfg.Proxy, u.m)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	return cases.SyncWatched(ctx, u.st, c, func(p cases.SyncProgress) {
+		s.mu.Lock()
+		s.progress = p
+		s.mu.Unlock()
+	})
+}
+
+var (
+	errNoStore  = errors.New("there is no case store on this computer yet: lock the desk and unlock it again to make one")
+	errNoServer = errors.New("the desk does not know your school's Hearken server: run reviewer init --server ADDRESS, then start the desk again")
+)
+
+// syncError says in plain words why a sync stopped.
+func syncError(err error) string {
+	switch {
+	case errors.Is(err, errLocked):
+		return "the desk locked before the sync could run."
+	case errors.Is(err, context.Canceled):
+		return "the sync was stopped because the desk locked or closed. It starts again when you unlock."
+	case errors.Is(err, cases.ErrNotKnown):
+		return "the server does not know your key. Ask the person who runs Hearken to add your member.pub line to the team file, and check this computer's clock."
+	}
+	return err.Error()
+}
+
+func (s *syncer) view(now time.Time) syncView {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v := syncView{Running: s.running, Error: s.err}
+	if s.running {
+		switch p := s.progress; p.Stage {
+		case "receiving":
+			v.Progress = "receiving new messages (" + plural(p.Received, "new item", "new items") + " so far)."
+		case "sending replies":
+			v.Progress = "sending your replies (" + plural(p.Received, "new item", "new items") + " received)."
+		case "confirming":
+			v.Progress = "telling the server what arrived safely."
+		default:
+			v.Progress = "starting."
+		}
+	}
+	if !s.finished.IsZero() {
+		v.When = when(s.finished, now)
+	}
+	if s.finished.IsZero() {
+		v.Summary = "Not synced yet since the desk started."
+	}
+	if res := s.result; res != nil {
+		v.Summary = fmt.Sprintf("%s, %s.", plural(len(res.NewCases), "new case", "new cases"), plural(res.Received, "new message", "new messages"))
+		if res.Received == 0 {
+			v.Summary = "nothing new."
+		}
+		if res.Pushed > 0 {
+			v.Summary += " " + plural(res.Pushed, "reply", "replies") + " sent."
+		}
+		v.Lines = syncLines(res)
+	}
+	return v
+}
+
+// syncLines lists what the lead must know about a sync.
+func syncLines(res *cases.SyncResult) []string {
+	var out []string
+	if len(res.DangerCases) > 0 {
+		out = append(out, "Danger now: "+plural(len(res.DangerCases), "new report says", "new reports say")+" someone may be in danger right now. Open "+strings.Join(res.DangerCases, ", ")+" first.")
+	}
+	if n := res.KindCount[string(vault.KindReport)]; n > 0 {
+		out = append(out, plural(n, "new report", "new reports")+".")
+	}
+	if n := res.KindCount[string(vault.KindFollowUp)]; n > 0 {
+		out = append(out, plural(n, "new message", "new messages")+" from reporters on existing cases.")
+	}
+	if n := res.KindCount[string(vault.KindReply)]; n > 0 {
+		out = append(out, plural(n, "reply", "replies")+" from colleagues.")
+	}
+	for _, nd := range res.NotDelivered {
+		out = append(out, "A reply on "+nd.Case+" could not be delivered: "+nd.Reason)
+	}
+	for _, a := range res.SetAside {
+		where := "an item belonging to no case"
+		if a.Case != "" {
+			where = "an item of " + a.Case
+		}
+		out = append(out, "Warning: "+where+" was set aside because "+a.Reason+". It is kept unchanged; tell the person who runs Hearken.")
+	}
+	return out
+}
+
+// when says when something happened today or earlier, to the minute.
+func when(t, now time.Time) string {
+	t, now = t.Local(), now.Local()
+	if t.Year() == now.Year() && t.YearDay() == now.YearDay() {
+		return "today at " + t.Format("15:04")
+	}
+	return t.Format("2 January at 15:04")
+}
+
+func (d *Desk) syncPage(w http.ResponseWriter, r *http.Request) {
+	v := d.page(r, "Sync", "")
+	if v.Locked {
+		d.showUnlock(w, r, "/sync", false)
+		return
+	}
+	if v.Sync.Running {
+		v.Refresh, v.RefreshURL = 2, "/sync?auto=1"
+	}
+	v.Body = struct {
+		CanSync bool
+		Every   string
+	}{true, minutes(d.opts.SyncEvery)}
+	d.pages.render(w, http.StatusOK, "sync", v)
+}
+
+func (d *Desk) syncNow(w http.ResponseWriter, r *http.Request) {
+	if d.locked() {
+		d.showUnlock(w, r, "/sync", true)
+		return
+	}
+	d.syncer.start()
+	http.Redirect(w, r, "/sync", http.StatusSeeOther)
+}
+
+// minutes says a duration in the lead's words.
+func minutes(t time.Duration) string {
+	if t <= 0 {
+		return "time you ask"
+	}
+	if t < time.Minute {
+		return plural(int(t.Seconds()), "second", "seconds")
+	}
+	return plural(int(t.Minutes()), "minute", "minutes")
+}
