@@ -30,6 +30,7 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
@@ -260,12 +261,14 @@ func run(ctx context.Context, a chromedp.Action[chromedp.Void]) error {
 }
 
 // Eval evaluates a JavaScript expression in tab's page and returns its
-// value, decoded from JSON into T. The tab must have been opened with
-// [JavaScript]; the page itself need not have any script.
+// value, decoded from JSON into T; a promise is awaited, as axe.run's is.
+// The tab must have been opened with [JavaScript]; the page itself need
+// not have any script.
 func Eval[T any](tab *Tab, expr string) (T, error) {
 	ctx, cancel := context.WithTimeout(tab.ctx, patience)
 	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	await := true
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, func(p *runtime.EvaluateParams) { p.AwaitPromise = &await }))
 	if err != nil {
 		return v, fmt.Errorf("failed to evaluate a script: %w", err)
 	}

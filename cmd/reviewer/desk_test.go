@@ -1,0 +1,254 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/hearken-project/hearken/internal/browser"
+	"github.com/hearken-project/hearken/internal/testkit"
+	"github.com/hearken-project/hearken/reviewer"
+	"github.com/hearken-project/hearken/reviewer/cases"
+	"github.com/hearken-project/hearken/vault"
+)
+
+// TestDeskInBrowser runs `reviewer serve` against the real staff channel
+// and drives it in chromium with JavaScript off, as a lead would: open the
+// printed link, sync, open the case, triage it, write a reply, preview it,
+// send it, and see it sent; the reporter then reads it. It keeps
+// screenshots at 1280 and 390 px, and runs axe-core (WCAG 2.2 AA) on the
+// inbox, the case and the statistics.
+func TestDeskInBrowser(t *testing.T) {
+	b := browser.Start(t)
+	axe := axeSource(t)
+	store := t.TempDir()
+	lead, err := vault.GenerateMember("Dana Lead")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const pass = "correct horse battery staple"
+	if err := vault.SaveMember(filepath.Join(store, "member.identity"), lead, pass); err != nil {
+		t.Fatal(err)
+	}
+	passFile := filepath.Join(t.TempDir(), "pass")
+	os.WriteFile(passFile, []byte(pass+"\n"), 0o600)
+	os.WriteFile(filepath.Join(store, "team-src.txt"), []byte(lead.TeamLine()+"\n"), 0o600)
+	team := parseTeam(t, lead)
+	srv := newStaffServer(t, t.TempDir(), map[string]*vault.Team{"students": team})
+	report := func(fields ...string) vault.Receipt {
+		e := &vault.Envelope{}
+		for i := 0; i+1 < len(fields); i += 2 {
+			e.Fields = append(e.Fields, vault.Field{Name: fields[i], Value: fields[i+1]})
+		}
+		r, err := srv.store.CreateThread("students", e, team.Recipients())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	receipt := report("message", "A man I met in a game says he will send my photos to everyone at school unless I send more. I am scared.", "danger", "yes")
+	report("message", "Some boys in year 8 keep taking my lunch money by the lockers.", "danger", "no")
+	report("message", "There is a lot of vaping in the toilets near the sports hall.", "danger", "unsure")
+	if _, _, err := cases.InstallTeam(store, filepath.Join(store, "team-src.txt"), "students"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cases.SaveConfig(store, cases.Config{Server: srv.srv.URL}); err != nil {
+		t.Fatal(err)
+	}
+
+	// reviewer serve, as the lead runs it.
+	pr, pw := io.Pipe()
+	var stderr testkit.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- reviewer.Main([]string{"--store", store, "--passphrase-file", passFile,
+			"serve", "--listen", "127.0.0.1:0", "--sync-every", "0"}, nil, pw, &stderr)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("reviewer serve printed no address: %v (exit %v)", err, <-done)
+	}
+	go io.Copy(io.Discard, pr)
+	start := strings.TrimSpace(line)
+	if !strings.HasPrefix(start, "http://127.0.0.1:") {
+		t.Fatalf("printed %q", start)
+	}
+	t.Cleanup(func() {
+		// Ctrl+C, as the lead stops it.
+		syscall.Kill(os.Getpid(), syscall.SIGINT)
+		if code := <-done; code != 0 {
+			t.Errorf("reviewer serve exited %d: %s", code, stderr.String())
+		}
+		// What the desk showed and was sent stays in the browser and the
+		// encrypted store: none of it in its output or in any file.
+		canaries := []string{"send my photos", "lunch money", "You are not in trouble", pass}
+		for _, c := range testkit.FindCanaries("reviewer serve's output", stderr.String(), canaries) {
+			t.Errorf("found %s", c)
+		}
+		found, files, err := testkit.FindCanariesInDir(store, canaries)
+		if err != nil || files == 0 {
+			t.Errorf("searched %d files: %v", files, err)
+		}
+		for _, c := range found {
+			t.Errorf("found %s", c)
+		}
+	})
+
+	tab := b.NewTab(t)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	wait := func(text string) string {
+		t.Helper()
+		html, err := tab.WaitFor(text)
+		if err != nil {
+			t.Fatalf("%v:\n%s", err, html)
+		}
+		return html
+	}
+	shot := func(name string) {
+		t.Helper()
+		_, err := tab.Screenshot(name)
+		must(err)
+	}
+	base := strings.SplitN(start, "/open", 2)[0]
+	if code, err := tab.Load(start, 1280); err != nil || code != 200 {
+		t.Fatalf("the printed link: %d, %v", code, err)
+	}
+	wait("No cases yet")
+	// The link works once.
+	if code, err := b.NewTab(t).Load(start, 1280); err != nil || code != 403 {
+		t.Errorf("the link worked twice: %d, %v", code, err)
+	}
+
+	// Sync from the button; the progress page reloads itself until done.
+	must(tab.Click(`form[action="/sync"] button`))
+	wait("Last synced")
+	shot("sync-1280")
+	must(tab.Click(`main a[href="/"]`))
+	html := wait(`href="/case/HK-0001"`)
+	if !strings.Contains(html, "Danger now") || !strings.Contains(html, `href="/stats"`) {
+		t.Errorf("inbox after sync:\n%s", html)
+	}
+	shot("inbox-1280")
+
+	// The danger case is first; open it.
+	must(tab.Click(`tr.dn a[href^="/case/"]`))
+	html = wait("The reporter said someone may be in danger now")
+	if !strings.Contains(html, "send my photos") {
+		t.Fatalf("case page:\n%s", html)
+	}
+	shot("case-1280")
+
+	// Triage.
+	must(tab.Choose(`#t-category`, "online exploitation or sextortion"))
+	must(tab.Choose(`#t-urgency`, "immediate"))
+	must(tab.Type(`#t-assign`, "Dana Lead"))
+	must(tab.Click(`form[action$="/triage"] button`))
+	html = wait("Triage saved")
+	for _, want := range []string{"Take It Down", "Keep the evidence", "category: (none) → online exploitation or sextortion", "assigned to: (none) → Dana Lead"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("after triage, no %q", want)
+		}
+	}
+	shot("case-triaged-1280")
+
+	// Reply: preview, then send, then see it sent.
+	const answer = "Thank you for telling us. You are not in trouble. Do not send anything more; we will help you today."
+	must(tab.Type(`textarea[name="message"]`, answer))
+	must(tab.Click(`button[value="preview"]`))
+	html = wait("Preview: what the reporter will see")
+	if !strings.Contains(html, "From Dana Lead on") {
+		t.Errorf("preview:\n%s", html)
+	}
+	shot("reply-preview-1280")
+	must(tab.Click(`button[value="send"]`))
+	wait("Reply saved")
+	// The sync the reply started sends it; reloading shows it sent.
+	if err := testkit.WaitFor(testkit.Patience, func() bool {
+		_, err := tab.Load(base+"/case/HK-0001", 1280)
+		html, _ := tab.HTML()
+		return err == nil && strings.Contains(html, "<strong>Sent</strong>")
+	}); err != nil {
+		t.Fatalf("the reply was never marked sent: %v", err)
+	}
+	shot("reply-sent-1280")
+	replies, _, err := srv.store.Replies(receipt)
+	if err != nil || len(replies) != 1 || replies[0].Field("message") != answer {
+		t.Fatalf("the reporter reads %v, %v", replies, err)
+	}
+
+	must(tab.Click(`a[href="/stats"]`))
+	wait("Reports received per month")
+	shot("stats-1280")
+
+	// The same pages on a phone.
+	for name, path := range map[string]string{"inbox": "/", "case": "/case/HK-0001", "stats": "/stats"} {
+		_, err := tab.Load(base+path, 390)
+		must(err)
+		shot(name + "-390")
+	}
+
+	// Lock, and unlock with the passphrase.
+	_, err = tab.Load(base+"/", 1280)
+	must(err)
+	must(tab.Click(`form[action="/lock"] button`))
+	wait("The desk is locked")
+	shot("locked-1280")
+	must(tab.Type(`#passphrase`, pass))
+	must(tab.Click(`form[action="/unlock"] button`))
+	wait(`href="/case/HK-0001"`)
+
+	// Accessibility: axe-core, injected through DevTools into a tab of the
+	// same browser (the same session), WCAG 2.2 A and AA rules.
+	axeTab := b.NewTab(t, browser.JavaScript())
+	for _, path := range []string{"/", "/case/HK-0001", "/stats", "/case/HK-0002"} {
+		_, err := axeTab.Load(base+path, 1280)
+		must(err)
+		_, err = browser.Eval[bool](axeTab, axe+";true")
+		must(err)
+		raw, err := browser.Eval[string](axeTab, `axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}).then(r => JSON.stringify({v: r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(" ") + ": " + n.failureSummary)})), passes: r.passes.length}))`)
+		must(err)
+		var res struct {
+			V []struct {
+				ID, Impact, Help string
+				Nodes            []string
+			}
+			Passes int
+		}
+		if err := json.Unmarshal([]byte(raw), &res); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("axe %s: %d violations, %d rules passed", path, len(res.V), res.Passes)
+		for _, v := range res.V {
+			t.Errorf("axe %s: %s (%s): %s\n  %s", path, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, "\n  "))
+		}
+	}
+}
+
+// axeSource reads axe-core, installed by .ci/run with npm at a pinned
+// version ($HEARKEN_AXE_CORE, or .ci/npm in the repository). Without it
+// the test is skipped, except in CI, where it fails.
+func axeSource(t testing.TB) string {
+	path := os.Getenv("HEARKEN_AXE_CORE")
+	if path == "" {
+		path = filepath.Join("..", "..", ".ci", "npm", "node_modules", "axe-core", "axe.min.js")
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("axe-core is required in CI: %v", err)
+		}
+		t.Skipf("axe-core is not installed (%v): npm install --no-save --prefix .ci/npm axe-core@4.14.1", err)
+	}
+	return string(data)
+}
