@@ -106,8 +106,12 @@ var (
 	errUploadSlow = errors.New("upload too slow")
 )
 
-// reserveChunk is how much body a submission reserves memory for at a time.
-const reserveChunk = 1 << 20
+// reserveChunk is how much body a submission reserves memory for at a
+// time. It is small so that many slow uploads in progress hold little of
+// the budget each: every upload being read holds at least one chunk, so
+// the budget also bounds how many are read at once (uploadMemory /
+// (reserveChunk * memoryPerByte), over a thousand).
+const reserveChunk = 64 << 10
 
 // meteredBody reads a submission's body, reserving upload memory as the
 // bytes arrive rather than for the length a client declares, so a client

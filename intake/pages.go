@@ -92,6 +92,11 @@ func (s *server) submitReport(w http.ResponseWriter, r *http.Request, lang strin
 	// The team replies in the language the reporter used.
 	env.Fields = append(env.Fields, vault.Field{Name: "language", Value: lang})
 
+	free, ok := s.sealSlot(w, r, lang)
+	if !ok {
+		return
+	}
+	defer free()
 	receipt, err := s.store.CreateThread(rt.Name, env, rt.Team.Recipients())
 	if err != nil {
 		s.storeFailed(w, lang, "failed to store report", err)
@@ -262,6 +267,11 @@ func (s *server) addMessage(w http.ResponseWriter, r *http.Request, lang string)
 		Fields:      []vault.Field{{Name: "message", Value: sub.fields["message"]}, {Name: "language", Value: lang}},
 		Attachments: sub.files,
 	}
+	free, ok := s.sealSlot(w, r, lang)
+	if !ok {
+		return
+	}
+	defer free()
 	if err := s.store.FollowUp(receipt, env, rt.Team.Recipients()); err != nil {
 		if errors.Is(err, vault.ErrNotFound) {
 			s.checkNotice(w, lang, "check_not_found")

@@ -48,7 +48,7 @@ type server struct {
 	handler http.Handler
 
 	mem   *budget      // upload bytes in memory, across requests
-	slots *budget      // submissions being handled at once
+	slots *budget      // submissions being sealed and stored at once
 	rate  *rateLimiter // submissions per minute, across all clients
 	// queueWait is how long a submission waits for a slot or memory.
 	queueWait time.Duration
@@ -98,28 +98,52 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.handler.ServeHTTP(w, r)
 }
 
-// admit applies the global limits to a submission: the rate limit, the
-// number handled at once and the upload memory budget. When it returns
-// false it has already answered 503 with Retry-After.
+// admit applies the global limits to a submission as it arrives: the rate
+// limit, and the upload memory budget, which its body reserves as it
+// arrives (see meteredBody). It takes no sealing slot: an upload may take
+// a slow reporter many minutes, and slow uploads must never hold up
+// others, so a slot is taken with sealSlot only once the whole body is
+// in. When admit returns false it has already answered 503 with
+// Retry-After.
 func (s *server) admit(w http.ResponseWriter, r *http.Request, lang string) (release func(), ok bool) {
 	if ok, wait := s.rate.allow(); !ok {
 		s.busy(w, lang, wait)
 		return nil, false
 	}
+	start := time.Now()
+	body := &meteredBody{
+		ReadCloser: r.Body, ctx: r.Context(), rc: http.NewResponseController(w),
+		mem: s.mem, wait: s.queueWait, idle: s.uploadIdle, minRate: s.minUploadRate,
+		start: start, deadline: s.uploadDeadline(start, r.ContentLength),
+	}
+	r.Body = body
+	return body.release, true
+}
+
+// uploadDeadline is when an upload that started at start, declaring
+// declared bytes (-1 if unknown), must have arrived: the idle allowance
+// plus the time its size takes at the slowest rate allowed, and never more
+// than the server's read timeout.
+func (s *server) uploadDeadline(start time.Time, declared int64) time.Time {
+	if declared < 0 {
+		return start.Add(readTimeout)
+	}
+	d := s.uploadIdle + time.Duration(float64(declared)/s.minUploadRate*float64(time.Second))
+	return start.Add(min(d, readTimeout))
+}
+
+// sealSlot takes one of the slots that bound how many submissions are
+// sealed and stored at once, waiting a little for one. When it returns
+// false it has already answered 503 with Retry-After.
+func (s *server) sealSlot(w http.ResponseWriter, r *http.Request, lang string) (release func(), ok bool) {
 	ctx, cancel := context.WithTimeout(r.Context(), s.queueWait)
 	defer cancel()
-	freeSlot, ok := s.slots.acquire(ctx, 1)
+	free, ok := s.slots.acquire(ctx, 1)
 	if !ok {
 		s.busy(w, lang, 10*time.Second)
 		return nil, false
 	}
-	body := &meteredBody{
-		ReadCloser: r.Body, ctx: r.Context(), rc: http.NewResponseController(w),
-		mem: s.mem, wait: s.queueWait, idle: s.uploadIdle, minRate: s.minUploadRate,
-		start: time.Now(), deadline: time.Now().Add(readTimeout),
-	}
-	r.Body = body
-	return func() { body.release(); freeSlot() }, true
+	return free, true
 }
 
 // fullRetry is what Retry-After says when the disk is full: long enough

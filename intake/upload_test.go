@@ -98,7 +98,7 @@ func TestUploadMemoryFollowsBytes(t *testing.T) {
 	}
 	// Wait until all three are in a handler and hold their memory.
 	if err := testkit.WaitFor(testkit.Patience, func() bool {
-		return e.srv.slots.inUse() == 3 && e.srv.mem.inUse() >= 3*reserveChunk*memoryPerByte
+		return e.srv.mem.inUse() >= 3*reserveChunk*memoryPerByte
 	}); err != nil {
 		t.Fatalf("the stalled uploads did not all start: %v", err)
 	}
@@ -117,4 +117,57 @@ func (b *budget) inUse() int64 {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.used
+}
+
+// Uploads that trickle in hold no sealing slot: a slot is taken only once
+// a whole body has arrived, so however many slow uploads are in progress,
+// more than there are slots, an ordinary report still gets its receipt.
+func TestSlowUploadsDoNotBlockReports(t *testing.T) {
+	e := newEnv(t, "[limits]\nmax_concurrent_submissions = 2\nsubmissions_per_minute = 100000\n")
+	e.srv.queueWait = 200 * time.Millisecond
+	ts := httptest.NewServer(e.srv)
+	t.Cleanup(ts.Close) // after the client connections close
+	const slow = 6
+	for range slow {
+		stalledUpload(t, ts.Listener.Addr().String(), 1<<20, 50*time.Millisecond)
+	}
+	// Wait until every slow upload is being read (each holds upload
+	// memory), or until they hold every slot, as they once did.
+	if err := testkit.WaitFor(testkit.Patience, func() bool {
+		return e.srv.mem.inUse() >= slow*reserveChunk*memoryPerByte || e.srv.slots.inUse() == 2
+	}); err != nil {
+		t.Fatalf("the slow uploads did not all start: %v", err)
+	}
+	for i := range 3 {
+		resp, err := http.PostForm(ts.URL+"/en/report", url.Values{"message": {"a real report"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("report %d got %d while %d slow uploads were in progress", i+1, resp.StatusCode, slow)
+		}
+	}
+	if n := e.srv.slots.inUse(); n != 0 {
+		t.Errorf("%d sealing slots held by uploads still arriving", n)
+	}
+}
+
+// An upload's time to arrive grows with the size it declares, from a
+// minute for a small form to the server's read timeout.
+func TestUploadDeadlineGrowsWithSize(t *testing.T) {
+	e := newEnv(t, "")
+	start := time.Unix(1000, 0)
+	small := e.srv.uploadDeadline(start, 2<<10).Sub(start)
+	photo := e.srv.uploadDeadline(start, 1<<20).Sub(start)
+	unknown := e.srv.uploadDeadline(start, -1).Sub(start)
+	if small < uploadIdle || small > uploadIdle+5*time.Second {
+		t.Errorf("a 2 KiB form gets %v", small)
+	}
+	if photo <= small || photo >= readTimeout {
+		t.Errorf("a 1 MiB photo gets %v (a 2 KiB form %v)", photo, small)
+	}
+	if unknown != readTimeout {
+		t.Errorf("a body of unknown length gets %v, want the read timeout", unknown)
+	}
 }
