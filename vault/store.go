@@ -92,6 +92,9 @@ type Store struct {
 	// (queuecheck.go).
 	queueMu sync.Mutex
 	qd      queueDamage
+
+	// replies makes thread reply identities ahead of time.
+	replies *replyPool
 }
 
 // ThreadInfo is what the server knows of a thread.
@@ -149,6 +152,7 @@ type queueEntry struct {
 func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.replies.close()
 	return s.db.Close()
 }
 
@@ -195,9 +199,9 @@ func (s *Store) CreateThread(route string, report *Envelope, team []age.Recipien
 	if err != nil {
 		return Receipt{}, err
 	}
-	reply, err := age.GenerateHybridIdentity()
+	reply, err := s.replies.get()
 	if err != nil {
-		return Receipt{}, fmt.Errorf("failed to create reply key: %w", err)
+		return Receipt{}, err
 	}
 	threadID, err := newID()
 	if err != nil {
