@@ -38,7 +38,7 @@ func replyWrapKey(r Receipt, salt []byte) ([]byte, error) {
 
 // wrapReplyIdentity seals a thread's reply identity under the receipt, bound
 // to the thread id. Only the result is stored.
-func wrapReplyIdentity(r Receipt, salt, threadID []byte, id *age.HybridIdentity) ([]byte, error) {
+func wrapReplyIdentity(r Receipt, salt, threadID []byte, secret string) ([]byte, error) {
 	key, err := replyWrapKey(r, salt)
 	if err != nil {
 		return nil, fmt.Errorf("failed to derive reply key: %w", err)
@@ -47,11 +47,11 @@ func wrapReplyIdentity(r Receipt, salt, threadID []byte, id *age.HybridIdentity)
 	if err != nil {
 		return nil, fmt.Errorf("failed to derive reply key: %w", err)
 	}
-	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(id.String())+aead.Overhead())
+	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(secret)+aead.Overhead())
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, fmt.Errorf("failed to read randomness: %w", err)
 	}
-	return aead.Seal(nonce, nonce, []byte(id.String()), threadID), nil
+	return aead.Seal(nonce, nonce, []byte(secret), threadID), nil
 }
 
 // unwrapReplyIdentity reverses wrapReplyIdentity.

@@ -21,45 +21,56 @@ const replyPoolSize = 64
 // nothing to what the process already sees: the reports themselves.)
 type replyPool struct {
 	start, end sync.Once
-	ready      chan *age.HybridIdentity
+	ready      chan *replyKey
 	stop       chan struct{}
 	done       chan struct{}
 }
 
 func newReplyPool() *replyPool {
 	return &replyPool{
-		ready: make(chan *age.HybridIdentity, replyPoolSize),
+		ready: make(chan *replyKey, replyPoolSize),
 		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
 	}
 }
 
-// get returns a new reply identity: one made ahead if there is one, else a
-// fresh one. The first call starts the background maker, so stores that
-// never create a thread (a backup, the reviewer's tests) never run it.
-func (p *replyPool) get() (*age.HybridIdentity, error) {
-	p.start.Do(func() { go p.fill() })
-	select {
-	case id := <-p.ready:
-		return id, nil
-	default:
-	}
+// replyKey is a thread's reply identity with its two encodings, worked out
+// ahead too: deriving the recipient repeats much of making the key.
+type replyKey struct {
+	secret    string // the identity, AGE-SECRET-KEY-PQ-1...; wrapped before it is stored
+	recipient string // age1pq1..., sealed into the report
+}
+
+func newReplyKey() (*replyKey, error) {
 	id, err := age.GenerateHybridIdentity()
 	if err != nil {
 		return nil, fmt.Errorf("failed to create reply key: %w", err)
 	}
-	return id, nil
+	return &replyKey{secret: id.String(), recipient: id.Recipient().String()}, nil
+}
+
+// get returns a new reply key: one made ahead if there is one, else a
+// fresh one. The first call starts the background maker, so stores that
+// never create a thread (a backup, the reviewer's tests) never run it.
+func (p *replyPool) get() (*replyKey, error) {
+	p.start.Do(func() { go p.fill() })
+	select {
+	case k := <-p.ready:
+		return k, nil
+	default:
+	}
+	return newReplyKey()
 }
 
 func (p *replyPool) fill() {
 	defer close(p.done)
 	for {
-		id, err := age.GenerateHybridIdentity()
+		k, err := newReplyKey()
 		if err != nil {
 			return // get makes its own, and reports the error
 		}
 		select {
-		case p.ready <- id:
+		case p.ready <- k:
 		case <-p.stop:
 			return
 		}

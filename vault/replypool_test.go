@@ -2,6 +2,8 @@ package vault
 
 import (
 	"testing"
+
+	"filippo.io/age"
 )
 
 // Reply identities made ahead are each handed out once, and the store
@@ -10,14 +12,18 @@ func TestReplyPool(t *testing.T) {
 	p := newReplyPool()
 	seen := map[string]bool{}
 	for range 2 * replyPoolSize {
-		id, err := p.get()
+		k, err := p.get()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if seen[id.String()] {
+		if seen[k.secret] {
 			t.Fatal("a reply identity was handed out twice")
 		}
-		seen[id.String()] = true
+		seen[k.secret] = true
+		id, err := age.ParseHybridIdentity(k.secret)
+		if err != nil || id.Recipient().String() != k.recipient {
+			t.Fatalf("a reply key's recipient is not its identity's (%v)", err)
+		}
 	}
 	p.close()
 	p.close()

@@ -215,13 +215,13 @@ func (s *Store) CreateThread(route string, report *Envelope, team []age.Recipien
 	if _, err := rand.Read(salt); err != nil {
 		return Receipt{}, fmt.Errorf("failed to read randomness: %w", err)
 	}
-	wrapped, err := wrapReplyIdentity(receipt, salt, threadID, reply)
+	wrapped, err := wrapReplyIdentity(receipt, salt, threadID, reply.secret)
 	if err != nil {
 		return Receipt{}, err
 	}
 	day := s.today()
 	report.Kind, report.Day, report.Route = KindReport, day, route
-	report.ReplyTo = reply.Recipient().String()
+	report.ReplyTo = reply.recipient
 	sealed, err := Seal(report, team...)
 	if err != nil {
 		return Receipt{}, err
