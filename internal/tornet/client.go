@@ -36,6 +36,7 @@ type Client struct {
 	OnionAuthDir string
 
 	node *node
+	net  *Network
 }
 
 // AddClients starts tor clients at once, and returns them once each is
@@ -49,7 +50,7 @@ func (n *Network) AddClients(opts ...ClientOptions) []*Client {
 		name := fmt.Sprintf("client%d", n.seq)
 		n.mu.Unlock()
 		nd := n.newNode(name)
-		c := &Client{OnionAuthDir: nd.path("onion-auth"), ControlSocket: "unix:" + n.SocketPath(name+"/control"), node: nd}
+		c := &Client{OnionAuthDir: nd.path("onion-auth"), ControlSocket: "unix:" + n.SocketPath(name+"/control"), node: nd, net: n}
 		if err := writeAuthPrivate(c.OnionAuthDir, o.Keys); err != nil {
 			n.fail(err)
 		}
@@ -79,6 +80,31 @@ func (n *Network) AddClients(opts ...ClientOptions) []*Client {
 		c.ControlAddr = strings.Trim(v["net/listeners/control"], `"`)
 	}
 	return clients
+}
+
+// Restart stops the client's tor and starts it again, as a member does
+// with Tor Browser: tor reads its ClientOnionAuthDir only when it starts.
+// It returns once tor is bootstrapped again and sees the whole network.
+func (c *Client) Restart(ctx context.Context) error {
+	nd := c.node
+	nd.stop()
+	os.Remove(nd.path("control-port"))
+	nd.ctl = nil
+	// The same SOCKS port as before, as Tor Browser's is always 9150.
+	torrc := slices.Clone(nd.torrc)
+	for i, l := range torrc {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "SocksPort" {
+			f[1] = c.SocksAddr
+			torrc[i] = strings.Join(f, " ")
+		}
+	}
+	if err := nd.start(c.net.tor, torrc); err != nil {
+		return err
+	}
+	if err := nd.connect(ctx); err != nil {
+		return err
+	}
+	return nd.ready(ctx, c.net.relays)
 }
 
 // writeAuthPrivate makes a ClientOnionAuthDir (mode 0700) holding one

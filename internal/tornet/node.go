@@ -23,6 +23,7 @@ type node struct {
 	orPort  int
 	dirPort int
 
+	torrc   []string
 	cmd     *exec.Cmd
 	exited  chan struct{}
 	waitErr error
@@ -34,6 +35,7 @@ func (nd *node) path(name string) string { return filepath.Join(nd.dir, name) }
 // start runs tor on the node's torrc. An empty defaults file keeps the
 // system's /etc/tor/torrc and tor-service-defaults out of the network.
 func (nd *node) start(tor string, torrc []string) error {
+	nd.torrc = torrc
 	if err := writeTorrc(nd.path("torrc"), torrc); err != nil {
 		return err
 	}
@@ -66,6 +68,21 @@ func (nd *node) gone() error {
 	default:
 		return nil
 	}
+}
+
+// dialControl opens a second connection to the node's control port, for a
+// caller that wants events of its own.
+func (nd *node) dialControl(ctx context.Context) (*onion.Control, error) {
+	b, err := os.ReadFile(nd.path("control-port"))
+	if err != nil {
+		return nil, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if addr, ok := strings.CutPrefix(strings.TrimSpace(line), "PORT="); ok {
+			return onion.DialControl(ctx, addr, "")
+		}
+	}
+	return nil, fmt.Errorf("tornet: %s wrote no control port", nd.name)
 }
 
 // connect waits for the control port tor writes to its file and logs in.

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"syscall"
 
 	"github.com/hearken-project/hearken/internal/onion"
 )
@@ -21,6 +23,10 @@ type ServiceOptions struct {
 	// clients holding one of these keys can reach the service. Each is
 	// written to HiddenServiceDir/authorized_clients/<n>.auth.
 	AuthorizedClients []onion.ClientPublicKey
+	// Dir, if set, is an existing HiddenServiceDir (mode 0700) whose
+	// authorized_clients someone else keeps, as intake check does on a
+	// server; AuthorizedClients must then be empty.
+	Dir string
 }
 
 // Service is a running onion service.
@@ -37,54 +43,110 @@ type Service struct {
 // descriptor has been uploaded to the network's HSDirs.
 func (n *Network) AddService(opts ServiceOptions) *Service {
 	n.t.Helper()
-	if opts.Port == 0 {
-		opts.Port = 80
-	}
-	if !strings.HasPrefix(opts.Target, "unix:/") && !strings.HasPrefix(opts.Target, "127.0.0.1:") {
-		n.t.Fatalf("tornet: a service's Target is unix:/path or 127.0.0.1:PORT, not %q", opts.Target)
-	}
-	n.mu.Lock()
-	n.seq++
-	name := fmt.Sprintf("service%d", n.seq)
-	n.mu.Unlock()
-	nd := n.newNode(name)
-	s := &Service{Dir: nd.path("hs"), node: nd}
-	if err := writeAuthorizedClients(s.Dir, opts.AuthorizedClients); err != nil {
-		n.fail(err)
-	}
-	torrc := slices.Concat(n.common(nd), []string{
-		"SocksPort 0",
-		"HiddenServiceDir " + s.Dir,
-		fmt.Sprintf("HiddenServicePort %d %s", opts.Port, opts.Target),
-	})
-	if err := nd.start(n.tor, torrc); err != nil {
-		n.fail(err)
+	return n.AddServices(opts)[0]
+}
+
+// AddServices starts onion services at once, each in its own tor, and
+// returns them once each descriptor has been uploaded.
+func (n *Network) AddServices(opts ...ServiceOptions) []*Service {
+	n.t.Helper()
+	svcs := make([]*Service, len(opts))
+	for i, o := range opts {
+		if o.Port == 0 {
+			o.Port = 80
+		}
+		if !strings.HasPrefix(o.Target, "unix:/") && !strings.HasPrefix(o.Target, "127.0.0.1:") {
+			n.t.Fatalf("tornet: a service's Target is unix:/path or 127.0.0.1:PORT, not %q", o.Target)
+		}
+		if o.Dir != "" && len(o.AuthorizedClients) > 0 {
+			n.t.Fatalf("tornet: a service with its own Dir keeps its own authorized_clients")
+		}
+		n.mu.Lock()
+		n.seq++
+		name := fmt.Sprintf("service%d", n.seq)
+		n.mu.Unlock()
+		nd := n.newNode(name)
+		s := &Service{Dir: o.Dir, node: nd}
+		if s.Dir == "" {
+			s.Dir = nd.path("hs")
+			if err := writeAuthorizedClients(s.Dir, o.AuthorizedClients); err != nil {
+				n.fail(err)
+			}
+		}
+		torrc := slices.Concat(n.common(nd), []string{
+			"SocksPort 0",
+			"HiddenServiceDir " + s.Dir,
+			fmt.Sprintf("HiddenServicePort %d %s", o.Port, o.Target),
+		})
+		if err := nd.start(n.tor, torrc); err != nil {
+			n.fail(err)
+		}
+		svcs[i] = s
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), nodeTimeout)
 	defer cancel()
+	errs := make([]error, len(svcs))
+	var wg sync.WaitGroup
+	for i, s := range svcs {
+		wg.Go(func() { errs[i] = n.publish(ctx, s) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			n.fail(err)
+		}
+	}
+	return svcs
+}
+
+// publish waits for a new service's address and its first descriptor.
+func (n *Network) publish(ctx context.Context, s *Service) error {
+	nd := s.node
 	if err := nd.connect(ctx); err != nil {
-		n.fail(err)
+		return err
 	}
 	// Listen before tor can have uploaded anything: it needs a consensus
 	// and introduction circuits first.
 	if err := nd.ctl.SetEvents(ctx, "HS_DESC"); err != nil {
-		n.fail(err)
+		return err
 	}
-	err := poll(ctx, name+"'s onion address", []*node{nd}, func() (bool, error) {
+	err := poll(ctx, nd.name+"'s onion address", []*node{nd}, func() (bool, error) {
 		b, err := os.ReadFile(filepath.Join(s.Dir, "hostname"))
 		s.Address = strings.TrimSpace(string(b))
 		return err == nil && strings.HasSuffix(s.Address, ".onion"), nil
 	})
 	if err != nil {
-		n.fail(err)
+		return err
 	}
 	if err := nd.ready(ctx, n.relays); err != nil {
-		n.fail(err)
+		return err
 	}
 	if err := waitPublished(ctx, nd.ctl); err != nil {
-		n.fail(fmt.Errorf("%s: %w", name, err))
+		return fmt.Errorf("%s: %w", nd.name, err)
 	}
-	return s
+	return nil
+}
+
+// Reload makes the service's tor read its configuration and keys again,
+// as "systemctl reload tor" does (SIGHUP), and returns once it has
+// uploaded a new descriptor: one that lists the clients now in
+// authorized_clients.
+func (s *Service) Reload(ctx context.Context) error {
+	ctl, err := s.node.dialControl(ctx)
+	if err != nil {
+		return err
+	}
+	defer ctl.Close()
+	if err := ctl.SetEvents(ctx, "HS_DESC"); err != nil {
+		return err
+	}
+	if err := s.node.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		return fmt.Errorf("tornet: failed to signal %s: %w", s.node.name, err)
+	}
+	if err := waitPublished(ctx, ctl); err != nil {
+		return fmt.Errorf("%s after a reload: %w", s.node.name, err)
+	}
+	return nil
 }
 
 // writeAuthorizedClients makes HiddenServiceDir and its authorized_clients
