@@ -153,7 +153,7 @@ func TestDeskInBrowser(t *testing.T) {
 	must(tab.Choose(`#t-category`, "online exploitation or sextortion"))
 	must(tab.Choose(`#t-urgency`, "immediate"))
 	must(tab.Type(`#t-assign`, "Dana Lead"))
-	must(tab.Click(`form[action$="/triage"] button`))
+	must(tab.Click(`form[action*="/triage"] button`))
 	html = wait("Triage saved")
 	for _, want := range []string{"Take It Down", "Keep the evidence", "category: (none) → online exploitation or sextortion", "assigned to: (none) → Dana Lead"} {
 		if !strings.Contains(html, want) {
@@ -196,6 +196,9 @@ func TestDeskInBrowser(t *testing.T) {
 		_, err := tab.Load(base+path, 390)
 		must(err)
 		shot(name + "-390")
+		if w, err := tab.ScrollWidth(); err != nil || w > 390 {
+			t.Errorf("%s is %d px wide on a 390 px phone (%v)", path, w, err)
+		}
 	}
 
 	// Lock, and unlock with the passphrase.

@@ -13,13 +13,13 @@ import (
 // option's selected attribute, and the document is read through
 // DevTools. Every query runs in the tab's own context: chromedp loses
 // track of a page's nodes when a query runs in a derived one ("Could not
-// find node with given id"), so these are guarded by go test's -timeout
-// rather than a context deadline.
+// find node with given id"), so a watchdog, not a context deadline,
+// bounds each.
 
 // Click clicks the element the CSS selector sel finds. What the click
 // leads to is waited for with [Tab.WaitFor].
 func (tab *Tab) Click(sel string) error {
-	if err := chromedp.Do(tab.ctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
+	if err := tab.act(chromedp.Click(chromedp.CSS(sel))); err != nil {
 		return fmt.Errorf("failed to click %s: %w", sel, err)
 	}
 	return nil
@@ -27,7 +27,7 @@ func (tab *Tab) Click(sel string) error {
 
 // Type types text into the field sel, key by key.
 func (tab *Tab) Type(sel, text string) error {
-	if err := chromedp.Do(tab.ctx, chromedp.SendKeys(chromedp.CSS(sel), text)); err != nil {
+	if err := tab.act(chromedp.SendKeys(chromedp.CSS(sel), text)); err != nil {
 		return fmt.Errorf("failed to type into %s: %w", sel, err)
 	}
 	return nil
@@ -36,7 +36,7 @@ func (tab *Tab) Type(sel, text string) error {
 // Choose selects the option with value in the select element sel.
 func (tab *Tab) Choose(sel, value string) error {
 	opt := sel + ` option[value="` + strings.ReplaceAll(value, `"`, `\"`) + `"]`
-	if err := chromedp.Do(tab.ctx, chromedp.SetAttributeValue(chromedp.CSS(opt), "selected", "")); err != nil {
+	if err := tab.act(chromedp.SetAttributeValue(chromedp.CSS(opt), "selected", "")); err != nil {
 		return fmt.Errorf("failed to choose %q in %s: %w", value, sel, err)
 	}
 	return nil
@@ -60,7 +60,7 @@ func (tab *Tab) WaitFor(text string) (string, error) {
 		// Reading fails while one page replaces another; try again.
 		if html, err := tab.HTML(); err == nil {
 			last = html
-			if strings.Contains(html, text) {
+			if strings.Contains(html, text) && tab.loaded() {
 				return html, nil
 			}
 		}
@@ -68,5 +68,27 @@ func (tab *Tab) WaitFor(text string) (string, error) {
 			return last, fmt.Errorf("the page never showed %q", text)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// loaded reports whether the page has finished loading, so that what
+// follows (a screenshot, say) sees it laid out. DevTools evaluates this
+// even where page scripts are off.
+func (tab *Tab) loaded() bool {
+	state, err := chromedp.Run(tab.ctx, chromedp.Evaluate[string]("document.readyState"))
+	return err == nil && state == "complete"
+}
+
+// act runs a in the tab's own context, giving up after patience: a
+// selector that matches nothing waits for ever otherwise. (The tab is
+// closed when the test ends, which ends the action too.)
+func (tab *Tab) act(a chromedp.Action[chromedp.Void]) error {
+	done := make(chan error, 1)
+	go func() { done <- chromedp.Do(tab.ctx, a) }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(patience):
+		return fmt.Errorf("nothing happened in %v (does the selector match?)", patience)
 	}
 }

@@ -57,7 +57,9 @@ type Desk struct {
 	open  *unlocked // nil while locked
 	// isOpen mirrors open != nil for pages that only say whether the desk
 	// is locked: a handler already holding state must not take it again.
-	isOpen atomic.Bool
+	unlocking sync.Mutex
+	isOpen    atomic.Bool
+	everOpen  atomic.Bool // unlocked at least once: the lock page says "locked"
 
 	syncer syncer
 	pages  *pages
@@ -101,6 +103,13 @@ func New(opts Options) (*Desk, error) {
 // Unlock opens the identity file with passphrase and the case store with
 // the identity. The passphrase goes nowhere else.
 func (d *Desk) Unlock(passphrase string) error {
+	// One at a time: a second unlock sent while the first works would find
+	// the store held by the first.
+	d.unlocking.Lock()
+	defer d.unlocking.Unlock()
+	if !d.locked() {
+		return nil
+	}
 	m, err := vault.LoadMember(d.opts.Identity, passphrase)
 	if errors.Is(err, vault.ErrWrongPassphrase) {
 		return ErrWrongPassphrase
@@ -127,6 +136,7 @@ func (d *Desk) Unlock(passphrase string) error {
 	}
 	d.open = &unlocked{m: m, st: st, cache: newCaseCache()}
 	d.isOpen.Store(true)
+	d.everOpen.Store(true)
 	d.state.Unlock()
 	d.mu.Lock()
 	d.lastActive = d.now()

@@ -74,7 +74,7 @@ func (f inboxFilter) filtered() bool {
 }
 
 // keep reports whether a case passes every filter but the search.
-func (f inboxFilter) keep(cs cases.CaseSummary) bool {
+func (f inboxFilter) keep(cs *cases.CaseSummary) bool {
 	switch f.status {
 	case "":
 		if cs.Status == "closed" {
@@ -111,7 +111,7 @@ func (f inboxFilter) keep(cs cases.CaseSummary) bool {
 			return false
 		}
 	}
-	return (!f.danger || dangerNow(cs)) && (!f.unanswered || cs.Unanswered)
+	return (!f.danger || cs.DangerNow) && (!f.unanswered || cs.Unanswered)
 }
 
 // query returns the filter as a URL query, on page.
@@ -176,13 +176,14 @@ func (d *Desk) inboxView(u *unlocked, f inboxFilter) (*inboxView, error) {
 		}
 	}
 	routes, assignees := map[string]bool{}, map[string]bool{}
-	var kept []cases.CaseSummary
-	for _, cs := range all {
+	var kept []*cases.CaseSummary
+	for i := range all {
+		cs := &all[i]
 		routes[cs.Route] = true
 		if cs.Assigned != "" {
 			assignees[cs.Assigned] = true
 		}
-		if dangerNow(cs) && cs.Status == "new" {
+		if cs.DangerNow && cs.Status == "new" {
 			iv.DangerCount++
 		}
 		if f.keep(cs) && (found == nil || found[cs.Case]) {
@@ -220,7 +221,7 @@ func (d *Desk) inboxView(u *unlocked, f inboxFilter) (*inboxView, error) {
 	}
 	iv.Rows = make([]inboxRow, 0, to-from)
 	for _, cs := range kept[from:to] {
-		iv.Rows = append(iv.Rows, row(cs))
+		iv.Rows = append(iv.Rows, row(*cs))
 	}
 	return iv, nil
 }

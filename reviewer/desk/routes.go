@@ -47,6 +47,7 @@ func (d *Desk) acquire() (*unlocked, func()) {
 }
 
 type unlockView struct {
+	First bool // never unlocked since the desk started
 	Idle  string
 	Next  string
 	Error string
@@ -64,7 +65,7 @@ func (d *Desk) showUnlock(w http.ResponseWriter, r *http.Request, next string, l
 	}
 	v := d.page(r, "Locked", "")
 	v.Locked = true
-	v.Body = unlockView{Idle: minutes(d.opts.IdleLock), Next: localPath(next), Lost: lost}
+	v.Body = unlockView{First: !d.everOpen.Load(), Idle: minutes(d.opts.IdleLock), Next: localPath(next), Lost: lost}
 	d.pages.render(w, http.StatusOK, "unlock", v)
 }
 
@@ -100,7 +101,7 @@ func (d *Desk) unlock(w http.ResponseWriter, r *http.Request) {
 	}
 	v := d.page(r, "Locked", "")
 	v.Locked = true
-	v.Body = unlockView{Idle: minutes(d.opts.IdleLock), Next: next, Error: msg}
+	v.Body = unlockView{First: !d.everOpen.Load(), Idle: minutes(d.opts.IdleLock), Next: next, Error: msg}
 	d.pages.render(w, http.StatusUnauthorized, "unlock", v)
 }
 

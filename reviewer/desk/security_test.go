@@ -50,7 +50,7 @@ func TestTokenOnce(t *testing.T) {
 	}
 	// The cookie, not the token, is the session now.
 	f.cookie = c
-	wantBody(t, f.get("/"), http.StatusOK, "The desk is locked")
+	wantBody(t, f.get("/"), http.StatusOK, "Open the desk", `type="password"`)
 }
 
 // TestSessionRequired: without the session cookie, or with another value,

@@ -229,10 +229,14 @@ func (d *Desk) syncPage(w http.ResponseWriter, r *http.Request) {
 	if v.Sync.Running {
 		v.Refresh, v.RefreshURL = 2, "/sync?auto=1"
 	}
+	every := ""
+	if d.opts.SyncEvery > 0 {
+		every = minutes(d.opts.SyncEvery)
+	}
 	v.Body = struct {
 		CanSync bool
 		Every   string
-	}{true, minutes(d.opts.SyncEvery)}
+	}{true, every}
 	d.pages.render(w, http.StatusOK, "sync", v)
 }
 
@@ -247,9 +251,6 @@ func (d *Desk) syncNow(w http.ResponseWriter, r *http.Request) {
 
 // minutes says a duration in the lead's words.
 func minutes(t time.Duration) string {
-	if t <= 0 {
-		return "time you ask"
-	}
 	if t < time.Minute {
 		return plural(int(t.Seconds()), "second", "seconds")
 	}
