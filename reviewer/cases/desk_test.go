@@ -165,3 +165,35 @@ func TestSyncWatched(t *testing.T) {
 		t.Errorf("received counts %v", counts)
 	}
 }
+
+// TestSortCasesAsList: a list sorted again after one case changes is the
+// list List returns.
+func TestSortCasesAsList(t *testing.T) {
+	f := newStoreFixture(t)
+	var page []staff.Item
+	for i, danger := range []string{"no", "no", "yes", "no"} {
+		page = append(page, f.item(t, uuid.NewString(), vault.KindReport, "2026-03-0"+string(rune('1'+i)), "message", "m", "danger", danger))
+	}
+	if _, err := f.st.storeItems(page); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := f.st.List()
+	if _, err := f.st.Triage(4, TriageChange{Urgency: "immediate"}); err != nil {
+		t.Fatal(err)
+	}
+	cv, _ := f.st.Show(4)
+	for i := range before {
+		if before[i].Case == "HK-0004" {
+			before[i] = cv.CaseSummary
+		}
+	}
+	SortCases(before)
+	after, _ := f.st.List()
+	var got, want []string
+	for i := range after {
+		got, want = append(got, before[i].Case), append(want, after[i].Case)
+	}
+	if !reflect.DeepEqual(got, want) || want[1] != "HK-0004" {
+		t.Errorf("sorted %v, List %v", got, want)
+	}
+}

@@ -31,6 +31,10 @@ func caseOrder(c string) uint64 {
 	return n
 }
 
+// SortCases orders cases as List does, most pressing first: a caller that
+// keeps a list and changes one case in it puts it back in its place.
+func SortCases(cs []CaseSummary) { sortCases(cs) }
+
 // sortCases orders cases as List does.
 func sortCases(cs []CaseSummary) {
 	sort.SliceStable(cs, func(i, j int) bool {

@@ -72,7 +72,7 @@ func (d *Desk) triage(w http.ResponseWriter, r *http.Request) {
 			d.renderCase(w, r, u, n, http.StatusBadRequest, caseForm{err: "Triage not saved: " + err.Error()})
 			return
 		}
-		u.cache.changed()
+		u.cache.updated(u.st, n)
 		done(w, r, n, "triage", "triage")
 	})
 }
@@ -93,7 +93,6 @@ func (d *Desk) note(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		u.cache.forget(cases.CaseNumber(n))
-		u.cache.changed()
 		done(w, r, n, "note", "chronology")
 	})
 }
@@ -125,7 +124,7 @@ func (d *Desk) reply(w http.ResponseWriter, r *http.Request) {
 			d.renderCase(w, r, u, n, http.StatusBadRequest, caseForm{err: "Reply not sent: " + err.Error(), draft: text})
 			return
 		}
-		u.cache.changed()
+		u.cache.updated(u.st, n)
 		d.syncer.start()
 		done(w, r, n, "reply", "reply")
 	})

@@ -80,6 +80,29 @@ func (c *caseCache) changed() {
 	c.mu.Unlock()
 }
 
+// updated puts case n, just changed here, back in the kept list in its
+// new place, reading that case alone rather than every case again.
+func (c *caseCache) updated(st *cases.Store, n uint64) {
+	cv, err := st.Show(n)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.list == nil {
+		return
+	}
+	if err != nil {
+		c.list = nil
+		return
+	}
+	for i := range c.list {
+		if c.list[i].Case == cv.Case {
+			c.list[i] = cv.CaseSummary
+			cases.SortCases(c.list)
+			return
+		}
+	}
+	c.list = nil
+}
+
 // forget drops the words kept for one case (a note was added).
 func (c *caseCache) forget(caseID string) {
 	c.mu.Lock()

@@ -117,17 +117,22 @@ func (s *syncer) once(ctx context.Context) (*cases.SyncResult, error) {
 	if u.st == nil {
 		return nil, errNoStore
 	}
-	defer u.cache.changed()
 	c, err := cases.NewClient(cfg.Server, cfg.Proxy, u.m)
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
-	return cases.SyncWatched(ctx, u.st, c, func(p cases.SyncProgress) {
+	res, err := cases.SyncWatched(ctx, u.st, c, func(p cases.SyncProgress) {
 		s.mu.Lock()
 		s.progress = p
 		s.mu.Unlock()
 	})
+	// Read the list again only when the sync changed something: after a
+	// quiet sync the inbox stays as quick as it was.
+	if err != nil || res == nil || res.Received > 0 || res.Pushed > 0 || res.Failed > 0 || len(res.SetAside) > 0 {
+		u.cache.changed()
+	}
+	return res, err
 }
 
 var (
