@@ -34,7 +34,9 @@ func exposure(t *testing.T, unit string) float64 {
 
 // The clear-web unit's exposure is what README.md says it is, and no
 // worse than the onion unit's by more than the capability and the network
-// it needs.
+// it needs: the onion unit has no network at all (systemd-analyze counts
+// PrivateNetwork 0.5, internet sockets 0.3 and an address allow list up to
+// 0.2), and no capability (0.1).
 func TestWebUnitExposure(t *testing.T) {
 	web := exposure(t, "hearken-intake-web.service")
 	readme, err := os.ReadFile("README.md")
@@ -48,7 +50,7 @@ func TestWebUnitExposure(t *testing.T) {
 	if stated, _ := strconv.ParseFloat(string(m[1]), 64); stated != web {
 		t.Errorf("README.md states exposure %v; systemd-analyze measures %v", stated, web)
 	}
-	if onion := exposure(t, "hearken-intake.service"); web > onion+0.5 {
+	if onion := exposure(t, "hearken-intake.service"); web > onion+1.1 {
 		t.Errorf("clear-web unit exposure %v, onion unit %v", web, onion)
 	}
 }

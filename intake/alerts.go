@@ -30,6 +30,10 @@ type alertsConfig struct {
 	// Every is the batching window for ordinary activity (default "1h").
 	Every   string `toml:"every"`
 	Webhook string `toml:"webhook"`
+	// Sockets maps the mail server's or a webhook's "host:port" to a unix
+	// socket that leads there, for a server without a network of its own
+	// (the systemd unit's PrivateNetwork=yes; deploy/README.md, "Alerts").
+	Sockets map[string]string `toml:"sockets"`
 
 	every    time.Duration
 	password alert.Password
@@ -147,6 +151,7 @@ func (c *config) alertConfig(log zerolog.Logger) alert.Config {
 		Default:  alert.Recipients{To: a.To, Webhook: a.Webhook},
 		School:   c.School,
 		Every:    a.every,
+		Sockets:  a.Sockets,
 		Log:      log,
 	}
 	for _, rt := range c.Routes {

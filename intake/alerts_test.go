@@ -439,7 +439,7 @@ func TestExampleAlertsParse(t *testing.T) {
 	for _, line := range strings.Split(string(exampleConfig), "\n") {
 		inTLS = line == "# [tls]" || inTLS && line != ""
 		setting, ok := strings.CutPrefix(line, "# ")
-		if ok && !inTLS && (setting == "[alerts]" || setting == "[team_hours]" || strings.Contains(setting, " = ") && !strings.HasPrefix(setting, "backup") &&
+		if ok && !inTLS && (setting == "[alerts]" || setting == "[alerts.sockets]" || setting == "[team_hours]" || strings.Contains(setting, " = ") && !strings.HasPrefix(setting, "backup") &&
 			!strings.HasPrefix(setting, "purge") && !strings.HasPrefix(setting, "onion")) {
 			line = strings.Replace(setting, "/etc/hearken/smtp-password", pw, 1)
 		}
@@ -454,7 +454,7 @@ func TestExampleAlertsParse(t *testing.T) {
 		t.Fatal(err)
 	}
 	head, _ := cfg.routeByName("head")
-	if cfg.Alerts == nil || len(cfg.Alerts.To) != 1 || len(head.To) != 1 || cfg.TeamHours["en"] == "" {
+	if cfg.Alerts == nil || len(cfg.Alerts.To) != 1 || len(head.To) != 1 || cfg.TeamHours["en"] == "" || len(cfg.Alerts.Sockets) != 1 {
 		t.Fatalf("the example's alerts did not all load: %+v %+v", cfg.Alerts, head)
 	}
 }

@@ -336,8 +336,14 @@ func (c *cli) check(args []string) error {
 		return nil
 	}
 	res, err := syncAuthorizedClients(cfg.StaffOnionDir, cfg.teams())
-	if errors.Is(err, errTorPermission) {
-		return withHint(err, "run intake check as root: it writes the team's onion keys into %s for tor", cfg.StaffOnionDir)
+	switch {
+	case errors.Is(err, errTorPermission) && os.Geteuid() != 0:
+		// A check of the config as the service's user (sudo -u hearken)
+		// is still a check; only root may write tor's files.
+		fmt.Fprintf(c.stdout, "  note: the staff onion's keys in %s were not updated: that needs root. After changing a team file, run intake check as root.\n", cfg.StaffOnionDir)
+		return nil
+	case errors.Is(err, errTorPermission):
+		return withHint(err, "tor's folder %s must be writable by root; is it on a read-only file system?", cfg.StaffOnionDir)
 	}
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/hearken-project/hearken/deploy"
@@ -166,6 +167,43 @@ func TestTorrcFor(t *testing.T) {
 	for _, l := range strings.Split(staff, "\n")[1:] { // [0] ends the marker line
 		if l != "" && !strings.HasPrefix(l, "#") {
 			t.Errorf("without a staff onion folder, torrc still has %q", l)
+		}
+	}
+}
+
+// Run as root (as intake check is on a server), the folders and files go
+// to the owner of the folder above them, tor's user there: tor reads
+// authorized_clients only after it has dropped root, and ignores a file it
+// cannot open.
+func TestSyncAuthorizedClientsOwner(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root, as on a server")
+	}
+	const torUID, torGID = 4242, 4343 // any ids will do for root
+	parent := filepath.Join(t.TempDir(), "tor")
+	if err := os.Mkdir(parent, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(parent, torUID, torGID); err != nil {
+		t.Fatal(err)
+	}
+	hs := filepath.Join(parent, "hearken-staff")
+	if _, err := syncAuthorizedClients(hs, []*vault.Team{teamOf(t, member(t).TeamLine())}); err != nil {
+		t.Fatal(err)
+	}
+	ac := filepath.Join(hs, authorizedClients)
+	paths := []string{hs, ac}
+	for name := range authFiles(t, ac) {
+		paths = append(paths, filepath.Join(ac, name))
+	}
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := fi.Sys().(*syscall.Stat_t)
+		if st.Uid != torUID || st.Gid != torGID {
+			t.Errorf("%s belongs to %d:%d, want tor's %d:%d", p, st.Uid, st.Gid, torUID, torGID)
 		}
 	}
 }

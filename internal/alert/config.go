@@ -1,14 +1,18 @@
 package alert
 
 import (
+	"context"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/mail"
 	"net/url"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -50,6 +54,15 @@ type Config struct {
 	// RootCAs, if set, replaces the system's roots for verifying the mail
 	// server and webhooks.
 	RootCAs *x509.CertPool
+	// Sockets maps a destination, "host:port" as the smtp or webhook URL
+	// names it with the port written out, to a unix socket that leads
+	// there: a forwarder outside the sender's sandbox (such as
+	// deploy/hearken-alert-relay.socket) for an intake server that has no
+	// network of its own (PrivateNetwork=yes). Only the way there changes:
+	// TLS, the certificate checked against the host, STARTTLS required, all
+	// stay as for a direct connection; and plain SMTP or http:// never goes
+	// through a socket, since it could lead anywhere.
+	Sockets map[string]string
 	// LogOnly writes each alert to Log as "alert sent" with its kind instead
 	// of sending it: `intake serve --demo`, which has nobody to alert.
 	LogOnly bool
@@ -121,6 +134,7 @@ func (c *Config) Validate() error {
 	case needSMTP:
 		add("mail recipients need a from address")
 	}
+	errs = append(errs, c.checkSockets()...)
 	switch {
 	case c.Username != "" && !c.Password.set():
 		add("a username needs a password")
@@ -135,20 +149,97 @@ func (c *Config) Validate() error {
 // Notes returns remarks on a valid config that an operator should read,
 // such as that STARTTLS will be required.
 func (c *Config) Notes() []string {
-	if c.LogOnly || c.SMTP == "" {
+	if c.LogOnly {
 		return nil
+	}
+	var notes []string
+	for _, dest := range slices.Sorted(maps.Keys(c.Sockets)) {
+		notes = append(notes, fmt.Sprintf("alerts to %s go through the unix socket %s", dest, c.Sockets[dest]))
 	}
 	s, err := parseServer(c.SMTP)
-	if err != nil {
-		return nil
+	if c.SMTP == "" || err != nil {
+		return notes
 	}
+	_, viaSocket := c.Sockets[s.addr]
 	switch {
 	case s.implicitTLS:
-		return nil
-	case loopbackHost(s.host):
-		return []string{"the mail server is on this machine: mail goes to it without TLS"}
+	case loopbackHost(s.host) && !viaSocket:
+		notes = append(notes, "the mail server is on this machine: mail goes to it without TLS")
 	default:
-		return []string{"smtp:// to a server on another machine: STARTTLS will be required, with a valid certificate for " + s.host}
+		notes = append(notes, "smtp:// to a server on another machine or through a socket: STARTTLS will be required, with a valid certificate for "+s.host)
+	}
+	return notes
+}
+
+// destinations returns the "host:port" of the mail server and of every
+// webhook, as the dialer is asked for them.
+func (c *Config) destinations() map[string]bool {
+	d := map[string]bool{}
+	if s, err := parseServer(c.SMTP); err == nil && c.SMTP != "" {
+		d[s.addr] = true
+	}
+	hooks := []string{c.Default.Webhook}
+	for _, r := range c.Routes {
+		hooks = append(hooks, r.Webhook)
+	}
+	for _, h := range hooks {
+		if u, err := parseWebhook(h); err == nil && h != "" {
+			port := u.Port()
+			if port == "" {
+				port = map[string]string{"https": "443", "http": "80"}[u.Scheme]
+			}
+			d[net.JoinHostPort(strings.ToLower(u.Hostname()), port)] = true
+		}
+	}
+	return d
+}
+
+// checkSockets checks Sockets: each a destination in use, each an
+// absolute path.
+func (c *Config) checkSockets() []error {
+	var errs []error
+	dests := c.destinations()
+	for _, dest := range slices.Sorted(maps.Keys(c.Sockets)) {
+		host, port, err := net.SplitHostPort(dest)
+		n, perr := strconv.Atoi(port)
+		switch {
+		case err != nil || perr != nil || n < 1 || n > 65535 || !validHost(host):
+			errs = append(errs, fmt.Errorf("sockets: %q is not a host and port, like \"mail.school.example:587\"", dest))
+		case !dests[normalAddr(dest)]:
+			errs = append(errs, fmt.Errorf("sockets: %q is neither the smtp server nor a webhook (give host:port as in their URLs, with the port)", dest))
+		}
+		if p := c.Sockets[dest]; !filepath.IsAbs(p) {
+			errs = append(errs, fmt.Errorf("sockets: the socket for %q must be an absolute path", dest))
+		}
+	}
+	return errs
+}
+
+// normalAddr writes "host:port" with the host in lower case, as the
+// dialer is asked for it.
+func normalAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	return net.JoinHostPort(strings.ToLower(host), port)
+}
+
+// viaSockets returns a dialer that reaches the destinations in sockets
+// through their unix sockets, and anything else as dial does.
+func viaSockets(dial dialFunc, sockets map[string]string) dialFunc {
+	if len(sockets) == 0 {
+		return dial
+	}
+	byAddr := map[string]string{}
+	for dest, path := range sockets {
+		byAddr[normalAddr(dest)] = path
+	}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if path, ok := byAddr[normalAddr(addr)]; ok {
+			return dial(ctx, "unix", path)
+		}
+		return dial(ctx, network, addr)
 	}
 }
 

@@ -83,6 +83,7 @@ func newDispatcher(cfg Config, o options) (*Dispatcher, error) {
 		d.def = []*target{t}
 	} else {
 		srv, _ := parseServer(cfg.SMTP) // checked by Validate
+		dial := viaSockets(o.dial, cfg.Sockets)
 		byKey := map[string]*target{}
 		targetsOf := func(r Recipients, label string) []*target {
 			var ts []*target
@@ -94,7 +95,7 @@ func newDispatcher(cfg Config, o options) (*Dispatcher, error) {
 				if byKey[key] == nil {
 					m := newMailer(cfg.From, to, cfg.School)
 					s := &smtpSender{server: srv, username: cfg.Username, password: cfg.Password,
-						from: cfg.From, to: to, roots: cfg.RootCAs, dial: o.dial}
+						from: cfg.From, to: to, roots: cfg.RootCAs, dial: dial}
 					byKey[key] = newT("mail", func(ctx context.Context, k kind, now time.Time) error {
 						return s.send(ctx, m.mail(k, now))
 					})
@@ -106,7 +107,7 @@ func newDispatcher(cfg Config, o options) (*Dispatcher, error) {
 				key := "webhook " + r.Webhook
 				if byKey[key] == nil {
 					u, _ := parseWebhook(r.Webhook)
-					w := newWebhookSender(u, cfg.RootCAs, o.dial)
+					w := newWebhookSender(u, cfg.RootCAs, dial)
 					byKey[key] = newT("webhook", func(ctx context.Context, k kind, _ time.Time) error {
 						return w.send(ctx, webhookBody(&texts, k))
 					})
