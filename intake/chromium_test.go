@@ -79,7 +79,7 @@ func pageStates(t *testing.T, e *testEnv, snap *snapshots, lang string) map[stri
 	add("thread-empty", e.postForm(p+"/check", url.Values{"receipt": {code}}))
 
 	// The team replies, once with a long unbroken word and a file.
-	items, err := e.store.Pending(0, 1000, nil, "")
+	items, _, err := e.store.Pending("", 1000, nil, "")
 	if err != nil {
 		t.Fatal(err)
 	}

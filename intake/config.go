@@ -387,6 +387,15 @@ func telURI(phone string) string {
 	return "tel:" + b.String()
 }
 
+// teamsByRoute returns each route's team by its name.
+func (c *config) teamsByRoute() map[string]*vault.Team {
+	teams := map[string]*vault.Team{}
+	for _, rt := range c.Routes {
+		teams[rt.Name] = rt.Team
+	}
+	return teams
+}
+
 // teams returns every route's team.
 func (c *config) teams() []*vault.Team {
 	var ts []*vault.Team

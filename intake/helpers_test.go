@@ -122,7 +122,7 @@ func (e *testEnv) postForm(path string, vals url.Values) *httptest.ResponseRecor
 // follow-up is one.
 func (e *testEnv) items(t testing.TB) int {
 	t.Helper()
-	items, err := e.store.Pending(0, 1000, nil, "")
+	items, _, err := e.store.Pending("", 1000, nil, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -257,7 +257,7 @@ func TestReportCheckReplyFollowUp(t *testing.T) {
 		t.Errorf("danger=no put the emergency block first")
 	}
 
-	items, err := e.store.Pending(0, 10, nil, "")
+	items, _, err := e.store.Pending("", 10, nil, "")
 	if err != nil || len(items) != 1 {
 		t.Fatalf("pending = %d, %v", len(items), err)
 	}
@@ -319,7 +319,7 @@ func TestReportCheckReplyFollowUp(t *testing.T) {
 	if strings.Contains(rec.Body.String(), more) {
 		t.Errorf("follow-up page shows the reporter's words")
 	}
-	items, err = e.store.Pending(0, 10, nil, "")
+	items, _, err = e.store.Pending("", 10, nil, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -411,7 +411,7 @@ en = "The head of school, for a concern about someone in the safeguarding team"
 	}
 	rec := e.postForm("/en/report", url.Values{"message": {"about the DSL"}, "route": {"head"}})
 	receiptOf(t, rec.Body.String())
-	items, err := e.store.Pending(0, 10, []string{"head"}, "")
+	items, _, err := e.store.Pending("", 10, []string{"head"}, "")
 	if err != nil || len(items) != 1 {
 		t.Fatalf("head route items = %d, %v", len(items), err)
 	}

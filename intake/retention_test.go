@@ -28,7 +28,7 @@ func readReports(t *testing.T, store *vault.Store, cfg *config, n int) {
 			t.Fatal(err)
 		}
 	}
-	items, _ := store.Pending(0, 1000, nil, "")
+	items, _, _ := store.Pending("", 1000, nil, "")
 	for _, it := range items {
 		store.Ack(it.ID, "m", nil)
 	}

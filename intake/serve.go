@@ -211,12 +211,8 @@ func serve(ctx context.Context, cfg *config, opts serveOptions) error {
 		lg.Info().Str("listen", onionLn.Addr().String()).Msg("serving the onion service's plain HTTP")
 	}
 	if len(staffLns) > 0 {
-		teams := map[string]*vault.Team{}
-		for _, rt := range cfg.Routes {
-			teams[rt.Name] = rt.Team
-		}
 		staffSrv := &http.Server{
-			Handler:           NewStaffHandler(store, teams, lg),
+			Handler:           NewStaffHandler(store, cfg.teamsByRoute(), lg),
 			ReadHeaderTimeout: readHeaderTimeout,
 			ReadTimeout:       5 * time.Minute,
 			WriteTimeout:      6 * time.Minute,

@@ -220,7 +220,7 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	if items, _ := store.Pending(0, 10, nil, ""); len(items) != 1 {
+	if items, _, _ := store.Pending("", 10, nil, ""); len(items) != 1 {
 		t.Fatalf("items after shutdown = %d, want 1", len(items))
 	}
 }

@@ -249,7 +249,7 @@ func siteLanguage(t *testing.T, prefix string, record recordFunc) {
 	rec := e.postForm(prefix+"/report", url.Values{"message": {"hello"}})
 	code := receipt(rec)
 	record(name("POST", prefix+"/report", "receipt"), rec, code)
-	items, err := e.store.Pending(0, 10, nil, "")
+	items, _, err := e.store.Pending("", 10, nil, "")
 	if err != nil || len(items) != 1 {
 		t.Fatalf("pending = %d, %v", len(items), err)
 	}

@@ -45,12 +45,19 @@ type staffHandler struct {
 // Serve it on its own listener (a unix socket of mode 0600, or loopback),
 // never beside the public site, with net/http's ErrorLog discarded.
 func NewStaffHandler(store *vault.Store, teams map[string]*vault.Team, log zerolog.Logger) http.Handler {
-	h := &staffHandler{
+	return newStaffHandler(store, teams, log).routes()
+}
+
+func newStaffHandler(store *vault.Store, teams map[string]*vault.Team, log zerolog.Logger) *staffHandler {
+	return &staffHandler{
 		store:    store,
 		teams:    teams,
 		verifier: staff.NewVerifier(teams, nil),
 		log:      log,
 	}
+}
+
+func (h *staffHandler) routes() http.Handler {
 	r := mux.NewRouter()
 	r.Handle(staff.ItemsPath, h.signed(staffMaxGetBody, h.items)).Methods(http.MethodGet)
 	r.Handle(staff.RepliesPath, h.signed(staffMaxReplyBody, h.reply)).Methods(http.MethodPost)
@@ -108,16 +115,22 @@ func (h *staffHandler) refuse(w http.ResponseWriter, r *http.Request, reason sta
 
 // memberKeys lists the signing keys of a route's current team, as
 // acknowledgements record them.
-func (h *staffHandler) memberKeys(route string) []string {
-	t := h.teams[route]
-	if t == nil {
-		return nil
+func (h *staffHandler) memberKeys(route string) []string { return teamKeys(h.teams)(route) }
+
+// teamKeys returns, for each route of teams, the signing keys of its
+// members, as acknowledgements record them.
+func teamKeys(teams map[string]*vault.Team) func(route string) []string {
+	return func(route string) []string {
+		t := teams[route]
+		if t == nil {
+			return nil
+		}
+		keys := make([]string, len(t.Members))
+		for i, m := range t.Members {
+			keys[i] = vault.FormatSigningKey(m.SignKey)
+		}
+		return keys
 	}
-	keys := make([]string, len(t.Members))
-	for i, m := range t.Members {
-		keys[i] = vault.FormatSigningKey(m.SignKey)
-	}
-	return keys
 }
 
 func routePattern(r *http.Request) string {
@@ -157,17 +170,20 @@ func (h *staffHandler) internal(w http.ResponseWriter, r *http.Request, what str
 	staffError(w, http.StatusInternalServerError, "the server could not complete this request; try again later")
 }
 
-// items serves GET /staff/v1/items?after=SEQ&limit=N.
+// items serves GET /staff/v1/items?limit=N&cursor=C.
 func (h *staffHandler) items(w http.ResponseWriter, r *http.Request, m *staff.Member, _ []byte) {
 	q := r.URL.Query()
-	after, limit := uint64(0), staff.MaxItems
-	if s := q.Get("after"); s != "" {
-		v, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			staffError(w, http.StatusBadRequest, "after must be a sequence number")
-			return
-		}
-		after = v
+	limit := staff.MaxItems
+	if q.Has("after") {
+		// The reviewer of before queues per route paged by a position the
+		// server no longer shows.
+		staffError(w, http.StatusBadRequest, "this reviewer is older than the server: update reviewer, then sync again")
+		return
+	}
+	cursor := q.Get("cursor")
+	if len(cursor) > staff.MaxCursor {
+		staffError(w, http.StatusBadRequest, "the page cursor is not valid: sync again from the beginning")
+		return
 	}
 	if s := q.Get("limit"); s != "" {
 		v, err := strconv.Atoi(s)
@@ -181,23 +197,24 @@ func (h *staffHandler) items(w http.ResponseWriter, r *http.Request, m *staff.Me
 		staffJSON(w, http.StatusOK, staff.ItemsResponse{Items: []staff.Item{}})
 		return
 	}
-	items, err := h.store.Pending(after, limit, m.Routes, m.Key)
+	items, next, err := h.store.Pending(cursor, limit, m.Routes, m.Key)
+	if errors.Is(err, vault.ErrBadCursor) {
+		staffError(w, http.StatusBadRequest, "the page cursor is not valid: sync again from the beginning")
+		return
+	}
 	if err != nil {
 		h.internal(w, r, "pending", err)
 		return
 	}
 	resp := staff.ItemsResponse{Items: make([]staff.Item, 0, len(items)), Undeliverable: h.store.QueueBlocked(m.Routes)}
-	size := 0
+	// The store cut the page at staff.MaxBatchBytes (vault.MaxPageBytes),
+	// and next is after its last item.
 	for _, it := range items {
-		if len(resp.Items) > 0 && size+len(it.Sealed) > staff.MaxBatchBytes {
-			break
-		}
-		size += len(it.Sealed)
 		resp.Items = append(resp.Items, staff.ItemOf(it))
 	}
-	// A short page may still have been cut by the store's byte limit, so
-	// only an empty page is certainly the end.
-	resp.More = len(resp.Items) > 0
+	// A short page may still have been cut by the byte limit, so only an
+	// empty page is certainly the end.
+	resp.More, resp.Next = len(resp.Items) > 0, next
 	staffJSON(w, http.StatusOK, resp)
 }
 

@@ -119,7 +119,7 @@ func TestStaffItemsByRoute(t *testing.T) {
 	f.report(t, "staff", "two")
 	f.report(t, "students", "three")
 
-	a := f.items(t, f.alice, "after=0")
+	a := f.items(t, f.alice, "")
 	if len(a.Items) != 2 {
 		t.Fatalf("alice sees %d items, want 2 (students only)", len(a.Items))
 	}
@@ -135,18 +135,38 @@ func TestStaffItemsByRoute(t *testing.T) {
 			t.Error("report has no reply recipient")
 		}
 	}
-	b := f.items(t, f.bob, "after=0")
+	b := f.items(t, f.bob, "")
 	if len(b.Items) != 3 {
 		t.Fatalf("bob sees %d items, want 3", len(b.Items))
 	}
-	// after and limit page through the queue.
-	p := f.items(t, f.bob, "after=0&limit=1")
-	if len(p.Items) != 1 || !p.More {
-		t.Fatalf("limit=1 gave %d items more=%v", len(p.Items), p.More)
+	// limit and cursor page through the queue: route by route, in the
+	// order of their names, each in the order of arrival.
+	var paged []staff.Item
+	for query := "limit=1"; ; {
+		p := f.items(t, f.bob, query)
+		if len(p.Items) == 0 {
+			if p.More || p.Next != "" {
+				t.Fatalf("the end: more=%v next=%q", p.More, p.Next)
+			}
+			break
+		}
+		if len(p.Items) != 1 || !p.More || p.Next == "" {
+			t.Fatalf("limit=1 gave %d items more=%v next=%q", len(p.Items), p.More, p.Next)
+		}
+		paged = append(paged, p.Items[0])
+		query = "limit=1&cursor=" + p.Next
 	}
-	p = f.items(t, f.bob, "after="+itoa(b.Items[2].Seq))
-	if len(p.Items) != 0 || p.More {
-		t.Fatalf("after the last item: %d items more=%v", len(p.Items), p.More)
+	if len(paged) != 3 || paged[0].Route != "staff" || paged[1].ID != a.Items[0].ID || paged[2].ID != a.Items[1].ID {
+		t.Fatalf("paged %+v", paged)
+	}
+	// A cursor is Bob's alone, and an old reviewer's "after" is refused
+	// with a message that says what to do.
+	p := f.items(t, f.bob, "limit=1")
+	if w := f.do(signedReq(t, f.alice, "GET", staff.ItemsPath, "cursor="+p.Next, nil)); w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "cursor") {
+		t.Errorf("Bob's cursor used by Alice: %d %s", w.Code, w.Body)
+	}
+	if w := f.do(signedReq(t, f.bob, "GET", staff.ItemsPath, "after=0&limit=500", nil)); w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "update reviewer") {
+		t.Errorf("an old reviewer's request: %d %s", w.Code, w.Body)
 	}
 	if w := f.do(signedReq(t, f.bob, "GET", staff.ItemsPath, "limit=-1", nil)); w.Code != http.StatusBadRequest {
 		t.Errorf("limit=-1: status %d", w.Code)
@@ -155,8 +175,6 @@ func TestStaffItemsByRoute(t *testing.T) {
 		t.Errorf("a large limit is capped, not refused: status %d", w.Code)
 	}
 }
-
-func itoa(n uint64) string { b, _ := json.Marshal(n); return string(b) }
 
 func isUUIDish(s string) bool { _, err := uuid.Parse(s); return err == nil && len(s) == 36 }
 
@@ -169,8 +187,8 @@ func TestStaffUnauthorized(t *testing.T) {
 	// A member of no team.
 	wantUnauthorized(t, f.do(signedReq(t, f.eve, "GET", staff.ItemsPath, "", nil)))
 	// A signed query changed in transit.
-	r := signedReq(t, f.alice, "GET", staff.ItemsPath, "after=5", nil)
-	r.URL.RawQuery = "after=0"
+	r := signedReq(t, f.alice, "GET", staff.ItemsPath, "limit=5", nil)
+	r.URL.RawQuery = "limit=6"
 	wantUnauthorized(t, f.do(r))
 	// A replayed request.
 	r = signedReq(t, f.alice, "GET", staff.ItemsPath, "", nil)
@@ -234,13 +252,13 @@ func TestStaffReplies(t *testing.T) {
 		return f.do(signedReq(t, m, "POST", staff.RepliesPath, "", body))
 	}
 	r1 := decodeJSON[staff.ReplyResponse](t, post(f.alice, staff.ReplyRequest{Thread: it.Thread, ID: id, Sealed: sealed}))
-	if r1.Item.ID != id || r1.Item.Kind != vault.KindReply || r1.Item.Seq == 0 {
+	if r1.Item.ID != id || r1.Item.Kind != vault.KindReply || r1.Item.Thread != it.Thread {
 		t.Fatalf("reply item %+v", r1.Item)
 	}
 	// The same id again is a no-op with the same answer.
 	r2 := decodeJSON[staff.ReplyResponse](t, post(f.alice, staff.ReplyRequest{Thread: it.Thread, ID: id, Sealed: sealed}))
-	if r2.Item.Seq != r1.Item.Seq {
-		t.Errorf("retried reply got seq %d, first %d", r2.Item.Seq, r1.Item.Seq)
+	if r2.Item.ID != r1.Item.ID || r2.Item.Day != r1.Item.Day || r2.Item.Route != r1.Item.Route {
+		t.Errorf("retried reply got %+v, first %+v", r2.Item, r1.Item)
 	}
 	got := f.items(t, f.bob, "")
 	replies := 0

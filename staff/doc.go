@@ -11,6 +11,11 @@
 // bodies ([Item], [ItemsResponse], [ReplyRequest], [AckRequest], ...), and
 // request signing. Keys, envelopes and the store are package vault's.
 //
+// No answer carries a queue position or any count of items: each route has
+// its own queue on the server, a page of items ends with an opaque cursor
+// sealed for the member, and a member learns nothing of another route's
+// activity.
+//
 // Everything that travels is already sealed with age to the team (and, for
 // replies, to the reporter's per-thread key), so the channel carries no
 // plaintext. It listens on a unix socket, loopback or an onion service,

@@ -18,15 +18,18 @@ const (
 	// MaxItems is the most items one GET /staff/v1/items returns.
 	MaxItems = 500
 	// MaxBatchBytes bounds the sealed bytes of one items response; at
-	// least one item is always returned.
-	MaxBatchBytes = 64 << 20
+	// least one item is always returned. The store makes the pages.
+	MaxBatchBytes = vault.MaxPageBytes
 	// MaxAcks is the most ids one POST /staff/v1/acks may carry.
 	MaxAcks = 500
+	// MaxCursor bounds the cursor of an items request.
+	MaxCursor = 512
 )
 
-// Item is one sealed item of the staff queue.
+// Item is one sealed item of the staff queue. It carries no queue position:
+// nothing in it, or in any answer, counts items, so a member learns nothing
+// of how many items other routes, or their own, have received.
 type Item struct {
-	Seq    uint64     `json:"seq"`
 	ID     string     `json:"id"`
 	Thread string     `json:"thread"`
 	Route  string     `json:"route"`
@@ -35,13 +38,20 @@ type Item struct {
 	Sealed []byte     `json:"sealed"`
 }
 
-// ItemsResponse answers GET /staff/v1/items?after=SEQ&limit=N. More is set
-// when the response was cut short by a limit and more items may follow.
-// Undeliverable counts items on the member's routes that the server holds
-// but cannot send until its operator repairs its queue (intake repair).
+// ItemsResponse answers GET /staff/v1/items?limit=N&cursor=C: the items
+// waiting for the member on their routes that they have not acknowledged,
+// route by route, each route's in the order they arrived. The first page
+// has no cursor; each page's Next is the cursor of the one after it. Next
+// is opaque (sealed by the server for this member; it shows no position),
+// good only within one sync: a client keeps none, and starts from the
+// beginning every time. More is set when the page was cut short by a limit
+// and more items may follow. Undeliverable counts items on the member's
+// routes that the server holds but cannot send until its operator repairs
+// its queue (intake repair).
 type ItemsResponse struct {
 	Items         []Item `json:"items"`
 	More          bool   `json:"more"`
+	Next          string `json:"next,omitempty"`
 	Undeliverable int    `json:"undeliverable,omitempty"`
 }
 
@@ -53,7 +63,8 @@ type ReplyRequest struct {
 	Sealed []byte `json:"sealed"`
 }
 
-// ReplyResponse answers POST /staff/v1/replies.
+// ReplyResponse answers POST /staff/v1/replies: the reply as the server
+// holds it, without its content.
 type ReplyResponse struct {
 	Item Item `json:"item"`
 }

@@ -30,7 +30,7 @@ func readThreads(t *testing.T, s *Store, team *Team, n int) []Receipt {
 		}
 		rs = append(rs, r)
 	}
-	items, _ := s.Pending(0, 1000, nil, "")
+	items, _, _ := s.Pending("", 1000, nil, "")
 	for _, it := range items {
 		s.Ack(it.ID, "m", nil)
 	}
@@ -162,7 +162,7 @@ func TestActiveNeverBeforeCreated(t *testing.T) {
 	if ti.Active < ti.Created {
 		t.Fatalf("active %s before created %s", ti.Active, ti.Created)
 	}
-	items, _ := s.Pending(0, 10, nil, "")
+	items, _, _ := s.Pending("", 10, nil, "")
 	if items[1].Day != "2026-06-01" {
 		t.Fatalf("a follow-up while the clock was back is stamped %s", items[1].Day)
 	}

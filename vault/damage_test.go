@@ -24,7 +24,7 @@ func damageFixture(t *testing.T) (path string, raw []byte, older []Receipt, last
 		}
 		older = append(older, r)
 	}
-	items, _ := s.Pending(0, 100, nil, "")
+	items, _, _ := s.Pending("", 100, nil, "")
 	for _, it := range items[:20] {
 		s.Ack(it.ID, "Lead 1", []string{"Lead 1"})
 	}
@@ -201,7 +201,7 @@ func TestDataPageDamage(t *testing.T) {
 			}
 			opened++
 			s.Compact() // a backup copies the same way
-			s.Pending(0, 1000, nil, "")
+			s.Pending("", 1000, nil, "")
 			s.Close()
 		}
 	}

@@ -63,7 +63,7 @@ func OpenStore(path string, opts *Options) (s *Store, err error) {
 	if rep.OlderMetaDamaged {
 		s.notices = append(s.notices, "the record of the store's next-to-last commit was damaged and has been rewritten; nothing was lost. A disk that damages files may be failing: check it, and keep the backups")
 	}
-	if err := s.check(path, !exists); err != nil {
+	if err := s.check(path, !exists, opts.ReadOnly); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -110,44 +110,84 @@ func corruptErr(path, what string) error {
 	return fmt.Errorf("%w: %s failed its consistency check%s; stop, keep the file for inspection, and restore the newest verified backup; it will not be recreated", ErrCorrupt, path, what)
 }
 
-// check verifies the file's layout, and lays out a new file. boltcheck
-// has checked its pages.
-func (s *Store) check(path string, fresh bool) error {
+// check verifies the file's layout, brings a file of an older schema up
+// to date (unless readOnly), and lays out a new file. boltcheck has checked
+// its pages.
+func (s *Store) check(path string, fresh, readOnly bool) error {
 	if fresh {
 		return s.initialize()
 	}
-	return s.db.View(func(tx *bolt.Tx) error {
+	var v int
+	err := s.db.View(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil {
 			return fmt.Errorf("%w: %s is not a Hearken store; check --data points at the right folder", ErrSchema, path)
 		}
-		v, err := strconv.Atoi(string(meta.Get(keySchema)))
+		var err error
+		v, err = strconv.Atoi(string(meta.Get(keySchema)))
 		switch {
-		case err != nil:
+		case err != nil || v < 1:
 			return fmt.Errorf("%w: %s has no readable schema version; restore a verified backup", ErrSchema, path)
 		case v > SchemaVersion:
 			return fmt.Errorf("%w: %s was written by a newer Hearken (schema %d, this one reads %d); run the newer version, do not delete the file", ErrSchema, path, v, SchemaVersion)
-		case v < SchemaVersion:
-			return fmt.Errorf("%w: %s has an old schema %d that this version does not read", ErrSchema, path, v)
 		}
-		for _, b := range [][]byte{bucketThreads, bucketLookup, bucketItemIdx, bucketQueue} {
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if v < SchemaVersion {
+		if readOnly {
+			// Enough to copy and verify it (backups); serving it needs
+			// the new layout, which the first writable open makes.
+			s.old = true
+			s.notices = append(s.notices, fmt.Sprintf("the store has the layout of an older Hearken (schema %d); intake brings it up to date the next time it opens it to serve", v))
+			return s.db.View(func(tx *bolt.Tx) error { return s.loadKeys(tx, path, false) })
+		}
+		if err := s.migrate(v); err != nil {
+			return fmt.Errorf("failed to bring %s up to date from schema %d: %w; it has not been changed", path, v, err)
+		}
+	}
+	return s.db.View(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketThreads, bucketLookup, bucketItemIdx, bucketQueues} {
 			if tx.Bucket(b) == nil {
 				return fmt.Errorf("%w: %s is missing part of its layout; restore a verified backup", ErrSchema, path)
 			}
 		}
-		key := meta.Get(keyLookupKey)
-		if len(key) != lookupKey {
-			return fmt.Errorf("%w: %s has no lookup key; restore a verified backup", ErrSchema, path)
+		if err := s.loadKeys(tx, path, true); err != nil {
+			return err
 		}
-		s.lookupKey = newSecret(bytes.Clone(key))
 		s.loadClock(tx)
 		return s.checkQueue(tx)
 	})
 }
 
+// loadKeys reads the store's lookup key and, with cursor, its cursor key.
+func (s *Store) loadKeys(tx *bolt.Tx, path string, cursor bool) error {
+	meta := tx.Bucket(bucketMeta)
+	key := meta.Get(keyLookupKey)
+	if len(key) != lookupKey {
+		return fmt.Errorf("%w: %s has no lookup key; restore a verified backup", ErrSchema, path)
+	}
+	s.lookupKey = newSecret(bytes.Clone(key))
+	if !cursor {
+		return nil
+	}
+	key = meta.Get(keyCursorKey)
+	if len(key) != cursorKeySize {
+		return fmt.Errorf("%w: %s has no cursor key; restore a verified backup", ErrSchema, path)
+	}
+	s.cursorKey = newSecret(bytes.Clone(key))
+	return nil
+}
+
 func (s *Store) initialize() error {
 	key := make([]byte, lookupKey)
+	ckey := make([]byte, cursorKeySize)
 	if _, err := rand.Read(key); err != nil {
+		return fmt.Errorf("failed to read randomness: %w", err)
+	}
+	if _, err := rand.Read(ckey); err != nil {
 		return fmt.Errorf("failed to read randomness: %w", err)
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
@@ -161,10 +201,13 @@ func (s *Store) initialize() error {
 		if err := meta.Put(keyLookupKey, key); err != nil {
 			return err
 		}
+		if err := meta.Put(keyCursorKey, ckey); err != nil {
+			return err
+		}
 		if err := meta.Put(keyClockDay, []byte(s.today())); err != nil {
 			return err
 		}
-		for _, b := range [][]byte{bucketThreads, bucketLookup, bucketItemIdx, bucketQueue} {
+		for _, b := range [][]byte{bucketThreads, bucketLookup, bucketItemIdx, bucketQueues} {
 			if _, err := tx.CreateBucket(b); err != nil {
 				return err
 			}
@@ -174,7 +217,7 @@ func (s *Store) initialize() error {
 	if err != nil {
 		return fmt.Errorf("failed to lay out new store: %w", err)
 	}
-	s.lookupKey = newSecret(key)
+	s.lookupKey, s.cursorKey = newSecret(key), newSecret(ckey)
 	return nil
 }
 

@@ -11,51 +11,93 @@ import (
 )
 
 const (
-	// maxPendingBytes bounds one Pending answer; at least one item is
-	// always returned so a large item cannot stall the queue.
-	maxPendingBytes = 64 << 20
+	// MaxPageBytes bounds the sealed bytes of one Pending answer; at least
+	// one item is always returned so a large item cannot stall the queue.
+	MaxPageBytes = 64 << 20
 	// MaxReplySize bounds a sealed team reply.
 	MaxReplySize = 4 << 20
 )
 
-// Pending lists queued items after sequence number after, oldest first, for
-// the given routes (all routes if routes is nil), at most limit items. Items
-// member has already acknowledged are left out (member "" leaves none out),
-// so a member who syncs from the start sees exactly what they still lack.
-// An entry that cannot deliver its item is left out too, but never
-// silently: it counts in QueueBlocked, and RebuildQueue puts it right.
-func (s *Store) Pending(after uint64, limit int, routes []string, member string) ([]Item, error) {
+// The staff queue: one queue per route, in the bucket "queues", each
+// keyed by its own counter (itemRecord.Seq is an item's position in its
+// route's queue). A member reads only the queues of their routes, so
+// nothing they see moves when another route receives items; positions
+// never leave the server (cursor.go); and a queue that empties starts
+// counting again from one, so its counter keeps no lasting tally of a
+// route's items.
+
+// Pending lists items waiting for the team on the given routes (all routes
+// if routes is nil), after cursor ("" for the beginning): route by route
+// in the order of their names, each route's in the order they arrived, at
+// most limit items. Items member has already acknowledged are left out
+// (member "" leaves none out), so a member who syncs from the start sees
+// exactly what they still lack. It returns the cursor after the last item
+// listed, sealed for member ("" when none was), or ErrBadCursor. An entry
+// that cannot deliver its item is left out too, but never silently: it
+// counts in QueueBlocked, and RebuildQueue puts it right.
+func (s *Store) Pending(cursor string, limit int, routes []string, member string) ([]Item, string, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	if s.old {
+		return nil, "", fmt.Errorf("%w: the store has an older layout; open it writable to bring it up to date", ErrSchema)
+	}
+	from, err := s.openCursor(member, cursor)
+	if err != nil {
+		return nil, "", err
+	}
 	var out []Item
-	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketQueue).Cursor()
+	var last position
+	err = s.db.View(func(tx *bolt.Tx) error {
+		queues := tx.Bucket(bucketQueues)
+		names := slices.Clone(routes)
+		if routes == nil {
+			queues.ForEachBucket(func(k []byte) error {
+				names = append(names, string(k))
+				return nil
+			})
+		}
+		slices.Sort(names)
 		size := 0
-		for k, v := c.Seek(seqKey(after + 1)); k != nil && len(out) < limit; k, v = c.Next() {
-			if len(k) != 8 {
-				continue // names nothing; counted when the store opened
-			}
-			seq := binary.BigEndian.Uint64(k)
-			it, ok := s.queued(tx, seq, v)
-			if !ok {
+		for _, route := range slices.Compact(names) {
+			if route < from.route {
 				continue
 			}
-			if routes != nil && !slices.Contains(routes, it.Route) {
+			q := queues.Bucket([]byte(route))
+			if q == nil {
 				continue
 			}
-			if member != "" && slices.Contains(it.ackedBy, member) {
-				continue
+			start := uint64(1)
+			if route == from.route {
+				start = from.seq + 1
 			}
-			if len(out) > 0 && size+len(it.Sealed) > maxPendingBytes {
-				break
+			c := q.Cursor()
+			for k, v := c.Seek(seqKey(start)); k != nil; k, v = c.Next() {
+				if len(out) >= limit {
+					return nil
+				}
+				if len(k) != 8 || v == nil {
+					continue // names nothing; counted when the store opened
+				}
+				at := position{route, binary.BigEndian.Uint64(k)}
+				it, ok := s.queued(tx, at, v)
+				if !ok || member != "" && slices.Contains(it.ackedBy, member) {
+					continue
+				}
+				if len(out) > 0 && size+len(it.Sealed) > MaxPageBytes {
+					return nil
+				}
+				size += len(it.Sealed)
+				it.Sealed = bytes.Clone(it.Sealed)
+				out, last = append(out, it.Item), at
 			}
-			size += len(it.Sealed)
-			it.Sealed = bytes.Clone(it.Sealed)
-			out = append(out, it.Item)
 		}
 		return nil
 	})
-	return out, err
+	if err != nil || len(out) == 0 {
+		return out, "", err
+	}
+	next, err := s.sealCursor(member, last)
+	return out, next, err
 }
 
 type queuedItem struct {
@@ -63,37 +105,67 @@ type queuedItem struct {
 	ackedBy []string
 }
 
-// queued reads the item the queue entry at seq names. An entry that cannot
-// deliver it (unreadable, naming a thread or item that is not there or
-// does not wait at this position, or another route than its thread's) is
-// counted as blocked. Sealed points into the transaction.
-func (s *Store) queued(tx *bolt.Tx, seq uint64, v []byte) (queuedItem, bool) {
+// queued reads the item the queue entry at p names. An entry that cannot
+// deliver it (unreadable, naming a thread or item that is not there, that
+// does not wait at this position, or of another route) is counted as
+// blocked. Sealed points into the transaction.
+func (s *Store) queued(tx *bolt.Tx, p position, v []byte) (queuedItem, bool) {
 	var q queueEntry
 	if unmarshal(v, &q) != nil {
-		s.blocked(seq, "")
+		s.blocked(p)
 		return queuedItem{}, false
 	}
 	tb := tx.Bucket(bucketThreads).Bucket(q.Thread)
 	var rec threadRecord
 	if tb == nil || getJSON(tb, keyInfo, &rec) != nil {
-		s.blocked(seq, q.Route)
+		s.blocked(p)
 		return queuedItem{}, false
 	}
 	items, sb := tb.Bucket(bucketItems), tb.Bucket(bucketSealed)
 	var ir itemRecord
-	if items == nil || sb == nil || getJSON(items, q.Item, &ir) != nil || ir.Seq != seq || q.Route != rec.Route {
-		s.blocked(seq, rec.Route)
+	if items == nil || sb == nil || getJSON(items, q.Item, &ir) != nil || ir.Seq != p.seq || rec.Route != p.route {
+		s.blocked(p)
 		return queuedItem{}, false
 	}
 	sealed := sb.Get(q.Item)
 	if sealed == nil {
-		s.blocked(seq, rec.Route)
+		s.blocked(p)
 		return queuedItem{}, false
 	}
 	return queuedItem{Item: Item{
-		Seq: seq, ID: idString(q.Item), Thread: idString(q.Thread),
+		ID: idString(q.Item), Thread: idString(q.Thread),
 		Route: rec.Route, Kind: ir.Kind, Day: ir.Day, Sealed: sealed,
 	}, ackedBy: ir.AckedBy}, true
+}
+
+// enqueue puts an item at the end of its route's queue and returns its
+// position there.
+func enqueue(tx *bolt.Tx, route string, thread, item []byte) (uint64, error) {
+	q, err := tx.Bucket(bucketQueues).CreateBucketIfNotExists([]byte(route))
+	if err != nil {
+		return 0, err
+	}
+	seq, err := q.NextSequence()
+	if err != nil {
+		return 0, err
+	}
+	return seq, putJSON(q, seqKey(seq), queueEntry{Thread: thread, Item: item})
+}
+
+// dequeue takes position seq out of route's queue. A queue left empty
+// counts from one again.
+func dequeue(tx *bolt.Tx, route string, seq uint64) error {
+	q := tx.Bucket(bucketQueues).Bucket([]byte(route))
+	if q == nil {
+		return nil
+	}
+	if err := q.Delete(seqKey(seq)); err != nil {
+		return err
+	}
+	if k, _ := q.Cursor().First(); k == nil {
+		return q.SetSequence(0)
+	}
+	return nil
 }
 
 // AddReply stores a team reply, already sealed by the reviewer to the
@@ -131,14 +203,14 @@ func (s *Store) AddReply(threadID, itemID string, sealed []byte) (Item, error) {
 			if err := getJSON(tb.Bucket(bucketItems), iid, &ir); err != nil {
 				return err
 			}
-			it = Item{Seq: ir.Seq, ID: itemID, Thread: threadID, Route: rec.Route, Kind: ir.Kind, Day: ir.Day}
+			it = Item{ID: itemID, Thread: threadID, Route: rec.Route, Kind: ir.Kind, Day: ir.Day}
 			return nil
 		}
 		rec.RepliesWaiting = true
 		if err := s.putItem(tx, tb, rec, tid, iid, KindReply, day, sealed); err != nil {
 			return err
 		}
-		it = Item{Seq: tx.Bucket(bucketQueue).Sequence(), ID: itemID, Thread: threadID, Route: rec.Route, Kind: KindReply, Day: day}
+		it = Item{ID: itemID, Thread: threadID, Route: rec.Route, Kind: KindReply, Day: day}
 		return nil
 	})
 	return it, writeErr(err)
@@ -254,7 +326,7 @@ func (s *Store) ack(tx *bolt.Tx, iid []byte, member string, routes []string, tea
 	ir.AckedBy = append(ir.AckedBy, member)
 	changed := false
 	if everyone(ir.AckedBy, team(rec.Route)) {
-		if err := tx.Bucket(bucketQueue).Delete(seqKey(ir.Seq)); err != nil {
+		if err := dequeue(tx, rec.Route, ir.Seq); err != nil {
 			return err
 		}
 		ir.Seq = 0

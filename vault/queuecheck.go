@@ -9,9 +9,10 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// The staff queue is an index: the threads' item records say which items
-// still wait for the team (itemRecord.Seq) and in what order, and the queue
-// maps each position to its item. An index can be damaged while what it
+// The staff queues are an index: the threads' item records say which items
+// still wait for the team (itemRecord.Seq, a position in the queue of the
+// thread's route) and in what order, and each route's queue maps each
+// position to its item. An index can be damaged while what it
 // indexes is whole, and then an item would silently never reach the team.
 // So the store checks the queue against the item records when it opens,
 // Pending never skips an entry without counting it, and RebuildQueue makes
@@ -34,12 +35,20 @@ type QueueHealth struct {
 // Sound reports whether nothing is wrong.
 func (h QueueHealth) Sound() bool { return h == QueueHealth{} }
 
-// queueDamage is what the store knows is wrong with its queue.
+// queueDamage is what the store knows is wrong with its queues.
 type queueDamage struct {
-	blocked map[uint64]string // queue position -> route; "" when unknown
-	stray   [][]byte          // keys of entries that name no waiting item
+	blocked map[position]bool // positions whose item the queue cannot deliver
+	stray   []strayEntry      // entries that name no waiting item
 	counts  int
 	unread  int
+}
+
+// strayEntry is a key in the queues that names no waiting item: in route's
+// queue, or beside the queues when route is "".
+type strayEntry struct {
+	route string
+	key   []byte
+	top   bool
 }
 
 // QueueHealth says what is wrong with the staff queue: what the check at
@@ -51,30 +60,29 @@ func (s *Store) QueueHealth() QueueHealth {
 }
 
 // QueueBlocked counts the items waiting on routes (nil: all) that the
-// queue cannot deliver, for the staff channel to tell a member. Damage
-// whose route is unknown counts for every route.
+// queues cannot deliver, for the staff channel to tell a member. Every
+// queue is a route's, so damage to one route's queue is never counted for
+// another's.
 func (s *Store) QueueBlocked(routes []string) int {
 	s.queueMu.Lock()
 	defer s.queueMu.Unlock()
 	n := 0
-	for _, r := range s.qd.blocked {
-		if r == "" || routes == nil || slices.Contains(routes, r) {
+	for p := range s.qd.blocked {
+		if routes == nil || slices.Contains(routes, p.route) {
 			n++
 		}
 	}
 	return n
 }
 
-// blocked records that the entry at seq cannot deliver its item.
-func (s *Store) blocked(seq uint64, route string) {
+// blocked records that the entry at p cannot deliver its item.
+func (s *Store) blocked(p position) {
 	s.queueMu.Lock()
 	defer s.queueMu.Unlock()
 	if s.qd.blocked == nil {
-		s.qd.blocked = map[uint64]string{}
+		s.qd.blocked = map[position]bool{}
 	}
-	if r, ok := s.qd.blocked[seq]; !ok || r == "" {
-		s.qd.blocked[seq] = route
-	}
+	s.qd.blocked[p] = true
 }
 
 // waiting is an item the records say waits for the team.
@@ -83,11 +91,11 @@ type waiting struct {
 	route        string
 }
 
-// readQueue reads what the item records say the queue should hold, and
-// what it does hold.
-func readQueue(tx *bolt.Tx) (want map[uint64]waiting, dups []waiting, qd queueDamage, err error) {
-	want = map[uint64]waiting{}
-	qd = queueDamage{blocked: map[uint64]string{}}
+// readQueue reads what the item records say the queues should hold, and
+// what they do hold.
+func readQueue(tx *bolt.Tx) (want map[position]waiting, dups []waiting, qd queueDamage, err error) {
+	want = map[position]waiting{}
+	qd = queueDamage{blocked: map[position]bool{}}
 	threads := tx.Bucket(bucketThreads)
 	err = threads.ForEachBucket(func(tid []byte) error {
 		tb := threads.Bucket(tid)
@@ -112,12 +120,13 @@ func readQueue(tx *bolt.Tx) (want map[uint64]waiting, dups []waiting, qd queueDa
 			}
 			queued++
 			w := waiting{bytes.Clone(tid), bytes.Clone(k), rec.Route}
-			if _, dup := want[ir.Seq]; dup {
-				qd.blocked[ir.Seq] = rec.Route
+			p := position{rec.Route, ir.Seq}
+			if _, dup := want[p]; dup {
+				qd.blocked[p] = true
 				dups = append(dups, w)
 				return nil
 			}
-			want[ir.Seq] = w
+			want[p] = w
 			return nil
 		})
 		if queued != rec.Queued {
@@ -128,25 +137,33 @@ func readQueue(tx *bolt.Tx) (want map[uint64]waiting, dups []waiting, qd queueDa
 	if err != nil {
 		return nil, nil, qd, err
 	}
-	err = tx.Bucket(bucketQueue).ForEach(func(k, v []byte) error {
-		if len(k) != 8 {
-			qd.stray = append(qd.stray, bytes.Clone(k))
+	queues := tx.Bucket(bucketQueues)
+	err = queues.ForEach(func(name, v []byte) error {
+		if v != nil {
+			qd.stray = append(qd.stray, strayEntry{key: bytes.Clone(name), top: true})
 			return nil
 		}
-		seq := binary.BigEndian.Uint64(k)
-		w, ok := want[seq]
-		var q queueEntry
-		switch {
-		case !ok:
-			qd.stray = append(qd.stray, bytes.Clone(k))
-		case unmarshal(v, &q) != nil || !bytes.Equal(q.Thread, w.thread) || !bytes.Equal(q.Item, w.item) || q.Route != w.route:
-			qd.blocked[seq] = w.route
-		}
-		return nil
+		route := string(name)
+		return queues.Bucket(name).ForEach(func(k, v []byte) error {
+			if len(k) != 8 || v == nil {
+				qd.stray = append(qd.stray, strayEntry{route: route, key: bytes.Clone(k)})
+				return nil
+			}
+			p := position{route, binary.BigEndian.Uint64(k)}
+			w, ok := want[p]
+			var q queueEntry
+			switch {
+			case !ok:
+				qd.stray = append(qd.stray, strayEntry{route: route, key: bytes.Clone(k)})
+			case unmarshal(v, &q) != nil || !bytes.Equal(q.Thread, w.thread) || !bytes.Equal(q.Item, w.item):
+				qd.blocked[p] = true
+			}
+			return nil
+		})
 	})
-	for seq, w := range want {
-		if tx.Bucket(bucketQueue).Get(seqKey(seq)) == nil {
-			qd.blocked[seq] = w.route
+	for p := range want {
+		if q := queues.Bucket([]byte(p.route)); q == nil || q.Get(seqKey(p.seq)) == nil {
+			qd.blocked[p] = true
 		}
 	}
 	return want, dups, qd, err
@@ -182,39 +199,48 @@ func (s *Store) RebuildQueue() (written, removed int, err error) {
 		if qd.unread > 0 {
 			return fmt.Errorf("%w (%d)", errUnreadable, qd.unread)
 		}
-		queue := tx.Bucket(bucketQueue)
+		queues := tx.Bucket(bucketQueues)
 		// New positions come after every one in use.
-		for seq := range want {
-			if queue.Sequence() < seq {
-				if err := queue.SetSequence(seq); err != nil {
+		for p := range want {
+			q, err := queues.CreateBucketIfNotExists([]byte(p.route))
+			if err != nil {
+				return err
+			}
+			if q.Sequence() < p.seq {
+				if err := q.SetSequence(p.seq); err != nil {
 					return err
 				}
 			}
 		}
+		for _, e := range qd.stray {
+			var err error
+			if e.top {
+				err = queues.Delete(e.key)
+			} else {
+				err = queues.Bucket([]byte(e.route)).Delete(e.key)
+			}
+			if err != nil {
+				return err
+			}
+			removed++
+		}
 		// Two items at one position: the second gets a new one.
 		for _, w := range dups {
-			seq, err := queue.NextSequence()
+			seq, err := enqueue(tx, w.route, w.thread, w.item)
 			if err != nil {
 				return err
 			}
 			if err := setSeq(tx, w, seq); err != nil {
 				return err
 			}
-			want[seq] = w
-			qd.blocked[seq] = w.route
+			written++
 		}
-		for _, k := range qd.stray {
-			if err := queue.Delete(k); err != nil {
-				return err
-			}
-			removed++
-		}
-		for seq := range qd.blocked {
-			w, ok := want[seq]
+		for p := range qd.blocked {
+			w, ok := want[p]
 			if !ok {
 				continue
 			}
-			if err := putJSON(queue, seqKey(seq), queueEntry{Thread: w.thread, Item: w.item, Route: w.route}); err != nil {
+			if err := putJSON(queues.Bucket([]byte(p.route)), seqKey(p.seq), queueEntry{Thread: w.thread, Item: w.item}); err != nil {
 				return err
 			}
 			written++

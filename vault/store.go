@@ -17,8 +17,10 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// SchemaVersion is the layout this code reads and writes.
-const SchemaVersion = 1
+// SchemaVersion is the layout this code reads and writes. Version 1 had one
+// staff queue for every route; OpenStore brings such a file up to date
+// (migrate.go).
+const SchemaVersion = 2
 
 var (
 	// ErrNotFound means no live thread or item matches. A wrong receipt, an
@@ -44,10 +46,12 @@ var (
 	bucketThreads = []byte("threads")
 	bucketLookup  = []byte("lookup")
 	bucketItemIdx = []byte("itemindex")
-	bucketQueue   = []byte("queue")
+	// bucketQueues holds one bucket per route: that route's staff queue.
+	bucketQueues = []byte("queues")
 
 	keySchema    = []byte("schema")
 	keyLookupKey = []byte("lookup-key")
+	keyCursorKey = []byte("cursor-key")
 
 	keyInfo      = []byte("info")
 	bucketItems  = []byte("items")
@@ -82,7 +86,11 @@ type Store struct {
 	now       func() time.Time
 	retention int
 	lookupKey secret
+	cursorKey secret // seals the cursors of staff queue pages (cursor.go)
 	notices   []string
+	// old says a read-only store has an older schema's layout: it can be
+	// copied and verified, not served.
+	old bool
 
 	// clockMu guards trusted, the last day the store believed the clock
 	// (clock.go).
@@ -107,9 +115,9 @@ type ThreadInfo struct {
 	Read           bool   // a team member has fetched and acknowledged the report
 }
 
-// Item is a sealed envelope on its way to the team.
+// Item is a sealed envelope on its way to the team. It carries no queue
+// position: a member learns nothing of how many items came before it.
 type Item struct {
-	Seq    uint64 // queue position; 0 once it has left the queue
 	ID     string
 	Thread string
 	Route  string
@@ -134,18 +142,21 @@ type threadRecord struct {
 }
 
 type itemRecord struct {
-	N       int      `json:"n"` // order within the thread
-	Kind    Kind     `json:"kind"`
-	Day     string   `json:"day"`
+	N    int    `json:"n"` // order within the thread
+	Kind Kind   `json:"kind"`
+	Day  string `json:"day"`
+	// Seq is the item's position in its route's staff queue; 0 when it
+	// does not wait there.
 	Seq     uint64   `json:"seq,omitempty"`
 	AckedBy []string `json:"acked_by,omitempty"`
 	Purged  bool     `json:"purged,omitempty"`
 }
 
+// queueEntry is the value at a position of a route's staff queue. The route
+// is the queue's; the entry names the item within it.
 type queueEntry struct {
 	Thread []byte `json:"thread"`
 	Item   []byte `json:"item"`
-	Route  string `json:"route"`
 }
 
 // Close closes the store.
@@ -264,8 +275,7 @@ func (s *Store) putItem(tx *bolt.Tx, tb *bolt.Bucket, rec *threadRecord, threadI
 	if err != nil {
 		return err
 	}
-	queue := tx.Bucket(bucketQueue)
-	seq, err := queue.NextSequence()
+	seq, err := enqueue(tx, rec.Route, threadID, itemID)
 	if err != nil {
 		return err
 	}
@@ -279,9 +289,6 @@ func (s *Store) putItem(tx *bolt.Tx, tb *bolt.Bucket, rec *threadRecord, threadI
 		return err
 	}
 	if err := tx.Bucket(bucketItemIdx).Put(itemID, threadID); err != nil {
-		return err
-	}
-	if err := putJSON(queue, seqKey(seq), queueEntry{Thread: threadID, Item: itemID, Route: rec.Route}); err != nil {
 		return err
 	}
 	rec.Active = laterDay(day, rec.Created)

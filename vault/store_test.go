@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -65,7 +66,7 @@ func TestThreadLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	items, err := s.Pending(0, 100, nil, "")
+	items, _, err := s.Pending("", 100, nil, "")
 	if err != nil || len(items) != 2 {
 		t.Fatalf("pending: %d items, %v", len(items), err)
 	}
@@ -77,13 +78,17 @@ func TestThreadLifecycle(t *testing.T) {
 	if err != nil || fu.Kind != KindFollowUp || fu.Field("message") != "and another thing" {
 		t.Fatalf("follow-up did not open: %v", err)
 	}
-	if items[0].Thread != ti.ID || items[1].Thread != ti.ID || items[0].Seq >= items[1].Seq {
+	if items[0].Thread != ti.ID || items[1].Thread != ti.ID || seqOf(t, s, items[0]) >= seqOf(t, s, items[1]) {
 		t.Fatal("items out of order or on the wrong thread")
 	}
-	if more, _ := s.Pending(items[0].Seq, 100, nil, ""); len(more) != 1 || more[0].ID != items[1].ID {
+	first, next, err := s.Pending("", 1, nil, "")
+	if err != nil || len(first) != 1 || first[0].ID != items[0].ID || next == "" {
+		t.Fatalf("a page of one: %d items, cursor %q, %v", len(first), next, err)
+	}
+	if more, _, _ := s.Pending(next, 100, nil, ""); len(more) != 1 || more[0].ID != items[1].ID {
 		t.Fatal("cursor not honoured")
 	}
-	if none, _ := s.Pending(0, 100, []string{"head"}, ""); len(none) != 0 {
+	if none, _, _ := s.Pending("", 100, []string{"head"}, ""); len(none) != 0 {
 		t.Fatal("route filter not honoured")
 	}
 
@@ -128,23 +133,23 @@ func TestThreadLifecycle(t *testing.T) {
 	if ti, _ := s.Thread(r); !ti.Read {
 		t.Fatal("acknowledged report not marked read")
 	}
-	if p, _ := s.Pending(0, 100, nil, ""); len(p) != 3 {
+	if p, _, _ := s.Pending("", 100, nil, ""); len(p) != 3 {
 		t.Fatalf("item left the queue before quorum: %d", len(p))
 	}
-	if p, _ := s.Pending(0, 100, nil, "Lead 1"); len(p) != 2 {
+	if p, _, _ := s.Pending("", 100, nil, "Lead 1"); len(p) != 2 {
 		t.Fatalf("Lead 1 is still served the item they acknowledged: %d items", len(p))
 	}
-	if p, _ := s.Pending(0, 100, nil, "Lead 2"); len(p) != 3 {
+	if p, _, _ := s.Pending("", 100, nil, "Lead 2"); len(p) != 3 {
 		t.Fatalf("Lead 2 is not served the item only Lead 1 acknowledged: %d items", len(p))
 	}
 	s.Ack(items[0].ID, "Lead 1", leads) // repeated: no-op
-	if p, _ := s.Pending(0, 100, nil, ""); len(p) != 3 {
+	if p, _, _ := s.Pending("", 100, nil, ""); len(p) != 3 {
 		t.Fatal("repeated ack counted twice")
 	}
 	if err := s.Ack(items[0].ID, "Lead 2", leads); err != nil {
 		t.Fatal(err)
 	}
-	if p, _ := s.Pending(0, 100, nil, ""); len(p) != 2 {
+	if p, _, _ := s.Pending("", 100, nil, ""); len(p) != 2 {
 		t.Fatalf("acked item still queued: %d", len(p))
 	}
 	if err := s.Ack(uuid.NewString(), "Lead 1", leads); !errors.Is(err, ErrNotFound) {
@@ -202,7 +207,7 @@ func TestRetention(t *testing.T) {
 	}
 
 	// Once the team has it, it expires like any other.
-	items, _ := s.Pending(0, 100, nil, "")
+	items, _, _ := s.Pending("", 100, nil, "")
 	oldInfo, _ := s.Thread(old)
 	for _, it := range items {
 		if it.Thread == oldInfo.ID {
@@ -220,7 +225,7 @@ func TestRetention(t *testing.T) {
 	if _, err := s.Thread(fresh); err != nil {
 		t.Fatal(err)
 	}
-	if p, _ := s.Pending(0, 100, nil, ""); len(p) != 1 {
+	if p, _, _ := s.Pending("", 100, nil, ""); len(p) != 1 {
 		t.Fatalf("queue holds %d items after deletion", len(p))
 	}
 	s.db.View(func(tx *bolt.Tx) error {
@@ -241,7 +246,7 @@ func TestRetentionClockBack(t *testing.T) {
 	c := &clock{time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)}
 	s, _ := openTest(t, c)
 	r, _ := s.CreateThread("safeguarding", report("x"), team.Recipients())
-	items, _ := s.Pending(0, 10, nil, "")
+	items, _, _ := s.Pending("", 10, nil, "")
 	s.Ack(items[0].ID, "m", nil) // read by the team: only age could expire it
 	if _, _, err := s.DeleteInactive(90); err != nil {
 		t.Fatal(err)
@@ -270,16 +275,16 @@ func TestAckQuorumCurrentMembers(t *testing.T) {
 	_, team := testTeam(t, 1)
 	s, _ := openTest(t, nil)
 	s.CreateThread("safeguarding", report("x"), team.Recipients())
-	items, _ := s.Pending(0, 10, nil, "")
+	items, _, _ := s.Pending("", 10, nil, "")
 	id := items[0].ID
 	s.Ack(id, "A", []string{"A", "B", "C"})
 	// A leaves the team; B acknowledges.
 	s.Ack(id, "B", []string{"B", "C"})
-	if p, _ := s.Pending(0, 10, nil, "C"); len(p) != 1 {
+	if p, _, _ := s.Pending("", 10, nil, "C"); len(p) != 1 {
 		t.Fatal("C lost the item to a removed member's acknowledgement")
 	}
 	s.Ack(id, "C", []string{"B", "C"})
-	if p, _ := s.Pending(0, 10, nil, ""); len(p) != 0 {
+	if p, _, _ := s.Pending("", 10, nil, ""); len(p) != 0 {
 		t.Fatal("item still queued after every current member has it")
 	}
 }
@@ -323,7 +328,7 @@ func TestCanaryNotInDatabase(t *testing.T) {
 	}
 	// Collect the unwrapped reply secrets, then make sure they are not stored.
 	var secrets []string
-	items, _ := s.Pending(0, 100, nil, "")
+	items, _, _ := s.Pending("", 100, nil, "")
 	for _, it := range items {
 		if it.Kind != KindReport {
 			continue
@@ -429,7 +434,9 @@ func TestOpenRefusesBadFiles(t *testing.T) {
 	// A newer schema.
 	newer := filepath.Join(dir, "newer.db")
 	s, _ = OpenStore(newer, nil)
-	s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keySchema, []byte("2")) })
+	s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(keySchema, []byte(strconv.Itoa(SchemaVersion+1)))
+	})
 	s.Close()
 	_, err = OpenStore(newer, nil)
 	if !errors.Is(err, ErrSchema) || !strings.Contains(err.Error(), "newer") {
@@ -468,7 +475,7 @@ func TestBackup(t *testing.T) {
 	if _, err := b.Thread(r); err != nil {
 		t.Fatal("receipt does not find its thread in the backup")
 	}
-	items, _ := b.Pending(0, 10, nil, "")
+	items, _, _ := b.Pending("", 10, nil, "")
 	if e, err := Open(items[0].Sealed, ms[0].Identity()); err != nil || e.Field("message") != "keep me" {
 		t.Fatal("backup report does not open")
 	}
@@ -494,7 +501,7 @@ func TestNoRemanence(t *testing.T) {
 		r, _ := s.CreateThread("safeguarding", report(strings.Repeat("x", 3000)), team.Recipients())
 		receipts = append(receipts, r)
 	}
-	items, _ := s.Pending(0, 100, nil, "")
+	items, _, _ := s.Pending("", 100, nil, "")
 	var doomed [][]byte
 	for _, it := range items {
 		doomed = append(doomed, it.Sealed[len(it.Sealed)-64:]) // ciphertext tails
@@ -544,8 +551,20 @@ func TestNoRemanence(t *testing.T) {
 	if _, err := s.Thread(receipts[0]); !errors.Is(err, ErrNotFound) {
 		t.Fatal("a deleted thread came back")
 	}
-	if p, _ := s.Pending(0, 100, nil, ""); len(p) != 1 || p[0].Seq <= items[len(items)-1].Seq {
-		t.Fatal("the queue sequence went back after compaction")
+	// Every item was acknowledged, so the route's queue drained and counts
+	// from one again; compaction keeps its counter, so the next item does
+	// not take the position of one already waiting.
+	if p, _, _ := s.Pending("", 100, nil, ""); len(p) != 1 || seqOf(t, s, p[0]) != 1 {
+		t.Fatal("a drained queue did not count from one again")
+	}
+	if err := s.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateThread("safeguarding", report("and after"), team.Recipients()); err != nil {
+		t.Fatal(err)
+	}
+	if p, _, _ := s.Pending("", 100, nil, ""); len(p) != 2 || seqOf(t, s, p[1]) != 2 {
+		t.Fatal("the queue's counter went back after compaction")
 	}
 }
 

@@ -180,7 +180,7 @@ func cmdStaffd(ts *testscript.TestScript, neg bool, args []string) {
 			fmt.Fprintf(ts.Stdout(), "%s: %s\n", e.Author, e.Field("message"))
 		}
 	case "queue":
-		items, err := s.store.Pending(0, 100000, nil, "")
+		items, _, err := s.store.Pending("", 100000, nil, "")
 		ts.Check(err)
 		fmt.Fprintf(ts.Stdout(), "%d\n", len(items))
 	case "tamper":

@@ -100,7 +100,7 @@ func TestSyncResumesExactlyOnce(t *testing.T) {
 
 	// The server holds exactly one reply, and the reporter reads it.
 	replies := 0
-	items, err := srv.store.Pending(0, 1000, nil, "")
+	items, _, err := srv.store.Pending("", 1000, nil, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestSyncResumesExactlyOnce(t *testing.T) {
 		t.Fatalf("sam's sync: %+v, %v", res, err)
 	}
 	// Both members have acknowledged everything: the queue is empty.
-	if items, _ := srv.store.Pending(0, 1000, nil, ""); len(items) != 0 {
+	if items, _, _ := srv.store.Pending("", 1000, nil, ""); len(items) != 0 {
 		t.Errorf("queue still holds %d items after both members synced", len(items))
 	}
 }

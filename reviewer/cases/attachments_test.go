@@ -63,7 +63,7 @@ func TestSaveAttachmentsExtension(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	it := staff.Item{Seq: 1, ID: uuid.NewString(), Thread: uuid.NewString(), Route: "students", Kind: vault.KindReport, Day: "2026-03-01", Sealed: sealed}
+	it := staff.Item{ID: uuid.NewString(), Thread: uuid.NewString(), Route: "students", Kind: vault.KindReport, Day: "2026-03-01", Sealed: sealed}
 	if _, err := f.st.storeItems([]staff.Item{it}); err != nil {
 		t.Fatal(err)
 	}

@@ -88,8 +88,6 @@ func checkWireItem(it staff.Item) error {
 		return bad("id")
 	case !vault.ValidID(it.Thread):
 		return bad("thread id")
-	case it.Seq == 0:
-		return bad("sequence number")
 	case !routeName.MatchString(it.Route):
 		return bad("route")
 	case it.Kind != vault.KindReport && it.Kind != vault.KindFollowUp && it.Kind != vault.KindReply:

@@ -27,7 +27,7 @@ func TestAttachmentInMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	items := []staff.Item{
-		{Seq: 1, ID: uuid.NewString(), Thread: th, Route: "students", Kind: vault.KindReport, Day: "2026-03-01", Sealed: sealed},
+		{ID: uuid.NewString(), Thread: th, Route: "students", Kind: vault.KindReport, Day: "2026-03-01", Sealed: sealed},
 		f.item(t, th, vault.KindFollowUp, "2026-03-02", "message", "no file here"),
 	}
 	if _, err := f.st.storeItems(items); err != nil {
@@ -114,7 +114,7 @@ func TestFirstResponses(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, _ := f.st.outbox()
-	if err := f.st.markSent(out[0].ID, 0, "refused"); err != nil {
+	if err := f.st.markSent(out[0].ID, "refused"); err != nil {
 		t.Fatal(err)
 	}
 	got, err := f.st.FirstResponses()

@@ -78,7 +78,7 @@ func TestClientProxyNotForLocal(t *testing.T) {
 		if c.Proxied() {
 			t.Errorf("%s: the client says it uses the proxy", server)
 		}
-		if _, err := c.items(context.Background(), 0, 10); err != nil {
+		if _, err := c.items(context.Background(), "", 10); err != nil {
 			t.Errorf("%s with a proxy: %v", server, err)
 		}
 		c.Close()
@@ -97,7 +97,7 @@ func TestClientProxyNotForLocal(t *testing.T) {
 			t.Errorf("%s: the client says it does not use the proxy", server)
 		}
 		before := offered.Load()
-		if _, err := c.items(context.Background(), 0, 10); err == nil {
+		if _, err := c.items(context.Background(), "", 10); err == nil {
 			t.Errorf("%s: reached through a proxy that is no use", server)
 		}
 		if offered.Load() == before {

@@ -29,8 +29,9 @@
 // In the clear are only what the server knows too: case numbers, thread
 // ids, routes, kinds of item and calendar days, plus the bookkeeping of
 // sync (which replies wait to be sent, which items wait to be
-// acknowledged, the highest sequence number seen, why an item was set
-// aside). The member's words, the
+// acknowledged, why an item was set aside). No server queue position is
+// kept: the server shows none, and a store of before (schema 2) loses its
+// own when it is opened (migrate.go). The member's words, the
 // reporter's words, names, categories and urgencies are all sealed.
 //
 // Case numbers (HK-0001) are each computer's own; the tag of a case, the
@@ -47,7 +48,8 @@
 //     transaction; an item is acknowledged only after the commit that
 //     stored it, and one already here is never stored twice;
 //   - the pull always asks from the start of the member's queue, so no
-//     saved position can make it skip an item;
+//     saved position can make it skip an item (the server's page cursors
+//     are opaque and used only between the pages of one sync);
 //   - a reply carries an id the server deduplicates, and stays queued
 //     until the server confirms it or its own copy comes back;
 //   - acknowledgements are repeated until the server confirms them.

@@ -1,28 +1,12 @@
 package cases
 
 import (
-	"encoding/binary"
 	"fmt"
 
 	"github.com/hearken-project/hearken/staff"
 	"github.com/hearken-project/hearken/vault"
 	bolt "go.etcd.io/bbolt"
 )
-
-// cursor returns the highest sequence number pulled so far. It records
-// progress only: a sync always asks from the start of the member's queue,
-// because the server may renumber (restored from a backup) or add a route's
-// older items to the member's view.
-func (s *Store) cursor() (uint64, error) {
-	var c uint64
-	err := s.db.View(func(tx *bolt.Tx) error {
-		if v := tx.Bucket(bMeta).Get(kCursor); len(v) == 8 {
-			c = binary.BigEndian.Uint64(v)
-		}
-		return nil
-	})
-	return c, err
-}
 
 // putItem adds a new item and indexes it under its thread. Sealed items
 // are keyed by arrival order, so a page of them is appended at the end of
@@ -57,7 +41,7 @@ type pageResult struct {
 // storeItems checks and stores a page of pulled items. Each new item is
 // opened once, on every CPU, to catch tampering and to take what list shows
 // of a report; then the items, their set-aside marks, the summaries of their
-// cases and the cursor are written in one transaction, so an item is stored
+// cases are written in one transaction, so an item is stored
 // exactly once however a sync is cut short. Items already present (a
 // repeated page, or a reply written here) are left as they are.
 func (s *Store) storeItems(items []staff.Item) (pageResult, error) {
@@ -74,15 +58,11 @@ func (s *Store) commitPage(items []staff.Item, checks []itemCheck, acked []strin
 	var st pageResult
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		st = pageResult{}
-		meta, ib, tb := tx.Bucket(bMeta), tx.Bucket(bItems), tx.Bucket(bToAck)
+		ib, tb := tx.Bucket(bItems), tx.Bucket(bToAck)
 		for _, id := range acked {
 			if err := tb.Delete([]byte(id)); err != nil {
 				return err
 			}
-		}
-		var cursor uint64
-		if v := meta.Get(kCursor); len(v) == 8 {
-			cursor = binary.BigEndian.Uint64(v)
 		}
 		var touched []string
 		seen := map[string]bool{}
@@ -95,7 +75,6 @@ func (s *Store) commitPage(items []staff.Item, checks []itemCheck, acked []strin
 		reports := map[string]reportText{}
 		rb, ob := tx.Bucket(bRejected), tx.Bucket(bOutbox)
 		for i, it := range items {
-			cursor = max(cursor, it.Seq)
 			if vault.ValidID(it.ID) {
 				// pageResult or set aside, it is acknowledged, so it leaves
 				// this member's view.
@@ -108,10 +87,10 @@ func (s *Store) commitPage(items []staff.Item, checks []itemCheck, acked []strin
 				if err := getJSON(ib, []byte(it.ID), &m); err != nil {
 					return err
 				}
-				if m.Mine && (!m.Sent || m.Seq == 0 || m.Failed != "" || ob.Get([]byte(it.ID)) != nil) {
+				if m.Mine && (!m.Sent || m.Failed != "" || ob.Get([]byte(it.ID)) != nil) {
 					// Our own reply, back from the server: it was
 					// delivered, whatever an earlier push was told.
-					m.Sent, m.Seq, m.Failed = true, it.Seq, ""
+					m.Sent, m.Failed = true, ""
 					if err := putJSON(ib, []byte(it.ID), m); err != nil {
 						return err
 					}
@@ -151,7 +130,7 @@ func (s *Store) commitPage(items []staff.Item, checks []itemCheck, acked []strin
 			if fresh {
 				st.NewCases = append(st.NewCases, CaseNumber(c.Number))
 			}
-			m := itemMeta{ID: it.ID, Seq: it.Seq, Thread: it.Thread, Route: it.Route,
+			m := itemMeta{ID: it.ID, Thread: it.Thread, Route: it.Route,
 				Kind: it.Kind, Day: it.Day, Sent: true}
 			if err := putItem(tx, m, it.Sealed); err != nil {
 				return err
@@ -176,7 +155,7 @@ func (s *Store) commitPage(items []staff.Item, checks []itemCheck, acked []strin
 				return err
 			}
 		}
-		return meta.Put(kCursor, be(cursor))
+		return nil
 	})
 	if err != nil {
 		return pageResult{}, fmt.Errorf("failed to store items: %w", err)

@@ -67,10 +67,9 @@ func (s *Store) queueReply(thread, id string, sealed []byte) error {
 	})
 }
 
-// markSent records that the server holds reply id (seq is its queue
-// position), and takes it out of the outbox. failed, if set, says why the
-// server will never take it.
-func (s *Store) markSent(id string, seq uint64, failed string) error {
+// markSent records that the server holds reply id, and takes it out of the
+// outbox. failed, if set, says why the server will never take it.
+func (s *Store) markSent(id string, failed string) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		ib := tx.Bucket(bItems)
 		var m itemMeta
@@ -85,9 +84,6 @@ func (s *Store) markSent(id string, seq uint64, failed string) error {
 			m.Failed = failed
 		default:
 			m.Sent, m.Failed = true, ""
-			if seq != 0 {
-				m.Seq = seq
-			}
 		}
 		if err := putJSON(ib, []byte(id), m); err != nil {
 			return err

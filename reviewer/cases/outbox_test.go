@@ -39,14 +39,14 @@ func TestStoreReplyQueue(t *testing.T) {
 	if cs[0].Unanswered || cs[0].Queued != 1 {
 		t.Errorf("after a reply: %+v", cs[0])
 	}
-	if err := f.st.markSent(id, 9, ""); err != nil {
+	if err := f.st.markSent(id, ""); err != nil {
 		t.Fatal(err)
 	}
 	if out, _ := f.st.outbox(); len(out) != 0 {
 		t.Fatalf("outbox after send: %+v", out)
 	}
 	// The reply comes back from the server: no duplicate.
-	back := staff.Item{Seq: 9, ID: id, Thread: th, Route: "students", Kind: vault.KindReply, Day: "2026-03-10", Sealed: []byte("age-encryption.org/v1\n")}
+	back := staff.Item{ID: id, Thread: th, Route: "students", Kind: vault.KindReply, Day: "2026-03-10", Sealed: []byte("age-encryption.org/v1\n")}
 	got, err := f.st.storeItems([]staff.Item{back})
 	if err != nil {
 		t.Fatal(err)
@@ -77,14 +77,14 @@ func TestOwnReplyComesBack(t *testing.T) {
 	out, _ := f.st.outbox()
 	// The push reached the server but its answer was lost; the next pull
 	// brings the reply back.
-	back := staff.Item{Seq: 7, ID: id, Thread: th, Route: "students", Kind: vault.KindReply, Day: "2026-03-10", Sealed: out[0].Sealed}
+	back := staff.Item{ID: id, Thread: th, Route: "students", Kind: vault.KindReply, Day: "2026-03-10", Sealed: out[0].Sealed}
 	if _, err := f.st.storeItems([]staff.Item{back}); err != nil {
 		t.Fatal(err)
 	}
 	if out, _ := f.st.outbox(); len(out) != 0 {
 		t.Fatalf("a reply the server holds is still queued: %d", len(out))
 	}
-	if err := f.st.markSent(id, 0, "the server refused: conflict (HTTP 409)"); err != nil {
+	if err := f.st.markSent(id, "the server refused: conflict (HTTP 409)"); err != nil {
 		t.Fatal(err)
 	}
 	cv, _ := f.st.Show(1)

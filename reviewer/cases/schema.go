@@ -18,7 +18,7 @@ import (
 
 const (
 	storeFile   = "cases.db"
-	storeSchema = 2
+	storeSchema = 3
 )
 
 var (
@@ -49,14 +49,12 @@ var (
 	kSchema   = []byte("schema")
 	kOwner    = []byte("owner")
 	kDataKey  = []byte("datakey") // the data key, age-wrapped to the owner
-	kCursor   = []byte("cursor")
 	kNextCase = []byte("nextcase")
 )
 
 // itemMeta is what the store keeps in the clear about an item.
 type itemMeta struct {
 	ID     string     `json:"id"`
-	Seq    uint64     `json:"seq,omitempty"`
 	Thread string     `json:"thread"`
 	Route  string     `json:"route"`
 	Kind   vault.Kind `json:"kind"`

@@ -76,7 +76,12 @@ func Open(dir string, m *vault.Member, create bool) (s *Store, err error) {
 		return nil, err
 	}
 	s = &Store{db: db, m: m, path: path, now: time.Now}
-	if err := s.check(); err != nil {
+	from, err := s.check()
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.migrate(from); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -182,16 +187,20 @@ func createStore(dir string, m *vault.Member) error {
 	return nil
 }
 
-func (s *Store) check() error {
+// check checks the store's layout and owner, and returns its schema: this
+// version's, or one migrate brings up to date.
+func (s *Store) check() (int, error) {
 	// boltcheck has checked the pages.
-	return s.db.View(func(tx *bolt.Tx) error {
+	var v int
+	err := s.db.View(func(tx *bolt.Tx) error {
 		for _, b := range baseBuckets {
 			if tx.Bucket(b) == nil {
 				return corruptStore(s.path, "")
 			}
 		}
 		meta := tx.Bucket(bMeta)
-		if v, err := strconv.Atoi(string(meta.Get(kSchema))); err != nil || v != storeSchema {
+		var err error
+		if v, err = strconv.Atoi(string(meta.Get(kSchema))); err != nil || v < oldestSchema || v > storeSchema {
 			return fmt.Errorf("%w (%s): it was written by another version of reviewer; it has not been changed", ErrStoreCorrupt, s.path)
 		}
 		if !bytes.Equal(meta.Get(kOwner), []byte(vault.FormatSigningKey(s.m.SigningPublic()))) {
@@ -199,6 +208,7 @@ func (s *Store) check() error {
 		}
 		return nil
 	})
+	return v, err
 }
 
 // addBuckets makes the buckets a store made by an earlier reviewer lacks.

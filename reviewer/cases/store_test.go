@@ -25,7 +25,6 @@ type storeFixture struct {
 	peer  *vault.Member
 	team  *vault.Team
 	st    *Store
-	seq   uint64
 	reply *age.HybridIdentity // a thread's reply identity, as the reporter holds it
 	now   time.Time
 }
@@ -78,8 +77,7 @@ func (f *storeFixture) item(t *testing.T, thread string, kind vault.Kind, day st
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.seq++
-	return staff.Item{Seq: f.seq, ID: uuid.NewString(), Thread: thread, Route: "students", Kind: kind, Day: day, Sealed: sealed}
+	return staff.Item{ID: uuid.NewString(), Thread: thread, Route: "students", Kind: kind, Day: day, Sealed: sealed}
 }
 
 type boltTx = bolt.Tx
@@ -175,11 +173,24 @@ func TestOpenOldStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Schema 2 kept the server's queue positions: opening it drops them.
+	var hadSeq bool
+	if db, err := bolt.Open(storePath(dir), 0o600, nil); err == nil {
+		db.View(func(tx *boltTx) error {
+			hadSeq = tx.Bucket(bMeta).Get(kCursorV2) != nil
+			return nil
+		})
+		db.Close()
+	}
+	if !hadSeq {
+		t.Fatal("the old store has no cursor: the test would prove nothing")
+	}
 	st, err := Open(dir, m, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	noPositions(t, st)
 	st.now = func() time.Time { return time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC) }
 
 	cs, err := st.List()

@@ -88,7 +88,7 @@ func SyncWatched(ctx context.Context, st *Store, c *Client, progress func(SyncPr
 	pullCtx, stopPull := context.WithCancel(ctx)
 	defer stopPull()
 	pages := make(chan fetched)
-	go fetchPages(pullCtx, c, 0, pages)
+	go fetchPages(pullCtx, c, pages)
 
 	a := &acker{ids: make(chan []string, 16), done: make(chan struct{})}
 	go a.run(ctx, c)
@@ -193,9 +193,9 @@ func pushReplies(ctx context.Context, st *Store, c *Client, res *SyncResult) err
 		return err
 	}
 	for _, o := range out {
-		resp, code, err := c.reply(ctx, staff.ReplyRequest{Thread: o.Thread, ID: o.ID, Sealed: o.Sealed})
+		_, code, err := c.reply(ctx, staff.ReplyRequest{Thread: o.Thread, ID: o.ID, Sealed: o.Sealed})
 		if err != nil && refusedForGood(code) {
-			if err := st.markSent(o.ID, 0, err.Error()); err != nil {
+			if err := st.markSent(o.ID, err.Error()); err != nil {
 				return err
 			}
 			res.Failed++
@@ -206,7 +206,7 @@ func pushReplies(ctx context.Context, st *Store, c *Client, res *SyncResult) err
 		if err != nil {
 			return err
 		}
-		if err := st.markSent(o.ID, resp.Item.Seq, ""); err != nil {
+		if err := st.markSent(o.ID, ""); err != nil {
 			return err
 		}
 		res.Pushed++
@@ -277,9 +277,11 @@ type fetched struct {
 	err           error
 }
 
-// fetchPages pulls pages after seq after and sends the non-empty ones to
-// out, which it closes at the end. It runs one page ahead of the store.
-func fetchPages(ctx context.Context, c *Client, after uint64, out chan<- fetched) {
+// fetchPages pulls pages from the beginning, each after the cursor the one
+// before it ended with, and sends the non-empty ones to out, which it
+// closes at the end. It runs one page ahead of the store. The cursors are
+// the server's, opaque and sealed; none is kept.
+func fetchPages(ctx context.Context, c *Client, out chan<- fetched) {
 	defer close(out)
 	send := func(f fetched) bool {
 		select {
@@ -289,8 +291,9 @@ func fetchPages(ctx context.Context, c *Client, after uint64, out chan<- fetched
 			return false
 		}
 	}
+	cursor := ""
 	for {
-		page, err := c.items(ctx, after, min(max(c.PageSize, 1), staff.MaxItems))
+		page, err := c.items(ctx, cursor, min(max(c.PageSize, 1), staff.MaxItems))
 		if err != nil {
 			send(fetched{err: err})
 			return
@@ -301,12 +304,10 @@ func fetchPages(ctx context.Context, c *Client, after uint64, out chan<- fetched
 			}
 			return
 		}
-		if !send(fetched{items: page.Items, undeliverable: page.Undeliverable}) || !page.More {
+		if !send(fetched{items: page.Items, undeliverable: page.Undeliverable}) || !page.More || page.Next == "" {
 			return
 		}
-		for _, it := range page.Items {
-			after = max(after, it.Seq)
-		}
+		cursor = page.Next
 	}
 }
 

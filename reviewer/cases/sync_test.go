@@ -62,12 +62,19 @@ func (fs *fakeStaff) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			conn.Close()
 			return
 		}
-		after, _ := strconv.ParseUint(r.URL.Query().Get("after"), 10, 64)
-		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+		q := r.URL.Query()
+		if q.Has("after") || q.Has("seq") {
+			fs.t.Errorf("the reviewer sent a queue position: %s", r.URL.RawQuery)
+		}
+		// The cursor is this fake's own: the index after the last item
+		// served. A real server's is sealed.
+		from, _ := strconv.Atoi(q.Get("cursor"))
+		limit, _ := strconv.Atoi(q.Get("limit"))
 		resp := staff.ItemsResponse{Items: []staff.Item{}, Undeliverable: fs.undeliverable}
-		for _, it := range fs.queue {
-			if it.Seq > after && len(resp.Items) < limit && !fs.acked[it.ID] {
-				resp.Items = append(resp.Items, it)
+		for i := from; i < len(fs.queue) && len(resp.Items) < limit; i++ {
+			if !fs.acked[fs.queue[i].ID] {
+				resp.Items = append(resp.Items, fs.queue[i])
+				resp.Next = strconv.Itoa(i + 1)
 			}
 		}
 		resp.More = len(resp.Items) > 0
@@ -101,7 +108,7 @@ func (fs *fakeStaff) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		fs.pushed = append(fs.pushed, req.ID)
-		json.NewEncoder(w).Encode(staff.ReplyResponse{Item: staff.Item{Seq: uint64(1000 + len(fs.pushed)), ID: req.ID, Thread: req.Thread}})
+		json.NewEncoder(w).Encode(staff.ReplyResponse{Item: staff.Item{ID: req.ID, Thread: req.Thread}})
 	default:
 		http.NotFound(w, r)
 	}
@@ -132,7 +139,7 @@ func (f *storeFixture) queue(t *testing.T, n int) []staff.Item {
 	}
 	out := make([]staff.Item, n)
 	for i := range out {
-		out[i] = staff.Item{Seq: uint64(100 + i), ID: uuid.NewString(), Thread: uuid.NewString(),
+		out[i] = staff.Item{ID: uuid.NewString(), Thread: uuid.NewString(),
 			Route: "students", Kind: vault.KindReport, Day: "2026-03-01", Sealed: sealed[i%len(sealed)]}
 	}
 	return out
@@ -164,9 +171,6 @@ func TestSyncPipeline(t *testing.T) {
 	}
 	if left, _ := f.st.toAck(); len(left) != 0 {
 		t.Errorf("%d items left to acknowledge", len(left))
-	}
-	if cur, _ := f.st.cursor(); cur != queue[len(queue)-1].Seq {
-		t.Errorf("cursor %d, want %d", cur, queue[len(queue)-1].Seq)
 	}
 	cs, err := f.st.List()
 	if err != nil {
@@ -284,23 +288,20 @@ func TestSyncSetsAsideBadItem(t *testing.T) {
 	}
 }
 
-// TestSyncIgnoresCursor shows every sync asks from the start: a server
-// restored from a backup numbers new items lower than the cursor, and they
-// still arrive; items already here are acknowledged again, not doubled.
-func TestSyncIgnoresCursor(t *testing.T) {
+// TestSyncFromTheStart shows every sync asks from the start: a server
+// restored from a backup holds items new to this computer before ones it
+// has, and they still arrive; items already here are acknowledged again,
+// not doubled.
+func TestSyncFromTheStart(t *testing.T) {
 	f := newStoreFixture(t)
-	queue := f.queue(t, 5) // seq 100..104
+	queue := f.queue(t, 5)
 	fs, c := newFakeStaff(t, f.st, queue)
 	if res, err := Sync(context.Background(), f.st, c); err != nil || res.Received != 5 {
 		t.Fatalf("first sync: %+v, %v", res, err)
 	}
 	restored := f.queue(t, 3)
-	for i := range restored {
-		restored[i].Seq = uint64(1 + i)
-	}
 	// The restored server has forgotten two of the acknowledgements.
 	old := queue[3:]
-	old[0].Seq, old[1].Seq = 4, 5
 	fs.mu.Lock()
 	fs.queue = append(restored, old...)
 	fs.acked = map[string]bool{}

@@ -6,8 +6,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
 
 	"github.com/hearken-project/hearken/staff"
 	"github.com/hearken-project/hearken/vault"
@@ -19,12 +20,12 @@ import (
 type itemsPage struct {
 	Items         []wireItem `json:"items"`
 	More          bool       `json:"more"`
+	Next          string     `json:"next"`
 	Undeliverable int        `json:"undeliverable"`
 }
 
 // wireItem mirrors staff.Item field for field (a test checks).
 type wireItem struct {
-	Seq    uint64     `json:"seq"`
 	ID     string     `json:"id"`
 	Thread string     `json:"thread"`
 	Route  string     `json:"route"`
@@ -56,16 +57,19 @@ func (b *base64JSON) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// items fetches up to limit items after seq.
-func (c *Client) items(ctx context.Context, after uint64, limit int) (*staff.ItemsResponse, error) {
+// items fetches up to limit items after cursor ("" for the first page).
+func (c *Client) items(ctx context.Context, cursor string, limit int) (*staff.ItemsResponse, error) {
 	var page itemsPage
-	q := fmt.Sprintf("after=%d&limit=%d", after, limit)
-	if _, err := c.do(ctx, http.MethodGet, staff.ItemsPath, q, nil, &page); err != nil {
+	q := url.Values{"limit": {strconv.Itoa(limit)}}
+	if cursor != "" {
+		q.Set("cursor", cursor)
+	}
+	if _, err := c.do(ctx, http.MethodGet, staff.ItemsPath, q.Encode(), nil, &page); err != nil {
 		return nil, err
 	}
-	resp := &staff.ItemsResponse{Items: make([]staff.Item, len(page.Items)), More: page.More, Undeliverable: page.Undeliverable}
+	resp := &staff.ItemsResponse{Items: make([]staff.Item, len(page.Items)), More: page.More, Next: page.Next, Undeliverable: page.Undeliverable}
 	for i, it := range page.Items {
-		resp.Items[i] = staff.Item{Seq: it.Seq, ID: it.ID, Thread: it.Thread, Route: it.Route,
+		resp.Items[i] = staff.Item{ID: it.ID, Thread: it.Thread, Route: it.Route,
 			Kind: it.Kind, Day: it.Day, Sealed: it.Sealed}
 	}
 	return resp, nil

@@ -23,7 +23,7 @@ func benchDesk(b *testing.B, n int) *fixture {
 	}
 	f.srv.queue = nil
 	for i := 0; i < n; i++ {
-		f.srv.queue = append(f.srv.queue, staff.Item{Seq: uint64(i + 1), ID: uuid.NewString(), Thread: uuid.NewString(),
+		f.srv.queue = append(f.srv.queue, staff.Item{ID: uuid.NewString(), Thread: uuid.NewString(),
 			Route: "students", Kind: vault.KindReport, Day: f.daysAgo(i % 300), Sealed: sealed[i%len(sealed)]})
 	}
 	start := time.Now()

@@ -36,7 +36,6 @@ type fakeStaff struct {
 	queue   []staff.Item
 	acked   map[string]bool
 	replies []staff.ReplyRequest
-	seq     uint64
 	srv     *httptest.Server
 }
 
@@ -71,8 +70,7 @@ func (fs *fakeStaff) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		var req staff.ReplyRequest
 		json.NewDecoder(io.LimitReader(r.Body, 8<<20)).Decode(&req)
 		fs.replies = append(fs.replies, req)
-		fs.seq++
-		json.NewEncoder(w).Encode(staff.ReplyResponse{Item: staff.Item{Seq: 10000 + fs.seq, ID: req.ID, Thread: req.Thread}})
+		json.NewEncoder(w).Encode(staff.ReplyResponse{Item: staff.Item{ID: req.ID, Thread: req.Thread}})
 	default:
 		http.NotFound(w, r)
 	}
@@ -171,8 +169,7 @@ func (f *fixture) item(thread string, kind vault.Kind, day string, files []vault
 		f.t.Fatal(err)
 	}
 	f.srv.mu.Lock()
-	f.srv.seq++
-	f.srv.queue = append(f.srv.queue, staff.Item{Seq: f.srv.seq, ID: uuid.NewString(), Thread: thread, Route: "students", Kind: kind, Day: day, Sealed: sealed})
+	f.srv.queue = append(f.srv.queue, staff.Item{ID: uuid.NewString(), Thread: thread, Route: "students", Kind: kind, Day: day, Sealed: sealed})
 	f.srv.mu.Unlock()
 }
 
