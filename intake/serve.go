@@ -100,6 +100,14 @@ func serve(ctx context.Context, cfg *config, opts serveOptions) error {
 		lg.Warn().Msg(n)
 	}
 	logQueueHealth(lg, store, opts.DataDir)
+	// The team files may have changed since the last start: items the
+	// server still holds wait for members who joined, and no longer for
+	// members who left.
+	if joined, left, err := store.Requeue(teamKeys(cfg.teamsByRoute())); err != nil {
+		lg.Error().Err(err).Msg("the staff queues could not follow the team files; members who joined get only new items until the next start")
+	} else if joined+left > 0 {
+		lg.Info().Int("joined", joined).Int("left", left).Msg("the staff queues follow the team files: items still held wait for members who joined, and no longer for members who left")
+	}
 	defer func() {
 		if err := store.Close(); err != nil {
 			lg.Error().Err(err).Msg("failed to close store")

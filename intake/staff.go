@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -37,7 +38,16 @@ type staffHandler struct {
 	verifier *staff.Verifier
 	log      zerolog.Logger
 	refused  [staff.ReasonForbidden + 1]atomic.Uint64
+	now      func() time.Time
+
+	// resent is when each member (by key) last asked for everything again.
+	resentMu sync.Mutex
+	resent   map[string]time.Time
 }
+
+// resendEvery is how often a member may ask for everything again: each
+// time rewrites every item record on their routes.
+const resendEvery = 10 * time.Minute
 
 // NewStaffHandler returns the staff channel's handler. teams maps each route
 // name to its team; a member may use the routes whose team lists them.
@@ -54,6 +64,8 @@ func newStaffHandler(store *vault.Store, teams map[string]*vault.Team, log zerol
 		teams:    teams,
 		verifier: staff.NewVerifier(teams, nil),
 		log:      log,
+		now:      time.Now,
+		resent:   map[string]time.Time{},
 	}
 }
 
@@ -62,6 +74,7 @@ func (h *staffHandler) routes() http.Handler {
 	r.Handle(staff.ItemsPath, h.signed(staffMaxGetBody, h.items)).Methods(http.MethodGet)
 	r.Handle(staff.RepliesPath, h.signed(staffMaxReplyBody, h.reply)).Methods(http.MethodPost)
 	r.Handle(staff.AcksPath, h.signed(staffMaxAckBody, h.acks)).Methods(http.MethodPost)
+	r.Handle(staff.ResendPath, h.signed(staffMaxGetBody, h.resend)).Methods(http.MethodPost)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		staffError(w, http.StatusNotFound, "no such staff endpoint")
 	})
@@ -308,6 +321,38 @@ func (h *staffHandler) acks(w http.ResponseWriter, r *http.Request, m *staff.Mem
 		}
 	}
 	staffJSON(w, http.StatusOK, resp)
+}
+
+// resend serves POST /staff/v1/resend: the member's computer was lost or
+// replaced, and they want every item the server still holds on their
+// routes again. It is logged as what it is, with no member and no count.
+func (h *staffHandler) resend(w http.ResponseWriter, r *http.Request, m *staff.Member, _ []byte) {
+	h.resentMu.Lock()
+	last, ok := h.resent[m.Key]
+	now := h.now()
+	wait := last.Add(resendEvery).Sub(now)
+	if ok && wait > 0 {
+		h.resentMu.Unlock()
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+		staffError(w, http.StatusTooManyRequests, "you asked for everything again a few minutes ago; the next sync fetches it")
+		return
+	}
+	h.resent[m.Key] = now
+	h.resentMu.Unlock()
+	if len(m.Routes) == 0 {
+		staffJSON(w, http.StatusOK, staff.ResendResponse{})
+		return
+	}
+	n, err := h.store.Resend(m.Key, m.Routes)
+	if err != nil {
+		h.resentMu.Lock()
+		delete(h.resent, m.Key)
+		h.resentMu.Unlock()
+		h.internal(w, r, "resend", err)
+		return
+	}
+	h.log.Info().Str("route", routePattern(r)).Msg("a team member asked for every item again")
+	staffJSON(w, http.StatusOK, staff.ResendResponse{Items: n})
 }
 
 // strictJSON decodes exactly one JSON value with no unknown fields.

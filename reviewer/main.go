@@ -47,13 +47,17 @@ Every day:
                                   locks itself after --idle-lock without use;
                                   syncs every --sync-every (0: only when
                                   asked); --lang picks the guidance texts.
-  reviewer sync [--server URL] [--proxy URL|off] [--json]
+  reviewer sync [--server URL] [--proxy URL|off] [--again] [--json]
       [--tor-control ADDR|off] [--onion-auth-dir DIR]
                                   fetch new reports, send your replies; a new
                                   report that says someone may be in danger
                                   now is named on the first line. --server,
                                   --proxy, --tor-control and --onion-auth-dir
-                                  apply to this sync only.
+                                  apply to this sync only. --again first asks
+                                  the server to send every item it still
+                                  holds for you (on a new computer, or after
+                                  restoring an old backup); what is here
+                                  already is not stored twice.
   reviewer list [--json]          cases, most pressing first: a case whose
                                   reporter says someone is in danger now
                                   (DANGER column YES) comes first until it is

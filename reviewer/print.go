@@ -23,6 +23,13 @@ func (c *cli) printSync(res *cases.SyncResult) {
 		fmt.Fprintf(c.stdout, "DANGER: %s someone may be in danger now: %s. Read %s now: reviewer show %s\n",
 			count(n, "new report says", "new reports say"), strings.Join(res.DangerCases, ", "), pick(n, "it", "them"), res.DangerCases[0])
 	}
+	// The danger line stays first; then what --again asked for.
+	switch {
+	case res.AskedRecently:
+		fmt.Fprintln(c.stdout, "You asked the server for everything again a few minutes ago; this sync fetches what it holds for you.")
+	case res.Again:
+		fmt.Fprintf(c.stdout, "The server sends again every item it still holds for you: %s.\n", count(res.Held, "item", "items"))
+	}
 	switch {
 	case res.Received > 0:
 		var kinds []string

@@ -17,6 +17,7 @@ func (c *cli) sync(fs *flag.FlagSet, args []string) error {
 	control := fs.String("tor-control", "", "")
 	authDir := fs.String("onion-auth-dir", "", "")
 	asJSON := fs.Bool("json", false, "")
+	again := fs.Bool("again", false, "")
 	if _, err := c.parse(fs, args, 0); err != nil {
 		return err
 	}
@@ -44,7 +45,7 @@ func (c *cli) sync(fs *flag.FlagSet, args []string) error {
 			*o.to = *o.arg
 		}
 	}
-	res, err := c.runSync(cfg, errUsage{"sync needs to know the server: run reviewer init --server URL once, or give --server URL"})
+	res, err := c.runSync(cfg, errUsage{"sync needs to know the server: run reviewer init --server URL once, or give --server URL"}, *again)
 	if *asJSON {
 		out := struct {
 			*cases.SyncResult
@@ -74,8 +75,9 @@ func (c *cli) sync(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// runSync opens the store and syncs it with the configured server.
-func (c *cli) runSync(cfg cases.Config, noServer error) (*cases.SyncResult, error) {
+// runSync opens the store and syncs it with the configured server; with
+// again, it first asks the server to send everything again.
+func (c *cli) runSync(cfg cases.Config, noServer error, again bool) (*cases.SyncResult, error) {
 	if cfg.Server == "" {
 		return nil, noServer
 	}
@@ -95,7 +97,11 @@ func (c *cli) runSync(cfg cases.Config, noServer error) (*cases.SyncResult, erro
 	if err != nil {
 		return nil, err
 	}
-	res, err := cases.Sync(ctx, st, client)
+	sync := cases.Sync
+	if again {
+		sync = cases.SyncAgain
+	}
+	res, err := sync(ctx, st, client)
 	if client.Proxied() {
 		err = torHint(err, tor, cfg)
 	}

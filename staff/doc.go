@@ -7,9 +7,10 @@
 // (package intake) serves the channel and verifies requests with a
 // [Verifier]; the reviewer (package reviewer) signs requests with [Sign] and
 // decodes the answers. The package holds only what both must agree on: the
-// paths ([ItemsPath], [RepliesPath], [AcksPath]), the limits, the JSON
-// bodies ([Item], [ItemsResponse], [ReplyRequest], [AckRequest], ...), and
-// request signing. Keys, envelopes and the store are package vault's.
+// paths ([ItemsPath], [RepliesPath], [AcksPath], [ResendPath]), the
+// limits, the JSON bodies ([Item], [ItemsResponse], [ReplyRequest],
+// [AckRequest], ...), and request signing. Keys, envelopes and the store
+// are package vault's.
 //
 // No answer carries a queue position or any count of items: each route has
 // its own queue on the server, a page of items ends with an opaque cursor

@@ -11,6 +11,7 @@ const (
 	ItemsPath   = "/staff/v1/items"
 	RepliesPath = "/staff/v1/replies"
 	AcksPath    = "/staff/v1/acks"
+	ResendPath  = "/staff/v1/resend"
 )
 
 // Staff channel limits.
@@ -67,6 +68,14 @@ type ReplyRequest struct {
 // holds it, without its content.
 type ReplyResponse struct {
 	Item Item `json:"item"`
+}
+
+// ResendResponse answers POST /staff/v1/resend, a signed request with an
+// empty body: the server forgets the member's acknowledgements of every
+// item it still holds on their routes, so the next sync fetches them all
+// again. Items counts them.
+type ResendResponse struct {
+	Items int `json:"items"`
 }
 
 // AckRequest is the body of POST /staff/v1/acks: the items the member has

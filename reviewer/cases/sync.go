@@ -34,6 +34,30 @@ type SyncResult struct {
 	// Undeliverable is how many items the server holds for this member
 	// but cannot send until its operator repairs its queue.
 	Undeliverable int `json:"undeliverable,omitempty"`
+	// Again says the sync first asked the server to send everything again
+	// (SyncAgain); Held is how many items the server said it holds for
+	// the member, and AskedRecently that it had been asked minutes before.
+	Again         bool `json:"again,omitempty"`
+	Held          int  `json:"held,omitempty"`
+	AskedRecently bool `json:"asked_recently,omitempty"`
+}
+
+// SyncAgain asks the server to send again every item it still holds on the
+// member's routes, then syncs: for a member on a new or replaced computer,
+// or whose store came back from an older backup. Items already here are
+// acknowledged again, never stored twice. Items the server no longer holds
+// (purged once every member had them, or past retention) cannot come back.
+func SyncAgain(ctx context.Context, st *Store, c *Client) (*SyncResult, error) {
+	held, err := c.Resend(ctx)
+	recent := errors.Is(err, ErrAskedRecently)
+	if err != nil && !recent {
+		return nil, err
+	}
+	res, err := Sync(ctx, st, c)
+	if res != nil {
+		res.Again, res.Held, res.AskedRecently = true, held, recent
+	}
+	return res, err
 }
 
 // SetAsideItem is an item kept but not opened. Case is empty for an item

@@ -75,6 +75,30 @@ func (c *Client) items(ctx context.Context, cursor string, limit int) (*staff.It
 	return resp, nil
 }
 
+// Resend asks the server to send again every item it still holds on the
+// member's routes (the server forgets the member's acknowledgements of
+// them), for a member on a new or restored computer; the next sync fetches
+// them, and stores only those it does not have. It returns how many items
+// the server holds for the member.
+// ErrAskedRecently means the member asked for everything again a few
+// minutes ago; the server still holds it for them, and a sync fetches it.
+func (c *Client) Resend(ctx context.Context) (int, error) {
+	var resp staff.ResendResponse
+	code, err := c.do(ctx, http.MethodPost, staff.ResendPath, "", nil, &resp)
+	if code == http.StatusTooManyRequests {
+		return 0, ErrAskedRecently
+	}
+	if err != nil {
+		return 0, err
+	}
+	return resp.Items, nil
+}
+
+// ErrAskedRecently means the server was asked to send everything again a
+// few minutes ago, and has not done so again: what it holds already waits
+// for this member.
+var ErrAskedRecently = errors.New("you asked the server for everything again a few minutes ago")
+
 // reply pushes a sealed reply; the status tells a gone thread (404) apart.
 func (c *Client) reply(ctx context.Context, req staff.ReplyRequest) (*staff.ReplyResponse, int, error) {
 	var resp staff.ReplyResponse
