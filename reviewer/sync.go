@@ -90,6 +90,7 @@ func (c *cli) runSync(cfg cases.Config, noServer error, again bool) (*cases.Sync
 	if err != nil {
 		return nil, err
 	}
+	client.Tor = cfg.Tor()
 	defer client.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

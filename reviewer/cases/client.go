@@ -41,6 +41,11 @@ type Client struct {
 	// PageSize is how many items one request asks for; at most
 	// staff.MaxItems.
 	PageSize int
+	// Tor says where this computer's tor takes the member's onion key, for
+	// an onion server (Config.Tor); Sync gives the key unless ConnectTor
+	// already has.
+	Tor       TorOptions
+	torReport *TorReport
 }
 
 // NewClient returns a client for server, which is "http://host:port",

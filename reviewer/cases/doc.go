@@ -58,6 +58,16 @@
 // aside: kept unchanged, reported, and acknowledged, so one bad item never
 // blocks the queue.
 //
+// # Tor
+//
+// An onion server is reached through tor on the member's computer: the
+// proxy configured, or Tor Browser's, else a system tor's (dial.go). The
+// staff onion admits only computers whose onion key a team file lists, so
+// before the first request ConnectTor gives that tor the member's key,
+// through its control port (in tor's memory only) or into the folder it
+// reads keys from when it starts (tor.go); Sync does it if its caller has
+// not. Failures are onion's errors, in plain words.
+//
 // # Errors
 //
 // Errors say what went wrong and no more; sentinel errors (ErrNoStore,

@@ -107,8 +107,15 @@ func SyncWatched(ctx context.Context, st *Store, c *Client, progress func(SyncPr
 	if progress == nil {
 		progress = func(SyncProgress) {}
 	}
-	progress(SyncProgress{Stage: "receiving"})
 	res := &SyncResult{KindCount: map[string]int{}}
+	// An onion server needs the member's onion key in tor first; a caller
+	// that wants the report (the command line) has already asked.
+	if c.onion != "" && c.torReport == nil {
+		if _, err := c.ConnectTor(ctx, c.Tor); err != nil {
+			return res, err
+		}
+	}
+	progress(SyncProgress{Stage: "receiving"})
 	pullCtx, stopPull := context.WithCancel(ctx)
 	defer stopPull()
 	pages := make(chan fetched)

@@ -120,6 +120,7 @@ func (c *Client) ConnectTor(ctx context.Context, opts TorOptions) (*TorReport, e
 			continue
 		}
 		rep.Route, rep.Control = KeyViaControl, addr
+		c.torReport = rep
 		return rep, nil
 	}
 	dir := opts.OnionAuthDir
@@ -128,6 +129,7 @@ func (c *Client) ConnectTor(ctx context.Context, opts TorOptions) (*TorReport, e
 	}
 	if dir == "" {
 		rep.Tried = append(rep.Tried, "no folder of tor's client keys was found (Tor Browser's, or one given with reviewer init --onion-auth-dir)")
+		c.torReport = rep
 		return rep, nil
 	}
 	rep.File = filepath.Join(dir, c.onion+".auth_private")
@@ -136,6 +138,7 @@ func (c *Client) ConnectTor(ctx context.Context, opts TorOptions) (*TorReport, e
 		return rep, err
 	}
 	rep.Route = KeyInFile
+	c.torReport = rep
 	return rep, nil
 }
 

@@ -136,3 +136,23 @@ func TestConnectTorNotRunning(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// Sync gives tor the key by itself when its caller (the desk) has not:
+// here into the key folder, before any request.
+func TestSyncConnectsTor(t *testing.T) {
+	f := newStoreFixture(t)
+	proxy := socksGreeter(t)
+	c, err := NewClient(testOnion, proxy, f.m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "onion-auth")
+	c.Tor = TorOptions{Control: "off", OnionAuthDir: dir}
+	if _, err := Sync(context.Background(), f.st, c); err == nil {
+		t.Fatal("a sync through a proxy that answers nothing worked")
+	}
+	id := strings.TrimSuffix(strings.TrimPrefix(testOnion, "http://"), ".onion")
+	if _, err := os.Stat(filepath.Join(dir, id+".auth_private")); err != nil {
+		t.Fatalf("Sync did not give tor the key: %v", err)
+	}
+}
