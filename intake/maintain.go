@@ -16,57 +16,103 @@ import (
 	"github.com/hearken-project/hearken/vault"
 )
 
-// maintain runs the daily chores now and then once a day: retention, the
-// purge of acknowledged items, and a verified backup. Damage to the staff
-// queue found since start-up is logged again each day. cmd is the retention
-// command for this server, which the log's advice names.
-func maintain(ctx context.Context, store *vault.Store, cfg *config, lg zerolog.Logger, dataDir, cmd string) {
-	t := time.NewTicker(24 * time.Hour)
-	defer t.Stop()
-	first := true
+// choresHour is the hour of the day (the server's local time) the daily
+// chores run at, besides at start-up: a fixed hour, so that when the file
+// was last rewritten says nothing about when the server started.
+const choresHour = 3
+
+// drainCompactDelay is how long after a route's staff queue empties the
+// store is compacted: long enough for the rest of a sync's
+// acknowledgements, and other leads' syncs of the moment, to land first.
+const drainCompactDelay = time.Minute
+
+// nextChores returns when the daily chores next run after now.
+func nextChores(now time.Time) time.Time {
+	next := time.Date(now.Year(), now.Month(), now.Day(), choresHour, 0, 0, 0, now.Location())
+	if !next.After(now) {
+		next = time.Date(now.Year(), now.Month(), now.Day()+1, choresHour, 0, 0, 0, now.Location())
+	}
+	return next
+}
+
+// maintain runs the daily chores now and then every day at choresHour:
+// retention, the purge of acknowledged items, compaction and a verified
+// backup. Damage to the staff queue found since start-up is logged again
+// each day. cmd is the retention command for this server, which the log's
+// advice names.
+//
+// It also compacts the store delay after each word on drained (a route's
+// staff queue emptied): the file's pages lie in the order they were
+// written, so until it is rewritten a copy of it shows in what order the
+// items since the last rewrite arrived. Once the team has them all, that
+// order is no longer kept anywhere. A compaction that went well leaves no
+// log line: it would date the team's syncs.
+func maintain(ctx context.Context, store *vault.Store, cfg *config, lg zerolog.Logger, dataDir, cmd string, drained <-chan struct{}, delay time.Duration) {
+	dailyChores(store, cfg, lg, cmd)
+	next := nextChores(time.Now())
 	for {
-		if !first {
-			logQueueHealth(lg, store, dataDir)
-		}
-		first = false
-		n, kept, err := store.DeleteInactive(cfg.RetentionDays)
-		var ce *vault.ClockError
-		switch {
-		case errors.As(err, &ce):
-			lg.Error().Err(err).Msg("retention paused: " + clockAdvice(ce, cmd))
-		case errors.Is(err, vault.ErrRetentionLarge):
-			lg.Error().Err(err).Msg("retention paused: " + largeAdvice(cmd))
-		case err != nil:
-			lg.Error().Err(err).Msg("retention failed")
-		default:
-			lg.Info().Int("deleted", n).Int("days", cfg.RetentionDays).Msg("retention ran")
-			if kept > 0 {
-				lg.Warn().Int("threads", kept).Msg("reports past retention are kept because the team has not synced them; run reviewer sync")
-			}
-		}
-		if cfg.PurgeAcknowledged {
-			if n, err := store.PurgeAcked(); err != nil {
-				lg.Error().Err(err).Msg("purge failed")
-			} else {
-				lg.Info().Int("purged", n).Msg("purged acknowledged items")
-			}
-		}
-		// Deleted data lingers in bbolt's free pages until the file is
-		// rewritten.
-		if err := store.Compact(); err != nil {
-			lg.Error().Err(err).Msg("compaction failed")
-		}
-		if cfg.BackupDir != "" {
-			if path, err := dailyBackup(store, cfg.BackupDir, cfg.BackupKeep, time.Now()); err != nil {
-				lg.Error().Err(err).Msg("backup failed")
-			} else if path != "" {
-				lg.Info().Str("file", filepath.Base(path)).Msg("backup written and verified")
-			}
-		}
+		t := time.NewTimer(time.Until(next))
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return
 		case <-t.C:
+			logQueueHealth(lg, store, dataDir)
+			dailyChores(store, cfg, lg, cmd)
+			next = nextChores(time.Now())
+		case <-drained:
+			t.Stop()
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(delay):
+			}
+			// Drains during the wait are served by this compaction.
+			select {
+			case <-drained:
+			default:
+			}
+			if err := store.Compact(); err != nil {
+				lg.Error().Err(err).Msg("compaction failed")
+			}
+		}
+	}
+}
+
+// dailyChores runs retention, the purge, compaction and the backup once.
+func dailyChores(store *vault.Store, cfg *config, lg zerolog.Logger, cmd string) {
+	n, kept, err := store.DeleteInactive(cfg.RetentionDays)
+	var ce *vault.ClockError
+	switch {
+	case errors.As(err, &ce):
+		lg.Error().Err(err).Msg("retention paused: " + clockAdvice(ce, cmd))
+	case errors.Is(err, vault.ErrRetentionLarge):
+		lg.Error().Err(err).Msg("retention paused: " + largeAdvice(cmd))
+	case err != nil:
+		lg.Error().Err(err).Msg("retention failed")
+	default:
+		lg.Info().Int("deleted", n).Int("days", cfg.RetentionDays).Msg("retention ran")
+		if kept > 0 {
+			lg.Warn().Int("threads", kept).Msg("reports past retention are kept because the team has not synced them; run reviewer sync")
+		}
+	}
+	if cfg.PurgeAcknowledged {
+		if n, err := store.PurgeAcked(); err != nil {
+			lg.Error().Err(err).Msg("purge failed")
+		} else {
+			lg.Info().Int("purged", n).Msg("purged acknowledged items")
+		}
+	}
+	// Deleted data lingers in bbolt's free pages, and pages lie in the
+	// order they were written, until the file is rewritten.
+	if err := store.Compact(); err != nil {
+		lg.Error().Err(err).Msg("compaction failed")
+	}
+	if cfg.BackupDir != "" {
+		if path, err := dailyBackup(store, cfg.BackupDir, cfg.BackupKeep, time.Now()); err != nil {
+			lg.Error().Err(err).Msg("backup failed")
+		} else if path != "" {
+			lg.Info().Str("file", filepath.Base(path)).Msg("backup written and verified")
 		}
 	}
 }

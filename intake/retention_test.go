@@ -60,7 +60,7 @@ func TestMaintainAdvice(t *testing.T) {
 		var logs testkit.Buffer
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel() // one round of chores
-		maintain(ctx, store, cfg, zerolog.New(&logs), dataDir, cmd)
+		maintain(ctx, store, cfg, zerolog.New(&logs), dataDir, cmd, nil, 0)
 		return logs.String()
 	}
 	chores()

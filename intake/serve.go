@@ -74,6 +74,9 @@ type serveOptions struct {
 	AcceptRollback bool
 	// ConfigPath is the config file, for the commands the log advises.
 	ConfigPath string
+	// drainDelay is how long after a route's staff queue empties the store
+	// is compacted; zero means drainCompactDelay.
+	drainDelay time.Duration
 }
 
 // openStore opens (or creates) the store in dataDir.
@@ -92,7 +95,15 @@ func openStoreOpts(dataDir string, opts *vault.Options) (*vault.Store, error) {
 // flight finish and closes the store.
 func serve(ctx context.Context, cfg *config, opts serveOptions) error {
 	lg := opts.Logger
-	store, err := openStoreOpts(opts.DataDir, &vault.Options{RetentionDays: cfg.RetentionDays, AcceptRollback: opts.AcceptRollback})
+	// A route's staff queue emptied: the chores compact the store soon.
+	drained := make(chan struct{}, 1)
+	store, err := openStoreOpts(opts.DataDir, &vault.Options{RetentionDays: cfg.RetentionDays, AcceptRollback: opts.AcceptRollback,
+		Drained: func() {
+			select {
+			case drained <- struct{}{}:
+			default:
+			}
+		}})
 	if err != nil {
 		return err
 	}
@@ -166,7 +177,11 @@ func serve(ctx context.Context, cfg *config, opts serveOptions) error {
 	retentionCtx, stopRetention := context.WithCancel(context.Background())
 	go func() {
 		defer close(retentionDone)
-		maintain(retentionCtx, store, cfg, lg, opts.DataDir, retentionCommand(opts.ConfigPath, opts.DataDir))
+		delay := opts.drainDelay
+		if delay == 0 {
+			delay = drainCompactDelay
+		}
+		maintain(retentionCtx, store, cfg, lg, opts.DataDir, retentionCommand(opts.ConfigPath, opts.DataDir), drained, delay)
 	}()
 	defer func() {
 		stopRetention()

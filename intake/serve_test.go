@@ -47,20 +47,28 @@ func startServerStaff(t *testing.T, listen, staffListen string) *liveServer {
 // runServer runs Serve with cfg, storing in dataDir.
 func runServer(t *testing.T, cfg *config, dataDir, listen, staffListen string) *liveServer {
 	t.Helper()
+	return runServerOpts(t, cfg, dataDir, listen, staffListen, nil)
+}
+
+// runServerOpts is runServer with serveOptions changed by set.
+func runServerOpts(t *testing.T, cfg *config, dataDir, listen, staffListen string, set func(*serveOptions)) *liveServer {
+	t.Helper()
 	ls := &liveServer{logs: &testkit.Buffer{}, errLogs: &testkit.Buffer{}, dataDir: dataDir, cfg: cfg}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan net.Addr, 1)
 	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, cfg, serveOptions{
-			DataDir:     ls.dataDir,
-			Listen:      listen,
-			StaffListen: staffListens(staffListen),
-			Logger:      zerolog.New(ls.logs),
-			ErrorLog:    log.New(ls.errLogs, "", 0),
-			Ready:       func(a net.Addr) { ready <- a },
-		})
-	}()
+	opts := serveOptions{
+		DataDir:     ls.dataDir,
+		Listen:      listen,
+		StaffListen: staffListens(staffListen),
+		Logger:      zerolog.New(ls.logs),
+		ErrorLog:    log.New(ls.errLogs, "", 0),
+		Ready:       func(a net.Addr) { ready <- a },
+	}
+	if set != nil {
+		set(&opts)
+	}
+	go func() { done <- serve(ctx, cfg, opts) }()
 	select {
 	case a := <-ready:
 		ls.addr = a.String()

@@ -50,7 +50,7 @@ func OpenStore(path string, opts *Options) (s *Store, err error) {
 	if err != nil {
 		return nil, openErr(path, err)
 	}
-	s = &Store{db: db, path: path, now: opts.Now, retention: opts.RetentionDays, replies: newReplyPool()}
+	s = &Store{db: db, path: path, now: opts.Now, retention: opts.RetentionDays, replies: newReplyPool(), drained: opts.Drained}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -152,20 +152,20 @@ func enqueue(tx *bolt.Tx, route string, thread, item []byte) (uint64, error) {
 	return seq, putJSON(q, seqKey(seq), queueEntry{Thread: thread, Item: item})
 }
 
-// dequeue takes position seq out of route's queue. A queue left empty
-// counts from one again.
-func dequeue(tx *bolt.Tx, route string, seq uint64) error {
+// dequeue takes position seq out of route's queue, and says whether that
+// left the queue empty. An empty queue counts from one again.
+func dequeue(tx *bolt.Tx, route string, seq uint64) (emptied bool, err error) {
 	q := tx.Bucket(bucketQueues).Bucket([]byte(route))
 	if q == nil {
-		return nil
+		return false, nil
 	}
 	if err := q.Delete(seqKey(seq)); err != nil {
-		return err
+		return false, err
 	}
 	if k, _ := q.Cursor().First(); k == nil {
-		return q.SetSequence(0)
+		return true, q.SetSequence(0)
 	}
-	return nil
+	return false, nil
 }
 
 // AddReply stores a team reply, already sealed by the reviewer to the
@@ -256,8 +256,17 @@ func (s *Store) Ack(itemID, member string, team []string) error {
 // no lasting record of arrival order remains and nobody who still needs it
 // misses it; acknowledgements from people no longer on the team do not
 // count. An acknowledged report marks its thread read. Acknowledging twice
-// is a no-op. The result holds one error per item.
+// is a no-op. The result holds one error per item. When the commit left a
+// route's queue empty, Options.Drained is called, after it.
 func (s *Store) AckMany(itemIDs []string, member string, routes []string, team func(route string) []string) ([]error, error) {
+	errs, drained, err := s.ackMany(itemIDs, member, routes, team)
+	if drained && s.drained != nil {
+		s.drained()
+	}
+	return errs, err
+}
+
+func (s *Store) ackMany(itemIDs []string, member string, routes []string, team func(route string) []string) ([]error, bool, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	ids := make([][]byte, len(itemIDs))
@@ -265,16 +274,17 @@ func (s *Store) AckMany(itemIDs []string, member string, routes []string, team f
 		ids[i], _ = parseID(id) // nil: reported as not found below
 	}
 	var errs []error
+	var drained bool
 	// One member's page of acknowledgements is already one commit; Batch
 	// would only add its wait.
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		errs = make([]error, len(ids))
+		errs, drained = make([]error, len(ids)), false
 		for i, iid := range ids {
 			if iid == nil {
 				errs[i] = ErrNotFound
 				continue
 			}
-			if err := s.ack(tx, iid, member, routes, team); errors.Is(err, ErrNotFound) {
+			if err := s.ack(tx, iid, member, routes, team, &drained); errors.Is(err, ErrNotFound) {
 				errs[i] = err
 			} else if err != nil {
 				return err
@@ -283,9 +293,9 @@ func (s *Store) AckMany(itemIDs []string, member string, routes []string, team f
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("failed to record acknowledgements: %w", writeErr(err))
+		return nil, false, fmt.Errorf("failed to record acknowledgements: %w", writeErr(err))
 	}
-	return errs, nil
+	return errs, drained, nil
 }
 
 // everyone reports whether acked holds every key of team; an empty team
@@ -302,7 +312,7 @@ func everyone(acked, team []string) bool {
 	return true
 }
 
-func (s *Store) ack(tx *bolt.Tx, iid []byte, member string, routes []string, team func(string) []string) error {
+func (s *Store) ack(tx *bolt.Tx, iid []byte, member string, routes []string, team func(string) []string, drained *bool) error {
 	tid := tx.Bucket(bucketItemIdx).Get(iid)
 	if tid == nil {
 		return ErrNotFound
@@ -326,9 +336,11 @@ func (s *Store) ack(tx *bolt.Tx, iid []byte, member string, routes []string, tea
 	ir.AckedBy = append(ir.AckedBy, member)
 	changed := false
 	if everyone(ir.AckedBy, team(rec.Route)) {
-		if err := dequeue(tx, rec.Route, ir.Seq); err != nil {
+		emptied, err := dequeue(tx, rec.Route, ir.Seq)
+		if err != nil {
 			return err
 		}
+		*drained = *drained || emptied
 		ir.Seq = 0
 		rec.Queued--
 		changed = true

@@ -35,7 +35,7 @@ func (s *Store) Requeue(team func(route string) []string) (joined, left int, err
 			case ir.Seq == 0 && !done:
 				todo = append(todo, h)
 			case ir.Seq != 0 && done:
-				if err := dequeue(tx, h.rec.Route, ir.Seq); err != nil {
+				if _, err := dequeue(tx, h.rec.Route, ir.Seq); err != nil {
 					return false, err
 				}
 				ir.Seq = 0

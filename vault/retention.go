@@ -173,7 +173,7 @@ func deleteThread(tx *bolt.Tx, tid []byte) error {
 				return err
 			}
 			if ir.Seq != 0 {
-				if err := dequeue(tx, rec.Route, ir.Seq); err != nil {
+				if _, err := dequeue(tx, rec.Route, ir.Seq); err != nil {
 					return err
 				}
 			}

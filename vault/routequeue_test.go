@@ -2,6 +2,7 @@ package vault
 
 import (
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -88,5 +89,43 @@ func TestQueueCursor(t *testing.T) {
 	}
 	if page, _, err := s.Pending(next, 10, nil, "ed25519:alice"); err != nil || len(page) != 2 {
 		t.Fatalf("the member's own cursor: %d, %v", len(page), err)
+	}
+}
+
+// Options.Drained is called once for each commit of acknowledgements that
+// leaves a route's queue empty, and for no other.
+func TestDrainedHook(t *testing.T) {
+	_, team := testTeam(t, 1)
+	drained := 0
+	s, err := OpenStore(filepath.Join(t.TempDir(), "h.db"), &Options{Drained: func() { drained++ }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, route := range []string{"students", "students", "head"} {
+		s.CreateThread(route, report("x"), team.Recipients())
+	}
+	stu, _, _ := s.Pending("", 10, []string{"students"}, "")
+	head, _, _ := s.Pending("", 10, []string{"head"}, "")
+	two := func(string) []string { return []string{"A", "B"} }
+	steps := []struct {
+		ids    []string
+		member string
+		want   int
+	}{
+		{[]string{stu[0].ID}, "A", 0},            // B still lacks it
+		{[]string{stu[0].ID, stu[1].ID}, "B", 0}, // stu[1] still waits for A
+		{[]string{stu[1].ID}, "A", 1},            // students empties
+		{[]string{stu[1].ID}, "A", 1},            // again: nothing changes
+		{[]string{head[0].ID}, "A", 1},
+		{[]string{head[0].ID}, "B", 2}, // head empties
+	}
+	for i, st := range steps {
+		if _, err := s.AckMany(st.ids, st.member, nil, two); err != nil {
+			t.Fatal(err)
+		}
+		if drained != st.want {
+			t.Fatalf("step %d: drained %d times, want %d", i, drained, st.want)
+		}
 	}
 }

@@ -74,6 +74,11 @@ type Options struct {
 	// at the commit before it, losing the last commit, rather than
 	// refusing with ErrRollback.
 	AcceptRollback bool
+	// Drained, if set, is called after a commit of acknowledgements that
+	// left a route's staff queue empty: the moment to compact the file, so
+	// that its page order no longer shows in what order those items
+	// arrived (Compact). It is called without the store's lock held.
+	Drained func()
 }
 
 // Store is the sealed store in one bbolt file. It holds ciphertext, wrapped
@@ -87,6 +92,7 @@ type Store struct {
 	retention int
 	lookupKey secret
 	cursorKey secret // seals the cursors of staff queue pages (cursor.go)
+	drained   func() // Options.Drained
 	notices   []string
 	// old says a read-only store has an older schema's layout: it can be
 	// copied and verified, not served.
