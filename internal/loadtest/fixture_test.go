@@ -113,5 +113,5 @@ func (f *fixture) check(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no such code", http.StatusNotFound)
 		return
 	}
-	fmt.Fprint(w, `<!doctype html><p>No replies yet.</p>`)
+	fmt.Fprint(w, `<!doctype html><p>No replies yet.</p><form method="post" action="/en/check/add"><textarea name="message"></textarea></form>`)
 }

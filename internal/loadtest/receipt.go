@@ -76,3 +76,12 @@ func checkReceipt(s string) (string, bool) {
 	}
 	return s, true
 }
+
+// threadMarker is what only a thread's page has, per the public-site
+// contract: the form to add a message (field "message"). The check form,
+// and its "we could not find that code" answer, ask for a receipt only.
+var threadMarker = []byte(`name="message"`)
+
+// ShowsThread reports whether a check's answer is a thread's page, not the
+// check form again with "not found" (both are 200).
+func ShowsThread(body []byte) bool { return bytes.Contains(body, threadMarker) }

@@ -53,3 +53,16 @@ draft</textarea>
 		t.Errorf("FormDefaults = %v, want %v", got, want)
 	}
 }
+
+func TestShowsThread(t *testing.T) {
+	thread := `<h1>Your messages</h1><form method="post" action="/en/check/add"><input type="hidden" name="receipt" value="X">` +
+		`<textarea id="message" name="message"></textarea></form>`
+	notFound := `<p class="notice">We could not find that code.</p><form method="post" action="/en/check">` +
+		`<input id="receipt" name="receipt"></form>`
+	if !ShowsThread([]byte(thread)) {
+		t.Error("a thread's page was not recognised")
+	}
+	if ShowsThread([]byte(notFound)) {
+		t.Error("the not-found answer was taken for a thread")
+	}
+}

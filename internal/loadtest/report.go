@@ -16,8 +16,45 @@ const (
 	GoalP99         = 150 * time.Millisecond
 )
 
+// Goals under a slowloris attack of SiegeConns connections: every ordinary
+// request is answered, in time, and the server's memory stays bounded.
+const (
+	SiegeConns  = 1000
+	SiegeP99    = time.Second
+	SiegeMaxRSS = 200 << 20
+)
+
+// JudgeSiege compares the ordinary reporters' figures under a slowloris
+// attack with the goals: no failed request, p99 of reports and checks
+// under SiegeP99, and the server's peak memory (if measured) at most
+// SiegeMaxRSS, with at least SiegeConns connections held open.
+func JudgeSiege(levels []*Level, st SlowlorisStats) Verdict {
+	v := Verdict{Goal: fmt.Sprintf("under %d slowloris connections, every request answered, p99 < %s, server memory <= %d MiB",
+		SiegeConns, SiegeP99, SiegeMaxRSS>>20)}
+	if st.Peak < SiegeConns {
+		v.Reasons = append(v.Reasons, fmt.Sprintf("only %d slowloris connections open at once, goal %d", st.Peak, SiegeConns))
+	}
+	for _, l := range levels {
+		if n := l.ErrorCount(); n > 0 {
+			v.Reasons = append(v.Reasons, fmt.Sprintf("%d of %d requests failed at %d", n, l.Submitted+l.Checked, l.Concurrency))
+		}
+		if l.Submit.N == 0 || l.Submit.P99 >= SiegeP99 {
+			v.Reasons = append(v.Reasons, fmt.Sprintf("report p99 %s at %d, goal < %s", fmtDur(l.Submit.P99), l.Concurrency, SiegeP99))
+		}
+		if l.Check.N > 0 && l.Check.P99 >= SiegeP99 {
+			v.Reasons = append(v.Reasons, fmt.Sprintf("check p99 %s at %d, goal < %s", fmtDur(l.Check.P99), l.Concurrency, SiegeP99))
+		}
+		if l.Memory && max(l.RSSMax, l.HWMAft) > SiegeMaxRSS {
+			v.Reasons = append(v.Reasons, fmt.Sprintf("server peak memory %d MiB at %d, goal <= %d MiB", max(l.RSSMax, l.HWMAft)>>20, l.Concurrency, SiegeMaxRSS>>20))
+		}
+	}
+	v.Pass = len(v.Reasons) == 0
+	return v
+}
+
 // Verdict says whether the measured figures meet the goals, and why not.
 type Verdict struct {
+	Goal    string // the goals, in words
 	Pass    bool
 	Reasons []string
 }
@@ -25,7 +62,8 @@ type Verdict struct {
 // Judge compares figures with the goals: throughput and tail latency at
 // GoalConcurrency, and the weight of the landing and form pages.
 func Judge(pages []PageWeight, levels []*Level, lang string) Verdict {
-	var v Verdict
+	v := Verdict{Goal: fmt.Sprintf(">= %d submissions/s at concurrency %d with p99 < %s; landing and form pages <= %d KiB, <= %d requests, no scripts, nothing from another host",
+		GoalRate, GoalConcurrency, GoalP99, PageBudget>>10, RequestBudget)}
 	var at *Level
 	for _, l := range levels {
 		if l.Concurrency == GoalConcurrency {
@@ -123,8 +161,7 @@ func PrintLevel(w io.Writer, l *Level) {
 
 // PrintVerdict prints the goal verdict.
 func PrintVerdict(w io.Writer, v Verdict) {
-	fmt.Fprintf(w, "\ngoal: >= %d submissions/s at concurrency %d with p99 < %s; landing and form pages <= %d KiB, <= %d requests, no scripts, nothing from another host\n",
-		GoalRate, GoalConcurrency, GoalP99, PageBudget>>10, RequestBudget)
+	fmt.Fprintf(w, "\ngoal: %s\n", v.Goal)
 	if v.Pass {
 		fmt.Fprintln(w, "verdict: PASS")
 		return

@@ -26,7 +26,11 @@ type Config struct {
 	// AllowRemote permits a target that is not a loopback address. A load
 	// test pointed at a live school's server by mistake would flood it.
 	AllowRemote bool
-	Out         io.Writer
+	// Slowloris, if positive, holds this many slowloris connections open
+	// to the server while the levels run (see StartSlowloris): the
+	// ordinary reporters' figures are then those under attack.
+	Slowloris int
+	Out       io.Writer
 }
 
 // Result is everything measured.
@@ -34,6 +38,7 @@ type Result struct {
 	Pages   []PageWeight
 	Levels  []*Level
 	Verdict Verdict
+	Siege   *SlowlorisStats // when Config.Slowloris was set
 }
 
 // ParseConcurrency parses a list such as "1,8,64".
@@ -106,6 +111,12 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	checkForm := formDefaultsAt(ctx, pc, base, "/"+c.Lang+"/check")
 	fmt.Fprintf(out, "\nsubmit flow: POST /%s/report (fields: %s), 1 in %d checked at /%s/check; %s or %d requests per level\n",
 		c.Lang, fieldNames(reportForm, "message", "danger"), checkEvery, c.Lang, c.Duration, c.MaxRequests)
+	var siege *Slowloris
+	if c.Slowloris > 0 {
+		fmt.Fprintf(out, "slowloris: opening %d connections that each send a byte every 2 s", c.Slowloris)
+		siege = StartSlowloris(ctx, SlowlorisOptions{Dial: TCPDialer(base.Host), Conns: c.Slowloris, Lang: c.Lang})
+		fmt.Fprintf(out, "; %d open\n", siege.Open())
+	}
 	PrintLevelHeader(out, c.PID != 0)
 	accepted := 0
 	for i, n := range c.Concurrency {
@@ -121,7 +132,14 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 		accepted += lvl.Accepted
 		PrintLevel(out, lvl)
 	}
-	res.Verdict = Judge(res.Pages, res.Levels, c.Lang)
+	if siege != nil {
+		st := siege.Stop()
+		res.Siege = &st
+		fmt.Fprintf(out, "slowloris: %s\n", st)
+		res.Verdict = JudgeSiege(res.Levels, st)
+	} else {
+		res.Verdict = Judge(res.Pages, res.Levels, c.Lang)
+	}
 	PrintVerdict(out, res.Verdict)
 	if accepted == 0 {
 		return res, ErrAllFailed

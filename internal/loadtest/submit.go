@@ -68,6 +68,8 @@ type flow struct {
 	checkURL  string
 	report    url.Values // defaults of the report form
 	check     url.Values // defaults of the check form
+	receipt   func(string)
+	pace      <-chan time.Time // a tick per submission, when paced
 	deadline  time.Time
 	budget    atomic.Int64 // requests left
 	accepted  atomic.Int64
@@ -92,6 +94,16 @@ type LevelOptions struct {
 	CheckForm   url.Values // likewise for the check form
 	PID         int        // if non-zero, measure this process's memory
 	Seed        uint64
+	// Dial, if set, opens every connection (a unix socket, say); the
+	// URL's host is then only the Host header.
+	Dial Dialer
+	// Receipt, if set, is given every receipt the server showed, as it
+	// arrives. It may be called from many goroutines at once.
+	Receipt func(code string)
+	// Rate, if positive, paces the level's submissions to this many a
+	// second in all (a flood at a chosen rate); otherwise each worker
+	// submits again as soon as it has its answer.
+	Rate float64
 }
 
 // RunLevel runs the submit flow with o.Concurrency workers until the
@@ -102,6 +114,9 @@ func RunLevel(ctx context.Context, o LevelOptions) *Level {
 		MaxIdleConnsPerHost: 2 * o.Concurrency,
 		IdleConnTimeout:     30 * time.Second,
 	}
+	if o.Dial != nil {
+		tr.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) { return o.Dial(ctx) }
+	}
 	defer tr.CloseIdleConnections()
 	f := &flow{
 		client:    &http.Client{Transport: tr, Timeout: requestTimeout},
@@ -109,6 +124,7 @@ func RunLevel(ctx context.Context, o LevelOptions) *Level {
 		checkURL:  o.Base.ResolveReference(&url.URL{Path: "/" + o.Lang + "/check"}).String(),
 		report:    o.ReportForm,
 		check:     o.CheckForm,
+		receipt:   o.Receipt,
 		errors:    map[string]int{},
 	}
 	f.budget.Store(int64(o.MaxRequests))
@@ -122,6 +138,11 @@ func RunLevel(ctx context.Context, o LevelOptions) *Level {
 		}
 	}
 
+	if o.Rate > 0 {
+		t := time.NewTicker(time.Duration(float64(time.Second) / o.Rate))
+		defer t.Stop()
+		f.pace = t.C
+	}
 	start := time.Now()
 	f.deadline = start.Add(o.Duration)
 	var wg sync.WaitGroup
@@ -150,6 +171,19 @@ func (f *flow) more(ctx context.Context) bool {
 	return ctx.Err() == nil && time.Now().Before(f.deadline) && f.budget.Add(-1) >= 0
 }
 
+// paced waits for the next submission's turn when the level is paced.
+func (f *flow) paced(ctx context.Context) bool {
+	if f.pace == nil {
+		return true
+	}
+	select {
+	case <-f.pace:
+		return time.Now().Before(f.deadline)
+	case <-ctx.Done():
+		return false
+	}
+}
+
 func (f *flow) worker(ctx context.Context, rng *rand.Rand) {
 	var subLat, chkLat []time.Duration
 	errs := map[string]int{}
@@ -166,7 +200,7 @@ func (f *flow) worker(ctx context.Context, rng *rand.Rand) {
 		f.chkN += chkN
 		f.chkOK += chkOK
 	}()
-	for f.more(ctx) {
+	for f.paced(ctx) && f.more(ctx) {
 		msg := Message(rng)
 		// A reporter's words must never be shown back; a slice from the
 		// middle of the message tells if they are.
@@ -198,6 +232,9 @@ func (f *flow) worker(ctx context.Context, rng *rand.Rand) {
 			continue
 		}
 		subLat = append(subLat, d)
+		if f.receipt != nil {
+			f.receipt(code)
+		}
 		if f.accepted.Add(1)%checkEvery != 0 || !f.more(ctx) {
 			continue
 		}
@@ -214,6 +251,8 @@ func (f *flow) worker(ctx context.Context, rng *rand.Rand) {
 			errs["network "+errorKind(err)]++
 		case status != http.StatusOK:
 			errs[fmt.Sprintf("check status %d", status)]++
+		case !ShowsThread(body):
+			errs["check without thread"]++
 		case bytes.Contains(body, echo):
 			errs["check echoes message"]++
 		default:
