@@ -30,6 +30,8 @@ type intakeProcess struct {
 	pid    int
 	client *http.Client
 	stderr *lockedBuffer
+	cmd    *exec.Cmd
+	exited chan struct{} // closed when the process has exited
 }
 
 // lockedBuffer collects a process's output while the test reads it.
@@ -54,6 +56,14 @@ func (b *lockedBuffer) String() string {
 // the given [limits] lines, and stops it when t ends.
 func startIntake(t testing.TB, limits string) *intakeProcess {
 	t.Helper()
+	dir := intakeConfig(t, limits)
+	return serveIntake(t, dir, filepath.Join(dir, "data"))
+}
+
+// intakeConfig writes intake.toml, with a team of one and the given
+// [limits] lines, into a new directory and returns the directory.
+func intakeConfig(t testing.TB, limits string) string {
+	t.Helper()
 	dir := t.TempDir()
 	m, err := vault.GenerateMember("Bench Lead")
 	if err != nil {
@@ -75,22 +85,44 @@ name = "safeguarding"
 team = "team.txt"
 `
 	must(os.WriteFile(filepath.Join(dir, "intake.toml"), []byte(cfg), 0o644))
+	return dir
+}
+
+// serveIntake runs intake serve with dir's intake.toml and its store in
+// data, on a unix socket in dir, waits until it answers, and kills it when
+// t ends if it is still running.
+func serveIntake(t testing.TB, dir, data string) *intakeProcess {
+	t.Helper()
 	exe, err := os.Executable()
-	must(err)
+	if err != nil {
+		t.Fatal(err)
+	}
 	p := &intakeProcess{sock: filepath.Join(dir, "intake.sock"), stderr: &lockedBuffer{}}
-	cmd := exec.Command(exe, "serve", "--config", filepath.Join(dir, "intake.toml"), "--data", filepath.Join(dir, "data"),
+	p.cmd = exec.Command(exe, "serve", "--config", filepath.Join(dir, "intake.toml"), "--data", data,
 		"--listen", "unix:"+p.sock, "--staff-listen", "off")
-	cmd.Args[0] = "intake" // testkit.Main runs intake.Main under this name
-	cmd.Stderr = p.stderr
-	must(cmd.Start())
-	p.pid = cmd.Process.Pid
+	p.cmd.Args[0] = "intake" // testkit.Main runs intake.Main under this name
+	p.cmd.Stderr = p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p.pid = p.cmd.Process.Pid
+	p.exited = make(chan struct{})
+	go func() {
+		p.cmd.Wait()
+		close(p.exited)
+	}()
 	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
+		p.cmd.Process.Kill()
+		<-p.exited
 	})
 	p.client = testkit.UnixClient(p.sock)
 	p.client.Transport.(*http.Transport).MaxIdleConnsPerHost = 64
 	err = testkit.WaitFor(testkit.Patience, func() bool {
+		select {
+		case <-p.exited:
+			return true
+		default:
+		}
 		resp, err := p.client.Get("http://intake/healthz")
 		if err != nil {
 			return false
@@ -98,6 +130,11 @@ team = "team.txt"
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	})
+	select {
+	case <-p.exited:
+		t.Fatalf("intake exited at start: %v\n%s", p.cmd.ProcessState, p.stderr)
+	default:
+	}
 	if err != nil {
 		t.Fatalf("intake did not start: %v\n%s", err, p.stderr)
 	}
