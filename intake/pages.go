@@ -213,13 +213,24 @@ func (s *server) showThread(w http.ResponseWriter, lang string, receipt vault.Re
 	_, routeOK := s.cfg.routeByName(info.Route)
 	p.Closed = !routeOK
 	for _, e := range replies {
-		rv := replyView{Author: e.Author, Day: e.Day, Text: e.Field("message")}
+		rv := replyView{Author: isolate(e.Author, false), Day: isolate(e.Day, true), Text: e.Field("message")}
 		for _, a := range e.Attachments {
 			rv.Files = append(rv.Files, a.Name)
 		}
 		p.Replies = append(p.Replies, rv)
 	}
 	s.render(w, http.StatusOK, "thread", p)
+}
+
+// isolate wraps s in Unicode's bidi isolates, for a name or a date set
+// into a sentence in another script: in an Arabic sentence, the date
+// 2026-03-11 would otherwise read 11-03-2026, its parts ordered right to
+// left. A date is always left to right; a name takes its own direction.
+func isolate(s string, ltr bool) string {
+	if ltr {
+		return "\u2066" + s + "\u2069" // LEFT-TO-RIGHT ISOLATE ... POP DIRECTIONAL ISOLATE
+	}
+	return "\u2068" + s + "\u2069" // FIRST STRONG ISOLATE ... POP DIRECTIONAL ISOLATE
 }
 
 // addMessage adds a follow-up to the receipt's thread.

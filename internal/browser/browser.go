@@ -104,8 +104,9 @@ func JavaScript() TabOption { return func(c *tabConfig) { c.javascript = true } 
 
 // Tab is one browser tab.
 type Tab struct {
-	t   testing.TB
-	ctx context.Context
+	t          testing.TB
+	ctx        context.Context
+	javascript bool // the page's own scripts may run
 }
 
 // NewTab opens a tab that closes when t ends.
@@ -118,15 +119,20 @@ func (b *Browser) NewTab(t testing.TB, opts ...TabOption) *Tab {
 	ctx, cancel := chromedp.NewContext(b.ctx)
 	t.Cleanup(cancel)
 	// As in Start, the first run gets the tab's own context.
-	err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-		_, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled,
-			emulation.SetScriptExecutionDisabledParams{Value: !cfg.javascript})
-		return err
-	}))
+	err := chromedp.Do(ctx, scripts(cfg.javascript))
 	if err != nil {
 		t.Fatalf("failed to open a tab: %v", err)
 	}
-	return &Tab{t: t, ctx: ctx}
+	return &Tab{t: t, ctx: ctx, javascript: cfg.javascript}
+}
+
+// scripts turns the page's scripts on or off.
+func scripts(on bool) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled,
+			emulation.SetScriptExecutionDisabledParams{Value: !on})
+		return err
+	})
 }
 
 // Context is the tab's chromedp context, for what this package does not
