@@ -1,12 +1,17 @@
 package testkit
 
 import (
+	"bytes"
+	"encoding"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
+
+	"github.com/rs/zerolog"
 )
 
 // Verbs are the fmt verbs Unprintable tries, with and without flags.
@@ -65,6 +70,11 @@ func Unprintable[T any](t testing.TB, v T, secretBytes [][]byte, secretTexts ...
 				fail("%s printed with %s shows a secret (%q): %s", what, verb, n, out)
 			}
 		}
+		for how, out := range asText(x) {
+			if n := findNeedle(out, needles["%v"], needles[""]); n != "" {
+				fail("%s through %s shows a secret (%q): %s", what, how, n, out)
+			}
+		}
 		j, err := json.Marshal(x)
 		if err != nil {
 			continue // unencodable (a map of a func, say): nothing printed
@@ -73,6 +83,38 @@ func Unprintable[T any](t testing.TB, v T, secretBytes [][]byte, secretTexts ...
 			fail("%s encoded as JSON shows a secret (%q): %s", what, n, j)
 		}
 	}
+}
+
+// asText returns what x becomes on the ways to text that do not go
+// through fmt's verbs: its own String, GoString and MarshalText methods,
+// called directly as fmt.Stringer and the like (zerolog's Stringer does),
+// and the logs zerolog and log/slog write of it.
+func asText(x any) map[string]string {
+	out := map[string]string{}
+	if s, ok := x.(fmt.Stringer); ok {
+		out["String()"] = s.String()
+		var b bytes.Buffer
+		zl := zerolog.New(&b)
+		zl.Info().Stringer("v", s).Msg("")
+		out["zerolog's Stringer"] = b.String()
+	}
+	if s, ok := x.(fmt.GoStringer); ok {
+		out["GoString()"] = s.GoString()
+	}
+	if m, ok := x.(encoding.TextMarshaler); ok {
+		if b, err := m.MarshalText(); err == nil {
+			out["MarshalText()"] = string(b)
+		}
+	}
+	var z, st, sj bytes.Buffer
+	zl := zerolog.New(&z)
+	zl.Info().Interface("v", x).Msg("")
+	out["zerolog's Interface"] = z.String()
+	slog.New(slog.NewTextHandler(&st, nil)).Info("", "v", x)
+	out["slog's text handler"] = st.String()
+	slog.New(slog.NewJSONHandler(&sj, nil)).Info("", "v", x)
+	out["slog's JSON handler"] = sj.String()
+	return out
 }
 
 // secretNeedles returns, for each verb, the strings that would show some of
