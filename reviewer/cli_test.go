@@ -127,3 +127,50 @@ func TestIdentityAndPassphraseFiles(t *testing.T) {
 		t.Errorf("keygen over an identity: status %d:\n%s", code, stderr)
 	}
 }
+
+// init checks where tor's control port, key folder and proxy are before
+// saving them, says what sync will do with them, and never repeats a
+// proxy's password.
+func TestInitTorSettings(t *testing.T) {
+	dir := t.TempDir()
+	store := filepath.Join(dir, "store")
+	for _, tc := range []struct {
+		args   []string
+		status int
+		says   string
+	}{
+		{[]string{"--tor-control", "unix:/run/tor/control"}, 0, "Tor's control port saved: unix:/run/tor/control"},
+		{[]string{"--tor-control", "127.0.0.1:9051"}, 0, "Tor's control port saved: 127.0.0.1:9051"},
+		{[]string{"--tor-control", "off"}, 0, "Tor's control port: not used; the onion key goes into tor's key folder."},
+		{[]string{"--tor-control", "auto"}, 0, "Tor's control port: reviewer sync looks in the usual places."},
+		{[]string{"--tor-control", "unix:run/tor/control"}, 2, "--tor-control is tor's control port on this computer"},
+		{[]string{"--tor-control", "tcp://127.0.0.1:9051"}, 2, "--tor-control is tor's control port"},
+		{[]string{"--tor-control", "192.0.2.7:9051"}, 2, "--tor-control is tor's control port"},
+		{[]string{"--onion-auth-dir", "tor-keys"}, 0, "Tor's key folder saved: " + filepath.Join(mustGetwd(t), "tor-keys")},
+		{[]string{"--onion-auth-dir", "auto"}, 0, "Tor's key folder: reviewer sync looks for Tor Browser's."},
+		{[]string{"--proxy", "socks5://dana:s3cret-pass@127.0.0.1:9050"}, 1, "the proxy must be tor's SOCKS port on this computer"},
+		{[]string{"--proxy", "socks5://127.0.0.1:9050"}, 0, "Proxy saved: socks5://127.0.0.1:9050. Give the server with reviewer init --server URL."},
+		{[]string{"--server", "http://127.0.0.1:8081"}, 0, "The saved proxy (socks5://127.0.0.1:9050) is not used for this server, which is on this computer."},
+		{[]string{"--proxy", "off"}, 0, "Proxy cleared: reviewer sync connects to the server directly."},
+		{[]string{"--route", "Head"}, 2, "a route name is 1 to 32 lower-case letters"},
+		{[]string{"--route", "head"}, 2, "give the file too, as in reviewer init --team FILE --route head"},
+	} {
+		args := append([]string{"--store", store, "init"}, tc.args...)
+		code, stdout, stderr := reviewer(t, args...)
+		if code != tc.status || !strings.Contains(stdout+stderr, tc.says) {
+			t.Errorf("reviewer %s: status %d, want %d, saying %q:\n%s%s", strings.Join(tc.args, " "), code, tc.status, tc.says, stdout, stderr)
+		}
+		if strings.Contains(stdout+stderr, "s3cret-pass") {
+			t.Errorf("reviewer %s repeats the proxy's password:\n%s%s", strings.Join(tc.args, " "), stdout, stderr)
+		}
+	}
+}
+
+func mustGetwd(t *testing.T) string {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wd
+}
