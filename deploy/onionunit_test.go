@@ -86,6 +86,7 @@ func TestOnionUnit(t *testing.T) {
 		"PrivateMounts":           "yes",
 		"CapabilityBoundingSet":   "",
 		"NoNewPrivileges":         "yes",
+		"ExecReload":              "/bin/kill -HUP $MAINPID",
 	} {
 		if v := setting(unit, key); len(v) != 1 || v[0] != want {
 			t.Errorf("%s = %q, want %q", key, v, want)

@@ -73,6 +73,7 @@ func TestWebUnit(t *testing.T) {
 		"\nSocketBindAllow=tcp:80\nSocketBindAllow=tcp:443\nSocketBindDeny=any\n",
 		"\nConflicts=hearken-intake.service\n",
 		"\nReadWritePaths=/var/lib/hearken\n",
+		"\nExecReload=/bin/kill -HUP $MAINPID\n",
 	} {
 		if !strings.Contains(unit, want) {
 			t.Errorf("hearken-intake-web.service lacks %q", want)

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/rs/zerolog"
@@ -21,7 +22,7 @@ import (
 const usage = `Usage:
   intake init --config FILE [--data DIR] [--staff-onion-dir DIR]
   intake serve [--data DIR] [--listen ADDR] [--http-listen ADDR] [--onion-listen ADDR] [--staff-listen ADDR]... [--accept-rollback] (--config FILE | --demo)
-  intake check --config FILE
+  intake check --config FILE [--apply [--unit UNIT]]
   intake alert-test --config FILE
   intake backup [--data DIR] --out FILE
   intake retention --config FILE [--data DIR] [--confirm-date] [--allow-large]
@@ -45,10 +46,16 @@ serve   runs the public site. ADDR is host:port or unix:/path/to/socket.
         --demo makes a throwaway team so you can try it out.
         --accept-rollback starts on a store whose newest commit record is
         damaged, losing that commit; see deploy/README.md first.
+        On SIGHUP (systemctl reload) it reads the team files again: all
+        are checked first, and a bad one leaves the teams as they were.
 check   checks a config file and the team files it names. With
         staff_onion_dir set, it also writes each team member's onion key
-        where tor reads it and removes those of members taken out (run it
-        as root, then: systemctl reload tor).
+        where tor reads it and removes those of members taken out (as
+        root). --apply then puts changed team files into effect with no
+        restart: it reloads the running server (which reads its team files
+        again on SIGHUP) and tor, through systemctl, or says how; --unit
+        names the server's unit if it is not hearken-intake or
+        hearken-intake-web.
 alert-test
         sends one test alert now to every destination in the config's
         [alerts], and says which failed and why.
@@ -207,6 +214,11 @@ func (c *cli) serve(args []string) error {
 		}
 		staffListen = nil
 	}
+	// SIGHUP (systemctl reload) reads the team files again. Caught from the
+	// start: its default action would end the process.
+	reload := make(chan os.Signal, 1)
+	signal.Notify(reload, syscall.SIGHUP)
+	defer signal.Stop(reload)
 	// No timestamps: a request line stamped to the second would record when
 	// a report arrived. The service manager stamps lifecycle lines itself.
 	logger := zerolog.New(c.stderr)
@@ -260,7 +272,7 @@ func (c *cli) serve(args []string) error {
 		// A second signal stops at once instead of waiting for uploads.
 		stop()
 	}()
-	err = serve(ctx, cfg, serveOptions{DataDir: *data, Listen: *listen, HTTPListen: *httpListen, OnionListen: *onionListen, StaffListen: staffListen, Logger: logger, AcceptRollback: *acceptRollback, ConfigPath: *configPath})
+	err = serve(ctx, cfg, serveOptions{DataDir: *data, Listen: *listen, HTTPListen: *httpListen, OnionListen: *onionListen, StaffListen: staffListen, Logger: logger, AcceptRollback: *acceptRollback, ConfigPath: *configPath, Reload: reload})
 	if err != nil {
 		logger.Error().Err(err).Msg("stopped with an error")
 		return damageHint(err, *data)
@@ -321,17 +333,47 @@ func (c *cli) init(args []string) error {
 func (c *cli) check(args []string) error {
 	fs := flag.NewFlagSet("intake check", flag.ContinueOnError)
 	configPath := fs.String("config", "", "config `file` (TOML)")
+	apply := fs.Bool("apply", false, "then put the team files into effect: reload the running server and tor (as root, with systemd)")
+	unitName := fs.String("unit", "", "with --apply, the server's systemd `unit` (default: whichever of "+strings.Join(intakeUnits, ", ")+" is running)")
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
 	if *configPath == "" {
 		return usageError{msg: "intake check: --config FILE is required"}
 	}
+	if *unitName != "" && !*apply {
+		return usageError{msg: "intake check: --unit goes with --apply"}
+	}
 	cfg, err := c.readConfig(*configPath)
 	if err != nil {
 		return err
 	}
 	fmt.Fprint(c.stdout, cfg.summary())
+	var a *applier
+	var unit string
+	if *apply {
+		a = newApplier(c.stdout, *unitName)
+		if unit, err = a.prepare(cfg, *configPath); err != nil {
+			return err
+		}
+	}
+	if err := c.checkStaffOnion(cfg); err != nil {
+		return err
+	}
+	if a == nil {
+		what := "the running server"
+		if cfg.StaffOnionDir != "" {
+			what += " and tor"
+		}
+		fmt.Fprintf(c.stdout, "  to put changed team files into effect in %s: intake check --config %s --apply (as root)\n", what, *configPath)
+		return nil
+	}
+	return a.apply(cfg, unit)
+}
+
+// checkStaffOnion writes the team's onion keys where tor reads them, when
+// the config names the staff onion's folder.
+func (c *cli) checkStaffOnion(cfg *config) error {
 	if cfg.StaffOnionDir == "" {
 		return nil
 	}
@@ -340,7 +382,7 @@ func (c *cli) check(args []string) error {
 	case errors.Is(err, errTorPermission) && os.Geteuid() != 0:
 		// A check of the config as the service's user (sudo -u hearken)
 		// is still a check; only root may write tor's files.
-		fmt.Fprintf(c.stdout, "  note: the staff onion's keys in %s were not updated: that needs root. After changing a team file, run intake check as root.\n", cfg.StaffOnionDir)
+		fmt.Fprintf(c.stdout, "  note: the staff onion's keys in %s were not updated: that needs root. After changing a team file, run intake check --config %s --apply as root.\n", cfg.StaffOnionDir, cfg.Path)
 		return nil
 	case errors.Is(err, errTorPermission):
 		return withHint(err, "tor's folder %s must be writable by root; is it on a read-only file system?", cfg.StaffOnionDir)

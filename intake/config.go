@@ -1,6 +1,7 @@
 package intake
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/url"
@@ -55,8 +56,11 @@ type config struct {
 	// TLS, if set, serves the site over HTTPS on the clear web.
 	TLS *tlsSettings `toml:"tls"`
 
-	// Path is the file the config was loaded from, if any.
-	Path string `toml:"-"`
+	// Path is the file the config was loaded from, if any, and digest its
+	// SHA-256 then: a reload reads only the team files, and says so if the
+	// config itself has changed.
+	Path   string `toml:"-"`
+	digest [sha256.Size]byte
 
 	// demoAlerts writes alerts to the log: serve --demo has nobody to mail.
 	demoAlerts bool
@@ -79,8 +83,12 @@ type route struct {
 	To      []string `toml:"to"`
 	Webhook string   `toml:"webhook"`
 
-	// Team is loaded from TeamFile (relative to the config file).
+	// Team is loaded from TeamFile (relative to the config file) with the
+	// config. The server seals with the teams it holds now (liveTeams),
+	// which a reload replaces; this stays as the config was loaded.
 	Team *vault.Team `toml:"-"`
+	// teamPath is TeamFile made absolute, where a reload reads it again.
+	teamPath string
 }
 
 // limits bounds the work the public site accepts.
@@ -122,19 +130,20 @@ func loadConfig(path string) (*config, error) {
 	for _, k := range md.Undecoded() {
 		problems = append(problems, fmt.Sprintf("unknown setting %q", k.String()))
 	}
+	cfg.digest = sha256.Sum256(data)
 	dir := filepath.Dir(path)
 	for i := range cfg.Routes {
 		rt := &cfg.Routes[i]
 		if rt.TeamFile == "" {
 			continue // reported by validate
 		}
-		p := rt.TeamFile
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(dir, p)
+		rt.teamPath = rt.TeamFile
+		if !filepath.IsAbs(rt.teamPath) {
+			rt.teamPath = filepath.Join(dir, rt.teamPath)
 		}
-		team, err := loadTeam(p)
+		team, err := rt.readTeam()
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("route %q: team file %s: %v", rt.Name, rt.TeamFile, err))
+			problems = append(problems, err.Error())
 			continue
 		}
 		rt.Team = team
@@ -332,6 +341,16 @@ func (c *config) warnings() []string {
 			lang, name, c.DefaultLanguage, lang))
 	}
 	return w
+}
+
+// readTeam reads the route's team file. Its errors name the route and the
+// file as the config gives it, and the line, never key material.
+func (rt *route) readTeam() (*vault.Team, error) {
+	team, err := loadTeam(rt.teamPath)
+	if err != nil {
+		return nil, fmt.Errorf("route %q: team file %s: %w", rt.Name, rt.TeamFile, err)
+	}
+	return team, nil
 }
 
 // loadTeam reads a team file. vault.ParseTeam's errors name the line and

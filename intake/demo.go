@@ -71,6 +71,7 @@ func demoConfig(dataDir string) (cfg *config, created bool, err error) {
 			Labels:   map[string]string{"en": "The safeguarding team"},
 			TeamFile: teamPath,
 			Team:     team,
+			teamPath: teamPath,
 		}},
 	}
 	// English first, then the rest in code order.

@@ -62,6 +62,11 @@
 // runs on its own listener (a unix socket of mode 0600, or loopback), never
 // beside the public site.
 //
+// teams.go holds the teams the site seals to and the staff channel admits,
+// shared by both and replaced whole when serve reads the team files again
+// on SIGHUP: every file is checked first, a bad one changes nothing, and a
+// report seals to the teams of the moment its request arrived.
+//
 // # The command line
 //
 // cli.go holds Main and the commands: init (init.go and the commented
@@ -80,4 +85,6 @@
 //   - serve.go: the listeners, every net/http timeout, a graceful shutdown,
 //     and the daily maintenance: retention, purging acknowledged items,
 //     compaction and verified backups.
+//   - apply.go: check --apply, which reloads the running server and tor
+//     through systemctl after a team file changes, or says how.
 package intake

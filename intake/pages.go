@@ -60,6 +60,9 @@ var choices = map[string][]string{
 var reportFields = []string{"message", "about", "danger", "when_where", "role", "contact"}
 
 func (s *server) submitReport(w http.ResponseWriter, r *http.Request, lang string) {
+	// The teams as the report starts to arrive: a reload while it uploads
+	// does not change who it is sealed to.
+	teams := s.teams.load()
 	release, ok := s.admit(w, r, lang)
 	if !ok {
 		return
@@ -97,7 +100,7 @@ func (s *server) submitReport(w http.ResponseWriter, r *http.Request, lang strin
 		return
 	}
 	defer free()
-	receipt, err := s.store.CreateThread(rt.Name, env, rt.Team.Recipients())
+	receipt, err := s.store.CreateThread(rt.Name, env, teams.recipients(rt.Name))
 	if err != nil {
 		s.storeFailed(w, lang, "failed to store report", err)
 		return
@@ -235,6 +238,7 @@ func isolate(s string, ltr bool) string {
 
 // addMessage adds a follow-up to the receipt's thread.
 func (s *server) addMessage(w http.ResponseWriter, r *http.Request, lang string) {
+	teams := s.teams.load() // as for a report: the teams as it starts
 	release, ok := s.admit(w, r, lang)
 	if !ok {
 		return
@@ -283,7 +287,7 @@ func (s *server) addMessage(w http.ResponseWriter, r *http.Request, lang string)
 		return
 	}
 	defer free()
-	if err := s.store.FollowUp(receipt, env, rt.Team.Recipients()); err != nil {
+	if err := s.store.FollowUp(receipt, env, teams.recipients(rt.Name)); err != nil {
 		if errors.Is(err, vault.ErrNotFound) {
 			s.checkNotice(w, lang, "check_not_found")
 			return

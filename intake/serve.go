@@ -74,6 +74,9 @@ type serveOptions struct {
 	AcceptRollback bool
 	// ConfigPath is the config file, for the commands the log advises.
 	ConfigPath string
+	// Reload, when it receives, has the server read its team files again
+	// (SIGHUP: systemctl reload).
+	Reload <-chan os.Signal
 	// drainDelay is how long after a route's staff queue empties the store
 	// is compacted; zero means drainCompactDelay.
 	drainDelay time.Duration
@@ -97,13 +100,14 @@ func serve(ctx context.Context, cfg *config, opts serveOptions) error {
 	lg := opts.Logger
 	// A route's staff queue emptied: the chores compact the store soon.
 	drained := make(chan struct{}, 1)
+	signalDrained := func() {
+		select {
+		case drained <- struct{}{}:
+		default:
+		}
+	}
 	store, err := openStoreOpts(opts.DataDir, &vault.Options{RetentionDays: cfg.RetentionDays, AcceptRollback: opts.AcceptRollback,
-		Drained: func() {
-			select {
-			case drained <- struct{}{}:
-			default:
-			}
-		}})
+		Drained: signalDrained})
 	if err != nil {
 		return err
 	}
@@ -114,7 +118,8 @@ func serve(ctx context.Context, cfg *config, opts serveOptions) error {
 	// The team files may have changed since the last start: items the
 	// server still holds wait for members who joined, and no longer for
 	// members who left.
-	if joined, left, err := store.Requeue(teamKeys(cfg.teamsByRoute())); err != nil {
+	live := newLiveTeams(newTeamSet(cfg.teamsByRoute()))
+	if joined, left, err := store.Requeue(live.load().keys); err != nil {
 		lg.Error().Err(err).Msg("the staff queues could not follow the team files; members who joined get only new items until the next start")
 	} else if joined+left > 0 {
 		lg.Info().Int("joined", joined).Int("left", left).Msg("the staff queues follow the team files: items still held wait for members who joined, and no longer for members who left")
@@ -191,6 +196,9 @@ func serve(ctx context.Context, cfg *config, opts serveOptions) error {
 	errorLog := quietErrorLog(opts.ErrorLog)
 	pub := newServer(cfg, store, lg)
 	pub.alerts = alerts
+	pub.teams = live
+	staffH := newStaffHandler(store, live, lg)
+	reloader := &teamReload{cfg: cfg, live: live, verifier: staffH.verifier, store: store, drained: signalDrained, log: lg}
 	srv := &http.Server{
 		Handler:           pub,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -235,7 +243,7 @@ func serve(ctx context.Context, cfg *config, opts serveOptions) error {
 	}
 	if len(staffLns) > 0 {
 		staffSrv := &http.Server{
-			Handler:           NewStaffHandler(store, cfg.teamsByRoute(), lg),
+			Handler:           staffH.routes(),
 			ReadHeaderTimeout: readHeaderTimeout,
 			ReadTimeout:       5 * time.Minute,
 			WriteTimeout:      6 * time.Minute,
@@ -257,11 +265,18 @@ func serve(ctx context.Context, cfg *config, opts serveOptions) error {
 	}
 
 	var serveErr error
-	select {
-	case err := <-served:
-		serveErr = fmt.Errorf("failed to serve: %w", err)
-	case <-ctx.Done():
-		lg.Info().Msg("shutting down: waiting for submissions in progress")
+wait:
+	for {
+		select {
+		case err := <-served:
+			serveErr = fmt.Errorf("failed to serve: %w", err)
+			break wait
+		case <-ctx.Done():
+			lg.Info().Msg("shutting down: waiting for submissions in progress")
+			break wait
+		case <-opts.Reload:
+			reloader.reload()
+		}
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()

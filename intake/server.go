@@ -41,7 +41,9 @@ const (
 
 // server is the public site. It is an http.Handler.
 type server struct {
-	cfg     *config
+	cfg *config
+	// teams are the routes' teams now; a reload replaces them.
+	teams   *liveTeams
 	store   *vault.Store
 	log     zerolog.Logger
 	langs   []*locale
@@ -66,11 +68,13 @@ type server struct {
 	alerts *alert.Dispatcher
 }
 
-// newServer returns the public site for cfg, storing into store. cfg must
-// have passed validate and have its teams loaded.
+// newServer returns the public site for cfg, storing into store and
+// sealing to the teams cfg was loaded with (serve shares its live teams
+// instead). cfg must have passed validate and have its teams loaded.
 func newServer(cfg *config, store *vault.Store, logger zerolog.Logger) *server {
 	s := &server{
 		cfg:   cfg,
+		teams: newLiveTeams(newTeamSet(cfg.teamsByRoute())),
 		store: store,
 		log:   logger,
 		mem:   newBudget(uploadMemory),

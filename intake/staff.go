@@ -33,8 +33,10 @@ const (
 )
 
 type staffHandler struct {
-	store    *vault.Store
-	teams    map[string]*vault.Team
+	store *vault.Store
+	// teams are the teams now; verifier admits their members. A reload
+	// replaces both (teamReload).
+	teams    *liveTeams
 	verifier *staff.Verifier
 	log      zerolog.Logger
 	refused  [staff.ReasonForbidden + 1]atomic.Uint64
@@ -55,14 +57,14 @@ const resendEvery = 10 * time.Minute
 // Serve it on its own listener (a unix socket of mode 0600, or loopback),
 // never beside the public site, with net/http's ErrorLog discarded.
 func NewStaffHandler(store *vault.Store, teams map[string]*vault.Team, log zerolog.Logger) http.Handler {
-	return newStaffHandler(store, teams, log).routes()
+	return newStaffHandler(store, newLiveTeams(newTeamSet(teams)), log).routes()
 }
 
-func newStaffHandler(store *vault.Store, teams map[string]*vault.Team, log zerolog.Logger) *staffHandler {
+func newStaffHandler(store *vault.Store, teams *liveTeams, log zerolog.Logger) *staffHandler {
 	return &staffHandler{
 		store:    store,
 		teams:    teams,
-		verifier: staff.NewVerifier(teams, nil),
+		verifier: staff.NewVerifier(teams.load().byRoute, nil),
 		log:      log,
 		now:      time.Now,
 		resent:   map[string]time.Time{},
@@ -128,7 +130,7 @@ func (h *staffHandler) refuse(w http.ResponseWriter, r *http.Request, reason sta
 
 // memberKeys lists the signing keys of a route's current team, as
 // acknowledgements record them.
-func (h *staffHandler) memberKeys(route string) []string { return teamKeys(h.teams)(route) }
+func (h *staffHandler) memberKeys(route string) []string { return h.teams.load().keys(route) }
 
 // teamKeys returns, for each route of teams, the signing keys of its
 // members, as acknowledgements record them.

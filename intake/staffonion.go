@@ -225,7 +225,7 @@ func (s *authSync) summary() []string {
 		lines = append(lines, fmt.Sprintf("staff onion: %d member keys in %s", s.Keys, s.Dir))
 	}
 	if s.Added > 0 || s.Removed > 0 {
-		lines = append(lines, fmt.Sprintf("staff onion: %d key files written, %d removed; tor reads them when it reloads, and the server reads the team files when it starts: systemctl reload tor && systemctl restart hearken-intake", s.Added, s.Removed))
+		lines = append(lines, fmt.Sprintf("staff onion: %d key files written, %d removed; tor reads them when it reloads", s.Added, s.Removed))
 	}
 	if len(s.WithoutKeys) > 0 {
 		lines = append(lines, fmt.Sprintf("note: no onion key in the team line of %s: they cannot use the staff onion until they run \"reviewer onion-key\" and you replace their line with the one it prints", strings.Join(s.WithoutKeys, ", ")))

@@ -150,7 +150,7 @@ func sealReplyTo(t *testing.T, team *vault.Team) []byte {
 func TestStaffResend(t *testing.T) {
 	f := newStaffFixture(t)
 	clock := time.Now()
-	h := newStaffHandler(f.store, f.teams, zerolog.New(f.logs))
+	h := newStaffHandler(f.store, newLiveTeams(newTeamSet(f.teams)), zerolog.New(f.logs))
 	h.now = func() time.Time { return clock }
 	f.h = h.routes()
 	f.report(t, "students", "one")

@@ -19,7 +19,7 @@ var hints = []struct {
 	{cases.ErrStoreLocked, " by another reviewer command; wait for it to finish"},
 	{cases.ErrOtherIdentity, "; use the --identity that created it, or another --store folder"},
 	{cases.ErrNoCase, " (see reviewer list)"},
-	{cases.ErrNotKnown, ": ask the person who runs Hearken to add your member.pub to the team file and restart it; also check this computer's clock is right"},
+	{cases.ErrNotKnown, ": ask the person who runs Hearken to add your member.pub to the team file and run intake check --apply; also check this computer's clock is right"},
 }
 
 // withHint returns err's message with the hint of each error it wraps.

@@ -18,7 +18,7 @@ func TestHints(t *testing.T) {
 		{cases.ErrStoreLocked, "the local case store is in use by another reviewer command; wait for it to finish"},
 		{cases.ErrOtherIdentity, "this case store belongs to a different identity; use the --identity that created it, or another --store folder"},
 		{fmt.Errorf("HK-0009: %w", cases.ErrNoCase), "HK-0009: there is no such case on this computer (see reviewer list)"},
-		{fmt.Errorf("sync stopped: %w", cases.ErrNotKnown), "sync stopped: this server does not know your key: ask the person who runs Hearken to add your member.pub to the team file and restart it; also check this computer's clock is right"},
+		{fmt.Errorf("sync stopped: %w", cases.ErrNotKnown), "sync stopped: this server does not know your key: ask the person who runs Hearken to add your member.pub to the team file and run intake check --apply; also check this computer's clock is right"},
 		{fmt.Errorf("%w: an unreadable record", cases.ErrStoreCorrupt), "the local case store is damaged: an unreadable record"},
 		{teamError(2, "head", fmt.Errorf("%w on this computer (route head)", cases.ErrNoTeam)),
 			"HK-0002: no team is recorded for this route on this computer (route head), so reviewer cannot tell who may read this reply: run reviewer init --team FILE --route head with that route's team file from the person who runs Hearken"},

@@ -84,7 +84,7 @@ func torHint(err error, rep *cases.TorReport, cfg cases.Config) error {
 	case errors.Is(err, cases.ErrKeyFileInTheWay):
 		hint = "it was perhaps typed into Tor Browser before; unless it is this computer's current key (reviewer onion-key prints its public half), remove that file, then run reviewer sync again"
 	case errors.Is(err, onion.ErrKeyRefused):
-		hint = "send the line that reviewer onion-key prints to the person who runs Hearken: they put it in the team file, run intake check and reload tor; then run reviewer sync again"
+		hint = "send the line that reviewer onion-key prints to the person who runs Hearken: they put it in the team file and run intake check --apply; then run reviewer sync again"
 	case errors.Is(err, onion.ErrNoKey) && rep != nil && rep.Route == cases.KeyInFile && rep.Wrote:
 		hint = fmt.Sprintf("reviewer has just saved this computer's onion key in %s, and tor reads it only when it starts: restart Tor Browser (or reload the tor service), then run reviewer sync again", rep.File)
 	case errors.Is(err, onion.ErrNoKey) && rep != nil && rep.Route == cases.KeyInFile:

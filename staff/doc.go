@@ -43,7 +43,9 @@
 // not been seen from that member while the timestamp could still be in the
 // window (a bounded replay cache; when full it refuses rather than forget).
 // A verified caller is a [Member], who may use the routes whose team lists
-// them. Every refusal is the same error and the same 401 "unauthorized"
+// them. The server may replace the teams while it runs ([Verifier.SetTeams],
+// when it reads its team files again): a member taken out is refused from
+// that moment, and the replay cache, keyed by public key, carries over. Every refusal is the same error and the same 401 "unauthorized"
 // answer, after the same work: one signature verification (against a
 // decoy key when the key is unknown), so its timing says nothing either; [UnauthorizedReason] tells the server why, for counting in logs,
 // without any detail of the request.

@@ -198,7 +198,7 @@ func TestVerifyReplayCacheBounded(t *testing.T) {
 	f.v.mu.Lock()
 	for i := 0; i < maxReplayEntries; i++ {
 		var k replayKey
-		k.member = 1
+		k.member[0] = 1
 		k.nonce[0], k.nonce[1], k.nonce[2] = byte(i), byte(i>>8), byte(i>>16)
 		f.v.seen[k] = struct{}{}
 		f.v.expiry = append(f.v.expiry, replayEntry{key: k, expires: f.now.Unix() + 10})

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hearken-project/hearken/vault"
@@ -97,9 +98,12 @@ type verifierMember struct {
 }
 
 // Verifier checks signed staff requests against the members of the routes'
-// teams. It is safe for concurrent use.
+// teams. It is safe for concurrent use, and its teams can be replaced while
+// it serves (SetTeams).
 type Verifier struct {
-	members []verifierMember
+	// members is replaced whole, never changed in place: a request is
+	// checked against one list from start to end.
+	members atomic.Pointer[[]verifierMember]
 	now     func() time.Time
 	// decoy stands in for an unknown key, so that every request costs one
 	// verification.
@@ -112,8 +116,11 @@ type Verifier struct {
 	expiry replayHeap
 }
 
+// replayKey is a member's public key and a nonce. It names the member by
+// key, not by place in the list, so the cache stays sound when the teams
+// change: a nonce seen before a reload is still refused after it.
 type replayKey struct {
-	member int
+	member [ed25519.PublicKeySize]byte
 	nonce  [16]byte
 }
 
@@ -146,35 +153,45 @@ func NewVerifier(teams map[string]*vault.Team, now func() time.Time) *Verifier {
 	// does not fail (since Go 1.24 it never returns an error).
 	decoy, _, _ := ed25519.GenerateKey(nil)
 	v := &Verifier{now: now, seen: make(map[replayKey]struct{}), decoy: decoy, verifySig: ed25519.Verify}
+	v.SetTeams(teams)
+	return v
+}
+
+// SetTeams replaces the teams whose members may use the channel, at once:
+// a request is checked against the old teams or the new, never a mixture.
+// A member no longer listed is refused from then on; the replay cache is
+// kept, so no request accepted before can be replayed after.
+func (v *Verifier) SetTeams(teams map[string]*vault.Team) {
+	var members []verifierMember
 	for route, t := range teams {
 		if t == nil {
 			continue
 		}
 		for _, tm := range t.Members {
-			i := v.find(tm.SignKey)
+			i := find(members, tm.SignKey)
 			if i < 0 {
-				v.members = append(v.members, verifierMember{
+				members = append(members, verifierMember{
 					pub:    tm.SignKey,
 					member: Member{Name: tm.Name, Key: vault.FormatSigningKey(tm.SignKey)},
 				})
-				i = len(v.members) - 1
+				i = len(members) - 1
 			}
-			if !v.members[i].member.InRoute(route) {
-				v.members[i].member.Routes = append(v.members[i].member.Routes, route)
+			if !members[i].member.InRoute(route) {
+				members[i].member.Routes = append(members[i].member.Routes, route)
 			}
 		}
 	}
-	for i := range v.members {
-		slices.Sort(v.members[i].member.Routes)
+	for i := range members {
+		slices.Sort(members[i].member.Routes)
 	}
-	return v
+	v.members.Store(&members)
 }
 
-// find looks pub up, comparing against every member in constant time:
-// the time it takes depends on the number of members only.
-func (v *Verifier) find(pub ed25519.PublicKey) int {
+// find looks pub up in members, comparing against every member in
+// constant time: the time it takes depends on the number of members only.
+func find(members []verifierMember, pub ed25519.PublicKey) int {
 	found := -1
-	for i, m := range v.members {
+	for i, m := range members {
 		found = subtle.ConstantTimeSelect(subtle.ConstantTimeCompare(pub, m.pub), i, found)
 	}
 	return found
@@ -215,10 +232,11 @@ func (v *Verifier) Verify(method, path, query string, header func(string) string
 	// for an unknown one, so that an outsider cannot tell from the time of
 	// the answer which keys the server knows. The lookup runs over every
 	// member in constant time for the same reason.
-	idx := v.find(pub)
+	members := *v.members.Load()
+	idx := find(members, pub)
 	key := v.decoy
 	if idx >= 0 {
-		key = v.members[idx].pub
+		key = members[idx].pub
 	}
 	bh := sha256.Sum256(body)
 	msg := message(method, path, query, tstr, nonceStr, bh[:])
@@ -234,10 +252,12 @@ func (v *Verifier) Verify(method, path, query string, header func(string) string
 	if !good {
 		return nil, unauthorized(ReasonBadSignature)
 	}
-	if r := v.remember(replayKey{member: idx, nonce: nonce}, ts+win, now); r != ReasonNone {
+	rk := replayKey{nonce: nonce}
+	copy(rk.member[:], members[idx].pub)
+	if r := v.remember(rk, ts+win, now); r != ReasonNone {
 		return nil, unauthorized(r)
 	}
-	m := v.members[idx].member
+	m := members[idx].member
 	m.Routes = append([]string(nil), m.Routes...)
 	return &m, nil
 }

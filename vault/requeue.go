@@ -11,8 +11,8 @@ import (
 
 // An item waits in its route's queue while the store still holds it and
 // some current member of the route's team has not acknowledged it. The
-// teams change only when the server starts (they are read from the team
-// files), and a member can ask for everything again (Resend): both put
+// teams change when the server reads the team files (as it starts, and on
+// a reload), and a member can ask for everything again (Resend): both put
 // items back in the queues, in the order of their threads' first day and
 // of their place in the thread.
 

@@ -30,6 +30,12 @@ func TestMain(m *testing.M) {
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
+		Condition: func(cond string) (bool, error) {
+			if cond == "root" {
+				return os.Geteuid() == 0, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
 		Cmds: testkit.Cmds(map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"mkteam":  cmdMkteam,
 			"badteam": cmdBadteam,

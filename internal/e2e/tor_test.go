@@ -38,9 +38,9 @@ import (
 //     tor's key folder; after the restart, his sync works;
 //   - the student reads the reply and adds a follow-up, which Dana's next
 //     sync brings in;
-//   - Fay is taken out of the team: one edit, intake check, a tor reload,
-//     and her reviewer is told "the onion service does not accept this
-//     computer's onion key", with what to do.
+//   - Fay is taken out of the team: one edit, intake check, a reload of
+//     intake (SIGHUP) and of tor, and her reviewer is told "the onion
+//     service does not accept this computer's onion key", with what to do.
 //
 // One network serves every step; the steps depend on each other and run
 // in order.
@@ -252,6 +252,16 @@ func TestTorLoop(t *testing.T) {
 		out := must(t, "intake", "check", "--config", config)
 		if !strings.Contains(out, "staff onion: 2 member keys") || !strings.Contains(out, "0 key files written, 1 removed") {
 			t.Fatalf("intake check:\n%s", out)
+		}
+		// What intake check --apply has systemd do: the server reads the
+		// team files again (SIGHUP), then tor its keys.
+		if err := server.Process.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		if err := testkit.WaitFor(testkit.Patience, func() bool {
+			return strings.Contains(intakeLog.String(), "team files reloaded: 2 routes, 2 members")
+		}); err != nil {
+			t.Fatalf("intake did not reload its team files: %v\n%s", err, intakeLog.String())
 		}
 		step := time.Now()
 		if err := staffOnion.Reload(ctx); err != nil {
