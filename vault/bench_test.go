@@ -36,6 +36,20 @@ func BenchmarkOpenReport(b *testing.B) {
 	}
 }
 
+// BenchmarkOpenReportHinted opens as member 3 of 3 with a HintedIdentity:
+// one decapsulation, as for member 1.
+func BenchmarkOpenReportHinted(b *testing.B) {
+	ms, team := testTeam(b, 3)
+	sealed, _ := Seal(&Envelope{Kind: KindReport, Day: "2026-11-27", Fields: []Field{{"message", report2KiB}}}, team.Recipients()...)
+	id := NewHintedIdentity(ms[2].Identity())
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Open(sealed, id); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkCreateThreadDurable32 measures whole thread creations (receipt,
 // reply key, sealing to the team, fsynced commit) from 32 concurrent
 // writers, for a team of three and a team of one.

@@ -17,7 +17,10 @@ type Kind string
 const (
 	KindReport   Kind = "report"   // a reporter's first message; opens a thread
 	KindFollowUp Kind = "followup" // a reporter's later message
-	KindReply    Kind = "reply"    // a team member's answer
+	// KindReply is a team member's answer to the reporter. On the server
+	// and the staff channel it is every team item, a reply or a team
+	// event (KindEvent): only the sealed envelope says which.
+	KindReply Kind = "reply"
 	// KindNote is a team member's own record (triage, a note, the case
 	// chronology), sealed to themselves in the reviewer's local store. It
 	// never travels to the server.
@@ -50,8 +53,13 @@ type Envelope struct {
 	// ReplyTo is the thread's reply recipient, on reports: team replies are
 	// sealed to it so the reporter can read them with the receipt.
 	ReplyTo string `json:"reply_to,omitempty"`
-	// Author is the team member's display name, on replies.
+	// Author is the team member's display name, on replies. On a signed
+	// team item Open fills it, and Fields, from the signed content.
 	Author string `json:"author,omitempty"`
+	// Signed is a team item's signed content, exactly as its author
+	// encoded it, and Sig the author's signature over it (signed.go).
+	Signed json.RawMessage `json:"signed,omitempty"`
+	Sig    []byte          `json:"sig,omitempty"`
 }
 
 // Field returns the value of the named field, or "".
@@ -110,9 +118,9 @@ func Seal(e *Envelope, recipients ...age.Recipient) ([]byte, error) {
 	if len(recipients) == 0 {
 		return nil, errors.New("failed to seal: no recipients")
 	}
-	plain, err := json.Marshal(e)
+	plain, err := encode(e)
 	if err != nil {
-		return nil, fmt.Errorf("failed to encode envelope: %w", err)
+		return nil, err
 	}
 	size := paddedSize(len(plain))
 	if size > maxPlainSize {
@@ -137,6 +145,25 @@ func Seal(e *Envelope, recipients ...age.Recipient) ([]byte, error) {
 		return nil, fmt.Errorf("failed to seal: %w", err)
 	}
 	return out.Bytes(), nil
+}
+
+// encode writes e as JSON. A signed team item carries its words only in
+// its signed content, whose bytes must come out exactly as they were
+// signed.
+func encode(e *Envelope) ([]byte, error) {
+	if e.IsSigned() {
+		c := *e
+		c.Fields, c.Author = nil, ""
+		e = &c
+	}
+	plain, err := json.Marshal(e)
+	if err != nil {
+		return nil, fmt.Errorf("failed to encode envelope: %w", err)
+	}
+	if e.IsSigned() && !bytes.Contains(plain, e.Signed) {
+		return nil, errors.New("failed to encode envelope: its signed content would change")
+	}
+	return plain, nil
 }
 
 // Open decrypts and decodes a sealed envelope. It returns plaintext only if
@@ -170,9 +197,12 @@ func Open(sealed []byte, ids ...age.Identity) (*Envelope, error) {
 		return nil, ErrMalformed
 	}
 	switch e.Kind {
-	case KindReport, KindFollowUp, KindReply, KindNote:
+	case KindReport, KindFollowUp, KindReply, KindNote, KindEvent:
 	default:
 		return nil, ErrMalformed
+	}
+	if err := e.fillSigned(); err != nil {
+		return nil, err
 	}
 	return &e, nil
 }
