@@ -18,7 +18,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,10 +56,17 @@ func Main(m *testing.M, cmds map[string]func() int) {
 //
 //	mode FILE PERM   FILE's permission bits are PERM (octal, as 0600)
 //	waitsock PATH    wait until something accepts connections on the unix socket PATH
+//	nocanary DIR WORD...
+//	                 no file under DIR holds any of the WORDs
+//	capture NAME REGEXP
+//	                 set $NAME to the first submatch of REGEXP (multi-line) in
+//	                 the last command's stdout, failing if there is none
 func Cmds(own map[string]func(ts *testscript.TestScript, neg bool, args []string)) map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	cmds := map[string]func(ts *testscript.TestScript, neg bool, args []string){
 		"mode":     cmdMode,
 		"waitsock": cmdWaitsock,
+		"capture":  cmdCapture,
+		"nocanary": cmdNoCanary,
 	}
 	for name, f := range own {
 		if cmds[name] != nil {
@@ -66,6 +75,33 @@ func Cmds(own map[string]func(ts *testscript.TestScript, neg bool, args []string
 		cmds[name] = f
 	}
 	return cmds
+}
+
+func cmdCapture(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: capture NAME REGEXP")
+	}
+	re, err := regexp.Compile("(?m)" + args[1])
+	ts.Check(err)
+	m := re.FindStringSubmatch(ts.ReadFile("stdout"))
+	if len(m) < 2 {
+		ts.Fatalf("capture %s: no match for %s in stdout", args[0], args[1])
+	}
+	ts.Setenv(args[0], m[1])
+}
+
+func cmdNoCanary(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: nocanary DIR WORD...")
+	}
+	found, files, err := FindCanariesInDir(ts.MkAbs(args[0]), args[1:])
+	ts.Check(err)
+	if files == 0 {
+		ts.Fatalf("nocanary: no files under %s", args[0])
+	}
+	if len(found) > 0 {
+		ts.Fatalf("nocanary: %s", strings.Join(found, "; "))
+	}
 }
 
 func cmdMode(ts *testscript.TestScript, neg bool, args []string) {
