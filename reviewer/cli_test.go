@@ -75,7 +75,7 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{nil, "no command given"},
 		{[]string{"--no-such-flag"}, "flag provided but not defined"},
-		{[]string{"show"}, "show needs one case number, like HK-0001"},
+		{[]string{"show"}, "show needs one case number, like HK-7K3M-Q9XD"},
 		{[]string{"show", "HK-0001", "HK-0002"}, "show needs one case number"},
 		{[]string{"show", "case-one"}, "HK-"},
 		{[]string{"list", "extra"}, "list takes no arguments besides its options"},

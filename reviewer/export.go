@@ -10,14 +10,14 @@ import (
 )
 
 func (c *cli) export(fs *flag.FlagSet, args []string) error {
-	n, out, err := c.caseAndOut(fs, args, "FILE.html")
+	ref, out, err := c.caseAndOut(fs, args, "FILE.html")
 	if err != nil {
 		return err
 	}
 	if _, err := os.Lstat(out); err == nil {
 		return fmt.Errorf("%s already exists; it will not be overwritten: choose another name", out)
 	}
-	_, st, err := c.openStore(false)
+	_, st, n, err := c.openCase(ref)
 	if err != nil {
 		return err
 	}
@@ -32,11 +32,11 @@ func (c *cli) export(fs *flag.FlagSet, args []string) error {
 
 // attachments saves a case's attachments, decrypted, for the lead to look at.
 func (c *cli) attachments(fs *flag.FlagSet, args []string) error {
-	n, out, err := c.caseAndOut(fs, args, "DIR")
+	ref, out, err := c.caseAndOut(fs, args, "DIR")
 	if err != nil {
 		return err
 	}
-	_, st, err := c.openStore(false)
+	_, st, n, err := c.openCase(ref)
 	if err != nil {
 		return err
 	}
@@ -67,11 +67,11 @@ func (c *cli) attachments(fs *flag.FlagSet, args []string) error {
 // each, so they can be opened with the standard age tool or handed on still
 // encrypted. Nothing is decrypted.
 func (c *cli) exportSealed(fs *flag.FlagSet, args []string) error {
-	n, out, err := c.caseAndOut(fs, args, "DIR")
+	ref, out, err := c.caseAndOut(fs, args, "DIR")
 	if err != nil {
 		return err
 	}
-	_, st, err := c.openStore(false)
+	_, st, n, err := c.openCase(ref)
 	if err != nil {
 		return err
 	}

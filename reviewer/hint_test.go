@@ -21,9 +21,9 @@ func TestHints(t *testing.T) {
 		{fmt.Errorf("sync stopped: %w", cases.ErrNotKnown), "sync stopped: this server does not know your key: ask the person who runs Hearken to add your member.pub to the team file and run intake check --apply; also check this computer's clock is right"},
 		{fmt.Errorf("%w: an unreadable record", cases.ErrStoreCorrupt), "the local case store is damaged: an unreadable record"},
 		{teamError(2, "head", fmt.Errorf("%w on this computer (route head)", cases.ErrNoTeam)),
-			"HK-0002: no team is recorded for this route on this computer (route head), so reviewer cannot tell who may read this reply: run reviewer init --team FILE --route head with that route's team file from the person who runs Hearken"},
+			"HK-0000-0002: no team is recorded for this route on this computer (route head), so reviewer cannot tell who may read this reply: run reviewer init --team FILE --route head with that route's team file from the person who runs Hearken"},
 		{teamError(2, "Head", fmt.Errorf("%w: the case's route is not a valid route name", cases.ErrNoTeam)),
-			"HK-0002: no team is recorded for this route: the case's route is not a valid route name"},
+			"HK-0000-0002: no team is recorded for this route: the case's route is not a valid route name"},
 	} {
 		if got := withHint(tc.err); got != tc.want {
 			t.Errorf("withHint(%q) = %q, want %q", tc.err, got, tc.want)

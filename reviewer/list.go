@@ -32,11 +32,11 @@ func (c *cli) list(fs *flag.FlagSet, args []string) error {
 
 func (c *cli) show(fs *flag.FlagSet, args []string) error {
 	asJSON := fs.Bool("json", false, "")
-	n, err := c.caseArg(fs, args)
+	ref, err := c.caseArg(fs, args)
 	if err != nil {
 		return err
 	}
-	_, st, err := c.openStore(false)
+	_, st, n, err := c.openCase(ref)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/hearken-project/hearken/reviewer/cases"
+	"github.com/hearken-project/hearken/vault"
 )
 
 const usage = `reviewer: the safeguarding team's tool for Hearken reports.
@@ -62,13 +63,19 @@ Every day:
                                   reporter says someone is in danger now
                                   (DANGER column YES) comes first until it is
                                   triaged, then immediate and high urgency
-  reviewer show CASE [--json]     read a case (CASE is like HK-0001)
+  reviewer show CASE [--json]     read a case (CASE is like HK-7K3M-Q9XD)
   reviewer reply CASE --message TEXT [--team FILE]
                                   answer the reporter (or --message-file F)
   reviewer triage CASE [--status S] [--category C] [--urgency U] [--assign NAME]
+  reviewer handle CASE [--stop]   tell the team you are handling the case
+                                  (--stop: you no longer are)
   reviewer note CASE --message TEXT [--corrects N]
                                   add to the chronology (or --message-file F);
                                   --corrects N marks it a correction of entry N
+  reviewer resolve CASE --keep FINGERPRINT
+                                  when a case has been given two reply keys:
+                                  say which is the reporter's (compare the
+                                  fingerprints show gives with colleagues)
   reviewer export CASE --out FILE.html        printable record for a referral
   reviewer attachments CASE --out DIR          save the case's photos and files,
                                   named by the type of their content (.bin,
@@ -80,9 +87,16 @@ Every day:
 --json writes what a script reads: sync, list and show each carry
 danger_now; characters a terminal would act on are written as \u escapes.
 
-Case numbers (HK-0001) are this computer's own: a colleague's HK-0001 may be
-another case. The tag beside each case (like #3f2a9c1d) is the same for the
-whole team; use it when you talk about a case with a colleague.
+Case numbers (like HK-7K3M-Q9XD) are the same on every computer of the
+team. Type them in any case, with or without spaces and hyphens, or only
+HK- and their start when no other case begins the same way (HK-7K3M). A case this
+computer numbered HK-0001 before numbers were shared is still found by it.
+
+Triage, handle and note are shared with the team: each change is signed by
+you and sealed so only the route's team can read it, goes out with your
+next sync, and shows on colleagues' computers after theirs. When two of you
+change the same thing without having seen the other's change, show says so
+and which one it shows.
 
 Teams and routes: each route (like "students" or "head") has its own team
 file, and a reply is sealed to the reporter and to that route's team only.
@@ -165,7 +179,7 @@ func (c *cli) parse(fs *flag.FlagSet, args []string, npos int) ([]string, error)
 	}
 	if len(pos) != npos {
 		if npos == 1 {
-			return nil, errUsage{fmt.Sprintf("%s needs one case number, like HK-0001", fs.Name())}
+			return nil, errUsage{fmt.Sprintf("%s needs one case number, like HK-7K3M-Q9XD", fs.Name())}
 		}
 		return nil, errUsage{fmt.Sprintf("%s takes no arguments besides its options", fs.Name())}
 	}
@@ -209,7 +223,9 @@ func (c *cli) commands() map[string]func(*flag.FlagSet, []string) error {
 		"show":                c.show,
 		"reply":               c.reply,
 		"triage":              c.triage,
+		"handle":              c.handle,
 		"note":                c.note,
+		"resolve":             c.resolve,
 		"export":              c.export,
 		"attachments":         c.attachments,
 		"export-sealed":       c.exportSealed,
@@ -219,29 +235,45 @@ func (c *cli) commands() map[string]func(*flag.FlagSet, []string) error {
 	}
 }
 
-func (c *cli) caseArg(fs *flag.FlagSet, args []string) (uint64, error) {
+// caseArg reads a command's one CASE argument: a case number, the start
+// of one, or this computer's former number for a case. It is checked
+// before any passphrase is asked for, and resolved by openCase.
+func (c *cli) caseArg(fs *flag.FlagSet, args []string) (string, error) {
 	pos, err := c.parse(fs, args, 1)
 	if err != nil {
-		return 0, err
+		return "", err
 	}
-	n, err := cases.ParseCaseNumber(pos[0])
+	if err := cases.CheckCaseRef(pos[0]); err != nil {
+		return "", errUsage{err.Error()}
+	}
+	return pos[0], nil
+}
+
+// openCase opens the store and finds the case ref names.
+func (c *cli) openCase(ref string) (*vault.Member, *cases.Store, uint64, error) {
+	m, st, err := c.openStore(false)
 	if err != nil {
-		return 0, errUsage{err.Error()}
+		return nil, nil, 0, err
 	}
-	return n, nil
+	n, err := st.FindCase(ref)
+	if err != nil {
+		st.Close()
+		return nil, nil, 0, err
+	}
+	return m, st, n, nil
 }
 
 // caseAndOut reads the CASE argument and the --out option that export,
 // attachments and export-sealed share; what names --out's value for the
 // usage message.
-func (c *cli) caseAndOut(fs *flag.FlagSet, args []string, what string) (uint64, string, error) {
+func (c *cli) caseAndOut(fs *flag.FlagSet, args []string, what string) (string, string, error) {
 	out := fs.String("out", "", "")
-	n, err := c.caseArg(fs, args)
+	ref, err := c.caseArg(fs, args)
 	if err != nil {
-		return 0, "", err
+		return "", "", err
 	}
 	if *out == "" {
-		return 0, "", errUsage{fs.Name() + " needs --out " + what}
+		return "", "", errUsage{fs.Name() + " needs --out " + what}
 	}
-	return n, *out, nil
+	return ref, *out, nil
 }

@@ -19,8 +19,9 @@ var oneMany = regexp.MustCompile(`\b1 (new )?[a-z-]+s\b|\ba [aeiou]`)
 func TestPlurals(t *testing.T) {
 	for _, n := range []int{0, 1, 2} {
 		res := &cases.SyncResult{
-			Received: 3 * n, Pushed: n, Failed: n, Acked: n, Undeliverable: n,
-			KindCount: map[string]int{string(vault.KindReport): n, string(vault.KindFollowUp): n, string(vault.KindReply): n},
+			Received: 4 * n, Pushed: n, Failed: n, Acked: n, Undeliverable: n, UpdatesSent: n, UpdatesWaiting: n,
+			KindCount: map[string]int{string(vault.KindReport): n, string(vault.KindFollowUp): n, string(vault.KindReply): n,
+				string(vault.KindEvent): n},
 		}
 		for i := range n {
 			res.NewCases = append(res.NewCases, cases.CaseNumber(uint64(i+1)))
@@ -32,14 +33,17 @@ func TestPlurals(t *testing.T) {
 		c.printSync(res)
 		cv := &cases.CaseView{Messages: []cases.Message{{Kind: vault.KindReport,
 			Attachments: []cases.AttachmentInfo{{Name: "attachment-1.txt", Type: "text/plain", Size: n}}}}}
+		cv.UpdatesQueued = n
+		cv.LocalOnly = []string{"status", "urgency"}[:n]
 		writeCase(&out, cv)
 		text := out.String()
 		if m := oneMany.FindString(text); m != "" {
 			t.Errorf("n=%d: %q in\n%s", n, m, text)
 		}
 		if n == 1 {
-			for _, want := range []string{"Received 3 new items (1 report, 1 follow-up", "1 reply from a colleague", "1 new case",
-				"Sent 1 reply.", "1 reply could not be delivered", "1 item set aside", "1 byte",
+			for _, want := range []string{"Received 4 new items (1 report, 1 follow-up", "1 reply from a colleague", "1 new case",
+				"Sent 1 reply.", "1 reply could not be delivered", "1 item set aside", "1 byte", "1 case update from a colleague",
+				"Sent 1 case update to the team.", "1 case update is still waiting", "1 change is waiting", "colleagues do not see it",
 				"Warning: the server holds 1 item for you that it cannot send: its queue is damaged."} {
 				if !strings.Contains(text, want) {
 					t.Errorf("n=1: no %q in\n%s", want, text)

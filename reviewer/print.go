@@ -40,13 +40,16 @@ func (c *cli) printSync(res *cases.SyncResult) {
 			{vault.KindReport, "report", "reports"},
 			{vault.KindFollowUp, "follow-up from a reporter", "follow-ups from reporters"},
 			{vault.KindReply, "reply from a colleague", "replies from colleagues"},
+			{vault.KindEvent, "case update from a colleague", "case updates from colleagues"},
 		} {
 			if n := res.KindCount[string(k.kind)]; n > 0 {
 				kinds = append(kinds, count(n, k.one, k.many))
 			}
 		}
 		fmt.Fprintf(c.stdout, "Received %s (%s)", count(res.Received, "new item", "new items"), strings.Join(kinds, ", "))
-		if n := len(res.NewCases); n > 0 {
+		if n := len(res.NewCases); n > 0 && n <= 5 {
+			fmt.Fprintf(c.stdout, "; %s: %s", count(n, "new case", "new cases"), strings.Join(res.NewCases, ", "))
+		} else if n > 0 {
 			fmt.Fprintf(c.stdout, "; %s", count(n, "new case", "new cases"))
 		}
 		fmt.Fprintln(c.stdout, ".")
@@ -55,6 +58,9 @@ func (c *cli) printSync(res *cases.SyncResult) {
 	}
 	if res.Pushed > 0 {
 		fmt.Fprintf(c.stdout, "Sent %s.\n", count(res.Pushed, "reply", "replies"))
+	}
+	if res.UpdatesSent > 0 {
+		fmt.Fprintf(c.stdout, "Sent %s to the team.\n", count(res.UpdatesSent, "case update", "case updates"))
 	}
 	if res.Failed > 0 {
 		fmt.Fprintf(c.stdout, "%s (see reviewer show); %s kept here.\n",
@@ -80,6 +86,13 @@ func (c *cli) printSync(res *cases.SyncResult) {
 	if n := res.Waiting; n > 0 {
 		fmt.Fprintf(c.stdout, "%s still waiting to be sent; %s with the next sync that reaches the server.\n",
 			count(n, "reply is", "replies are"), pick(n, "it goes", "they go"))
+	}
+	for _, r := range res.NoTeam {
+		fmt.Fprintf(c.stdout, "Case updates on route %s wait: no team file is recorded for it on this computer, so reviewer cannot tell who may read them. Run reviewer init --team FILE --route %s.\n", clean(r), clean(r))
+	}
+	if n := res.UpdatesWaiting; n > 0 && len(res.NoTeam) == 0 {
+		fmt.Fprintf(c.stdout, "%s still waiting to be sent; %s with the next sync that reaches the server.\n",
+			count(n, "case update is", "case updates are"), pick(n, "it goes", "they go"))
 	}
 }
 
@@ -115,7 +128,7 @@ func writeList(w io.Writer, all []cases.CaseSummary) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CASE\tTAG\tDANGER\tURGENCY\tSTATUS\tWAITING\tCATEGORY\tRECEIVED\tREPORT")
+	fmt.Fprintln(tw, "CASE\tDANGER\tURGENCY\tSTATUS\tWAITING\tHANDLING\tCATEGORY\tRECEIVED\tREPORT")
 	for _, cs := range all {
 		waiting := "answered"
 		if cs.Unanswered {
@@ -125,13 +138,24 @@ func writeList(w io.Writer, all []cases.CaseSummary) error {
 			waiting += " (reply queued)"
 		}
 		flag := ""
-		if cs.Problems > 0 {
+		if cs.Problems > 0 || cs.ReplyKeyConflict || len(cs.Conflicts) > 0 {
 			flag = "[!] "
 		}
-		fmt.Fprintf(tw, "%s\t#%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s%s\n", cs.Case, clean(cs.Tag), dangerWord(cs), clean(dash(cs.Urgency)), clean(cs.Status), waiting,
-			clean(dash(cs.Category)), clean(cs.Received), flag, clean(cs.Preview))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s%s\n", cs.Case, dangerWord(cs), clean(dash(cs.Urgency)), clean(cs.Status), waiting,
+			clean(dash(strings.Join(cs.Handling, ", "))), clean(dash(cs.Category)), clean(cs.Received), flag, clean(cs.Preview))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, cs := range all {
+		if cs.ReplyKeyConflict {
+			fmt.Fprintf(w, "[!] %s has been given more than one reply key: replies wait until a lead resolves it (reviewer show %s).\n", cs.Case, cs.Case)
+		}
+		for _, c := range cs.Conflicts {
+			fmt.Fprintf(w, "[!] %s: %s.\n", cs.Case, clean(c))
+		}
+	}
+	return nil
 }
 
 // dangerWord is list's DANGER column: the report's answer to "Is someone
@@ -164,9 +188,32 @@ func writeCase(w io.Writer, cv *cases.CaseView) {
 			fmt.Fprintln(w, "DANGER: the reporter said someone may be in danger now.")
 		}
 	}
-	fmt.Fprintf(w, "Case %s (tag #%s)   route %s   first received %s\n", cv.Case, clean(cv.Tag), clean(cv.Route), clean(cv.Received))
+	former := ""
+	if cv.Former != "" {
+		former = " (formerly " + clean(cv.Former) + " on this computer)"
+	}
+	fmt.Fprintf(w, "Case %s%s   route %s   first received %s\n", cv.Case, former, clean(cv.Route), clean(cv.Received))
 	fmt.Fprintf(w, "Status: %s   Category: %s   Urgency: %s   Assigned: %s\n",
 		clean(cv.Status), clean(dash(cv.Category)), clean(dash(cv.Urgency)), clean(dash(cv.Assigned)))
+	if len(cv.Handling) > 0 {
+		fmt.Fprintf(w, "Handling: %s\n", clean(strings.Join(cv.Handling, ", ")))
+	}
+	for _, c := range cv.Conflicts {
+		fmt.Fprintf(w, "Conflict: %s.\n", clean(c))
+	}
+	if len(cv.LocalOnly) > 0 {
+		fmt.Fprintf(w, "On this computer only: %s, set here before case records were shared; colleagues do not see %s. Set %s again to share %s.\n",
+			strings.Join(cv.LocalOnly, ", "), pick(len(cv.LocalOnly), "it", "them"), pick(len(cv.LocalOnly), "it", "them"), pick(len(cv.LocalOnly), "it", "them"))
+	}
+	if cv.UpdatesQueued > 0 {
+		fmt.Fprintf(w, "%s waiting to be sent to the team: run reviewer sync.\n", count(cv.UpdatesQueued, "change is", "changes are"))
+	}
+	if cv.ReplyKey != "" {
+		fmt.Fprintf(w, "Reply key: %s (colleagues' reviewer show gives the same for this case)\n", cv.ReplyKey)
+	}
+	if cv.KeyProblem != "" {
+		fmt.Fprintf(w, "!! %s\n", clean(cv.KeyProblem))
+	}
 	if cv.Notice != "" {
 		fmt.Fprintf(w, "!! %s\n", clean(cv.Notice))
 	}
@@ -179,6 +226,9 @@ func writeCase(w io.Writer, cv *cases.CaseView) {
 		fmt.Fprintln(w)
 		if m.Problem != "" {
 			fmt.Fprintf(w, "!! This item %s\n", clean(m.Problem))
+		}
+		if m.Note != "" {
+			fmt.Fprintf(w, "(%s)\n", clean(m.Note))
 		}
 		if m.LanguageNote != "" {
 			fmt.Fprintln(w, clean(m.LanguageNote))
@@ -206,12 +256,24 @@ func writeCase(w io.Writer, cv *cases.CaseView) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Chronology:")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	local := false
 	for _, l := range cv.Chronology {
 		n := ""
 		if l.N != 0 {
 			n = fmt.Sprintf("#%d", l.N)
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", n, clean(l.Day), clean(l.Who), clean(l.What), clean(l.Text))
+		what := l.What
+		if l.Local {
+			what, local = "* "+what, true
+		}
+		text := l.Text
+		if l.State != "" {
+			text = strings.TrimSpace(text + " (" + l.State + ")")
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", n, clean(l.Day), clean(l.Who), clean(what), clean(text))
 	}
 	tw.Flush()
+	if local {
+		fmt.Fprintln(w, "* written on this computer before case records were shared; never sent to the team.")
+	}
 }

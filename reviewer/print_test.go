@@ -15,13 +15,14 @@ import (
 func TestPrintedStringsCleaned(t *testing.T) {
 	evil := "x\x1b]0;owned\x07\u202egnp.exe\u200b"
 	cv := &cases.CaseView{
-		CaseSummary: cases.CaseSummary{Case: "HK-0001", Tag: "3f2a9c1d", Route: evil, Status: evil, Category: evil,
-			Urgency: evil, Assigned: evil, Received: evil, Preview: evil},
-		Notice: evil,
+		CaseSummary: cases.CaseSummary{Case: "HK-7K3M-Q9XD", Tag: "3f2a9c1d", Route: evil, Status: evil, Category: evil,
+			Urgency: evil, Assigned: evil, Received: evil, Preview: evil, Handling: []string{evil}, Conflicts: []string{evil},
+			Former: evil},
+		Notice: evil, KeyProblem: evil,
 		Messages: []cases.Message{{Kind: vault.Kind(evil), Day: evil, Author: evil, State: evil, Problem: evil,
-			Fields:      []vault.Field{{Name: evil, Value: evil}},
+			Note: evil, Fields: []vault.Field{{Name: evil, Value: evil}},
 			Attachments: []cases.AttachmentInfo{{Name: evil, Type: evil}}}},
-		Chronology: []cases.ChronoLine{{Day: evil, Who: evil, What: evil, Text: evil}},
+		Chronology: []cases.ChronoLine{{Day: evil, Who: evil, What: evil, Text: evil, State: evil, Local: true}},
 	}
 	var b strings.Builder
 	writeCase(&b, cv)
@@ -34,8 +35,8 @@ func TestPrintedStringsCleaned(t *testing.T) {
 			t.Fatalf("printed %U: %q", r, out)
 		}
 	}
-	if !strings.Contains(out, "#3f2a9c1d") {
-		t.Errorf("no thread tag in %q", out)
+	if !strings.Contains(out, "HK-7K3M-Q9XD") {
+		t.Errorf("no case number in %q", out)
 	}
 }
 

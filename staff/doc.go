@@ -1,7 +1,10 @@
 // Package staff is the protocol of Hearken's staff channel: the small HTTP
 // API through which the safeguarding team's reviewer tool fetches sealed
-// reports and follow-ups from the intake server, pushes sealed replies and
-// acknowledges what it has stored.
+// reports and follow-ups from the intake server, pushes sealed team items
+// (replies, and team events: a case's shared triage and notes) and
+// acknowledges what it has stored. The server cannot tell a team event from
+// a reply: both are pushed to [RepliesPath], stored and served as kind
+// "reply", and only the sealed envelope says which it is.
 //
 // Both sides import this package and never each other: the intake server
 // (package intake) serves the channel and verifies requests with a

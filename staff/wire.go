@@ -56,8 +56,9 @@ type ItemsResponse struct {
 	Undeliverable int    `json:"undeliverable,omitempty"`
 }
 
-// ReplyRequest is the body of POST /staff/v1/replies. ID is a uuid v4 chosen
-// by the reviewer, so a retried push is a no-op.
+// ReplyRequest is the body of POST /staff/v1/replies: a team item, a reply
+// to the reporter or a team event, which the server cannot tell apart. ID
+// is a uuid v4 chosen by the reviewer, so a retried push is a no-op.
 type ReplyRequest struct {
 	Thread string `json:"thread"`
 	ID     string `json:"id"`

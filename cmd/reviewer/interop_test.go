@@ -68,11 +68,11 @@ func TestAgeInterop(t *testing.T) {
 	// The only member acknowledged the item, so it left the queue; the
 	// local copy, exported as received, is what age opens.
 	out.Reset()
-	if rc := reviewer.Main([]string{"--store", store, "--passphrase-file", pass, "export-sealed", "HK-0001", "--out", filepath.Join(dir, "sealed")}, nil, &out, &errb); rc != 0 {
+	if rc := reviewer.Main([]string{"--store", store, "--passphrase-file", pass, "export-sealed", cases.CaseNumber(srv.caseOf(t, 0)), "--out", filepath.Join(dir, "sealed")}, nil, &out, &errb); rc != 0 {
 		t.Fatalf("export-sealed: %s", errb.String())
 	}
 	itemPath := strings.TrimSpace(out.String())
-	if base := filepath.Base(itemPath); !strings.HasPrefix(base, "HK-0001-01-report-") || !strings.HasSuffix(base, ".age") {
+	if base := filepath.Base(itemPath); !strings.HasPrefix(base, cases.CaseNumber(srv.caseOf(t, 0))+"-01-report-") || !strings.HasSuffix(base, ".age") {
 		t.Fatalf("export-sealed wrote %q", itemPath)
 	}
 

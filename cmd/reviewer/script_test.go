@@ -15,6 +15,7 @@ import (
 	"github.com/hearken-project/hearken/intake"
 	"github.com/hearken-project/hearken/internal/testkit"
 	"github.com/hearken-project/hearken/reviewer"
+	"github.com/hearken-project/hearken/reviewer/cases"
 	"github.com/hearken-project/hearken/staff"
 	"github.com/hearken-project/hearken/vault"
 	"github.com/rogpeppe/go-internal/testscript"
@@ -70,7 +71,8 @@ func TestScripts(t *testing.T) {
 //	staffd report [-danger ANSWER] [-lang LANG] [-attach 'NAME|TYPE'] ROUTE TEXT...
 //	                              a reporter sends a report (danger "no", language "en"
 //	                              unless given), as the public site seals it; -attach
-//	                              adds a file named and typed as given, as a forger could
+//	                              adds a file named and typed as given, as a forger could;
+//	                              $CASEn is set to the case number of the nth report
 //	staffd followup N TEXT...     reporter N adds a message
 //	staffd replies N              print what reporter N sees (one reply a line)
 //	staffd queue                  print how many items wait in the staff queue
@@ -154,6 +156,12 @@ func cmdStaffd(ts *testscript.TestScript, neg bool, args []string) {
 		r, err := s.store.CreateThread(args[0], e, s.teams[args[0]].Recipients())
 		ts.Check(err)
 		s.receipts = append(s.receipts, r)
+		// $CASEn is the case number of report n, as every reviewer shows it.
+		ti, err := s.store.Thread(r)
+		ts.Check(err)
+		n, err := cases.NumberOf(ti.ID)
+		ts.Check(err)
+		ts.Setenv(fmt.Sprintf("CASE%d", len(s.receipts)), cases.CaseNumber(n))
 	case "followup":
 		if len(args) < 3 {
 			ts.Fatalf("usage: staffd followup N TEXT...")

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/hearken-project/hearken/intake"
+	"github.com/hearken-project/hearken/reviewer/cases"
 	"github.com/hearken-project/hearken/vault"
 	"github.com/rs/zerolog"
 )
@@ -119,6 +120,21 @@ func (s *staffServer) report(t testing.TB, route, message string) {
 		t.Fatal(err)
 	}
 	s.receipts = append(s.receipts, r)
+}
+
+// caseOf returns the case number of report i (from 0), as every reviewer
+// numbers it.
+func (s *staffServer) caseOf(t testing.TB, i int) uint64 {
+	t.Helper()
+	ti, err := s.store.Thread(s.receipts[i])
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := cases.NumberOf(ti.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 func parseTeam(t testing.TB, ms ...*vault.Member) *vault.Team {

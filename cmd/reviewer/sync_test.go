@@ -65,7 +65,7 @@ func TestSyncResumesExactlyOnce(t *testing.T) {
 	checkCases(t, st, reports)
 
 	// A reply whose push is handled by the server but never answered.
-	if _, err := st.Reply(3, "Thank you for telling us.", team); err != nil {
+	if _, err := st.Reply(srv.caseOf(t, 2), "Thank you for telling us.", team); err != nil {
 		t.Fatal(err)
 	}
 	srv.cut("POST", staff.RepliesPath, cutAfter)
@@ -112,7 +112,7 @@ func TestSyncResumesExactlyOnce(t *testing.T) {
 	if replies != 1 {
 		t.Errorf("the server queue holds %d replies, want 1", replies)
 	}
-	cv, err := st.Show(3)
+	cv, err := st.Show(srv.caseOf(t, 2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestSyncResumesExactlyOnce(t *testing.T) {
 		}
 	}
 	if !found {
-		t.Fatal("no receipt for HK-0003's thread")
+		t.Fatal("no receipt for the third case's thread")
 	}
 	got, _, err := srv.store.Replies(receipt)
 	if err != nil {

@@ -63,7 +63,7 @@ func TestSaveAttachmentsExtension(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	it := staff.Item{ID: uuid.NewString(), Thread: uuid.NewString(), Route: "students", Kind: vault.KindReport, Day: "2026-03-01", Sealed: sealed}
+	it := staff.Item{ID: uuid.NewString(), Thread: f.thread(), Route: "students", Kind: vault.KindReport, Day: "2026-03-01", Sealed: sealed}
 	if _, err := f.st.storeItems([]staff.Item{it}); err != nil {
 		t.Fatal(err)
 	}
@@ -73,13 +73,13 @@ func TestSaveAttachmentsExtension(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []struct{ name, warning string }{
-		{"HK-0001-01-1-attachment-1.txt", ""},
-		{"HK-0001-01-2-x.bin", "its type (application/x-msdownload) is not one Hearken accepts"},
-		{"HK-0001-01-3-CON.txt", ""},
-		{"HK-0001-01-4-photo.bin", "it says it is image/jpeg, but its content is not"},
-		{"HK-0001-01-5-report_gnp.png", ""},
-		{"HK-0001-01-6-notes_txt.txt", ""},
-		{"HK-0001-01-7-run.bin", "is not one Hearken accepts"},
+		{"HK-0000-0001-01-1-attachment-1.txt", ""},
+		{"HK-0000-0001-01-2-x.bin", "its type (application/x-msdownload) is not one Hearken accepts"},
+		{"HK-0000-0001-01-3-CON.txt", ""},
+		{"HK-0000-0001-01-4-photo.bin", "it says it is image/jpeg, but its content is not"},
+		{"HK-0000-0001-01-5-report_gnp.png", ""},
+		{"HK-0000-0001-01-6-notes_txt.txt", ""},
+		{"HK-0000-0001-01-7-run.bin", "is not one Hearken accepts"},
 	}
 	if len(saved) != len(want) {
 		t.Fatalf("saved %d files, want %d", len(saved), len(want))

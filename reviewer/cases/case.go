@@ -2,32 +2,14 @@ package cases
 
 import (
 	"bytes"
-	"encoding/binary"
-	"fmt"
-	"strconv"
 	"strings"
 
 	bolt "go.etcd.io/bbolt"
 )
 
-// CaseNumber formats a local case number.
-func CaseNumber(n uint64) string { return fmt.Sprintf("HK-%04d", n) }
-
-// ParseCaseNumber reads "HK-0007", "hk7", "7" or "#7".
-func ParseCaseNumber(s string) (uint64, error) {
-	t := strings.ToUpper(strings.TrimSpace(s))
-	t = strings.TrimPrefix(t, "#")
-	t = strings.TrimPrefix(t, "HK")
-	t = strings.TrimPrefix(t, "-")
-	n, err := strconv.ParseUint(t, 10, 64)
-	if err != nil || n == 0 {
-		return 0, fmt.Errorf("%q is not a case number; case numbers look like HK-0001 (see reviewer list)", s)
-	}
-	return n, nil
-}
-
-// threadTag is the short form of a thread id that the whole team shares
-// (case numbers are each computer's own): its first 8 hex digits.
+// threadTag is the short form of a thread id that earlier versions showed
+// beside each case: its first 8 hex digits. Case numbers are shared now;
+// the tag stays in --json for scripts that used it.
 func threadTag(thread string) string {
 	t := strings.ReplaceAll(thread, "-", "")
 	if len(t) > 8 {
@@ -36,7 +18,9 @@ func threadTag(thread string) string {
 	return t
 }
 
-// caseFor returns the case of thread, creating it (next number) if new.
+// caseFor returns the case of thread, creating it if new: its number comes
+// from the thread id, or from the id's next bits when another case
+// already has that number.
 func caseFor(tx *bolt.Tx, thread, route, day string) (caseRec, bool, error) {
 	threads := tx.Bucket(bThreads)
 	var c caseRec
@@ -44,19 +28,31 @@ func caseFor(tx *bolt.Tx, thread, route, day string) (caseRec, bool, error) {
 		err := getJSON(threads, []byte(thread), &c)
 		return c, false, err
 	}
-	meta := tx.Bucket(bMeta)
-	var n uint64 = 1
-	if v := meta.Get(kNextCase); len(v) == 8 {
-		n = binary.BigEndian.Uint64(v)
-	}
-	if err := meta.Put(kNextCase, be(n+1)); err != nil {
+	c = caseRec{Thread: thread, Route: route, First: day}
+	if err := numberCase(tx, &c); err != nil {
 		return c, false, err
 	}
-	c = caseRec{Number: n, Thread: thread, Route: route, First: day}
-	if err := putJSON(threads, []byte(thread), c); err != nil {
-		return c, false, err
+	return c, true, putJSON(threads, []byte(thread), c)
+}
+
+// numberCase gives c its number and records it.
+func numberCase(tx *bolt.Tx, c *caseRec) error {
+	nums := tx.Bucket(bCaseNums)
+	n, err := numberOf(c.Thread, false)
+	if err != nil {
+		return err
 	}
-	return c, true, tx.Bucket(bCaseNums).Put(be(n), []byte(thread))
+	if nums.Get(be(n)) != nil {
+		c.Collided = CaseNumber(n)
+		if n, err = numberOf(c.Thread, true); err != nil {
+			return err
+		}
+		for nums.Get(be(n)) != nil {
+			n = (n + 1) % (1 << numberBits)
+		}
+	}
+	c.Number = n
+	return nums.Put(be(n), []byte(c.Thread))
 }
 
 // rawCase is a case as stored: clear metadata and sealed records.

@@ -1,6 +1,7 @@
 package cases
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -15,8 +16,9 @@ import (
 
 // checkPage checks a page's labels and opens the items not yet stored. An
 // item with a bad label is marked to be set aside, not refused, so one bad
-// item cannot block the member's queue.
-func (s *Store) checkPage(items []staff.Item) ([]itemCheck, error) {
+// item cannot block the member's queue. teams holds the team files the
+// page's team items are checked against.
+func (s *Store) checkPage(items []staff.Item, teams *teamSet) ([]itemCheck, error) {
 	checks := make([]itemCheck, len(items))
 	known := make([]bool, len(items))
 	for i, it := range items {
@@ -34,9 +36,14 @@ func (s *Store) checkPage(items []staff.Item) ([]itemCheck, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to store items: %w", err)
 	}
+	for i, it := range items {
+		if !known[i] && checks[i].rejected == "" && it.Kind == vault.KindReply {
+			teams.load(it.Route)
+		}
+	}
 	parallel(len(items), func(i int) {
 		if !known[i] && checks[i].rejected == "" {
-			checks[i] = s.checkItem(items[i])
+			checks[i] = s.checkItem(items[i], teams)
 		}
 	})
 	return checks, nil
@@ -48,21 +55,91 @@ type itemCheck struct {
 	rejected string      // why its labels are refused; it joins no case
 	reason   string      // why it is set aside; "" if it opened and matched
 	report   *reportText // for a report that opened
+	replyTo  string      // the reply key a report or follow-up presents
+	team     *teamCheck  // a team item whose author checked out
+	recheck  bool        // set aside for want of a team file for its route
+	kind     vault.Kind  // what it is: for a team item, what its envelope says
+}
+
+// teamCheck is a team item (a reply or an event) whose signature matches
+// a member of its route's team, or the member's own key.
+type teamCheck struct {
+	env    *vault.Envelope
+	signed *vault.Signed
+	data   eventData // an event's content; a reply's reply_key
+	name   string    // the author's name in the team file
+	mine   bool
 }
 
 // checkItem opens a pulled item to find whether it can be trusted, and
 // keeps what list shows of a report. The rest of the opened item is dropped.
-func (s *Store) checkItem(it staff.Item) itemCheck {
-	e, err := vault.Open(it.Sealed, s.m.Identity())
+func (s *Store) checkItem(it staff.Item, teams *teamSet) itemCheck {
+	e, err := vault.Open(it.Sealed, s.ident)
 	switch {
 	case err != nil:
-		return itemCheck{done: true, reason: asideReason(err)}
+		return itemCheck{done: true, reason: asideReason(err), kind: it.Kind}
+	case it.Kind == vault.KindReply:
+		return s.checkTeamItem(it, e, teams)
 	case e.Kind != it.Kind || (e.Route != "" && e.Route != it.Route):
-		return itemCheck{done: true, reason: "its sealed content does not match its label"}
+		return itemCheck{done: true, reason: "its sealed content does not match its label", kind: it.Kind}
 	case e.Kind == vault.KindReport:
-		return itemCheck{done: true, report: &reportText{Preview: preview(e.Field("message")), Danger: e.Field("danger")}}
+		return itemCheck{done: true, kind: e.Kind, replyTo: e.ReplyTo,
+			report: &reportText{Preview: preview(e.Field("message")), Danger: e.Field("danger")}}
 	}
-	return itemCheck{done: true}
+	return itemCheck{done: true, kind: e.Kind, replyTo: e.ReplyTo}
+}
+
+// checkTeamItem checks a reply or team event: signed, for this case and
+// item, by a member of the route's team in this computer's team file (or
+// by this member), with content a reviewer writes.
+func (s *Store) checkTeamItem(it staff.Item, e *vault.Envelope, teams *teamSet) itemCheck {
+	aside := func(reason string) itemCheck { return itemCheck{done: true, reason: reason, kind: it.Kind} }
+	if e.Kind != vault.KindReply && e.Kind != vault.KindEvent {
+		return aside("its sealed content does not match its label")
+	}
+	sg, err := e.Verify(it.Thread, it.ID)
+	switch {
+	case errors.Is(err, vault.ErrUnsigned):
+		return aside("it is not signed by its author, as every reply and team event is; it does not count as an answer")
+	case errors.Is(err, vault.ErrBadSignature):
+		return aside("its signature does not match its content: it was forged or changed; it does not count as an answer")
+	case err != nil, sg.Route != it.Route:
+		return aside("it was signed for another case or item and sent again as this one; it does not count as an answer")
+	}
+	tc := &teamCheck{env: e, signed: sg, name: sg.Name, mine: sg.Author == s.myKey}
+	if !tc.mine {
+		team := teams.get(it.Route)
+		if team == nil {
+			c := aside(fmt.Sprintf("no team file is recorded on this computer for route %s, so who wrote it cannot be checked; "+
+				"it is checked again at each sync once there is one (reviewer init --team FILE --route %s)", it.Route, it.Route))
+			c.recheck = true
+			return c
+		}
+		pub, _ := vault.ParseSigningKey(sg.Author)
+		tm, ok := team.Lookup(pub)
+		if !ok {
+			return aside(fmt.Sprintf("it is signed by someone who is not in this computer's team file for route %s; it does not count as an answer", it.Route))
+		}
+		tc.name = tm.Name
+	}
+	if len(sg.Data) > 0 {
+		d := json.NewDecoder(bytes.NewReader(sg.Data))
+		d.DisallowUnknownFields()
+		if err := d.Decode(&tc.data); err != nil {
+			return aside("its content is not valid")
+		}
+	}
+	switch e.Kind {
+	case vault.KindEvent:
+		if err := tc.data.check(sg.Author); err != nil {
+			return aside(err.Error())
+		}
+	case vault.KindReply:
+		if tc.data.Type != "" || len(tc.data.Set) > 0 || len(tc.data.Prev) > 0 || tc.data.Text != "" || tc.data.Corrects != "" {
+			return aside("its content is not valid")
+		}
+	}
+	return itemCheck{done: true, team: tc, kind: e.Kind}
 }
 
 func asideReason(err error) string {

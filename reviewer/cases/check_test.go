@@ -12,7 +12,7 @@ import (
 
 func TestStoreTamperedSetAside(t *testing.T) {
 	f := newStoreFixture(t)
-	th := uuid.NewString()
+	th := f.thread()
 	good := f.item(t, th, vault.KindReport, "2026-03-01", "message", "ok")
 	bad := f.item(t, th, vault.KindFollowUp, "2026-03-02", "message", "changed")
 	bad.Sealed = bytes.Clone(bad.Sealed)
@@ -22,7 +22,7 @@ func TestStoreTamperedSetAside(t *testing.T) {
 		t.Fatal(err)
 	}
 	aside := stored.SetAside
-	if len(aside) != 1 || aside[0].ID != bad.ID || aside[0].Case != "HK-0001" || !strings.Contains(aside[0].Reason, "changed") {
+	if len(aside) != 1 || aside[0].ID != bad.ID || aside[0].Case != "HK-0000-0001" || !strings.Contains(aside[0].Reason, "changed") {
 		t.Fatalf("set aside: %+v", aside)
 	}
 	cv, err := f.st.Show(1)

@@ -4,14 +4,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/uuid"
 	"github.com/hearken-project/hearken/staff"
 	"github.com/hearken-project/hearken/vault"
 )
 
 func TestNoteCorrections(t *testing.T) {
 	f := newStoreFixture(t)
-	if _, err := f.st.storeItems([]staff.Item{f.item(t, uuid.NewString(), vault.KindReport, "2026-03-01")}); err != nil {
+	if _, err := f.st.storeItems([]staff.Item{f.item(t, f.thread(), vault.KindReport, "2026-03-01")}); err != nil {
 		t.Fatal(err)
 	}
 	n, err := f.st.Note(1, "spoke to head of year", 0)

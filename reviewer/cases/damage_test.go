@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/uuid"
-
 	"github.com/hearken-project/hearken/staff"
 	"github.com/hearken-project/hearken/vault"
 )
@@ -20,7 +18,7 @@ func damageStore(t *testing.T) (*storeFixture, []byte) {
 	f := newStoreFixture(t)
 	var page []staff.Item
 	for i := range 12 {
-		th := uuid.NewString()
+		th := f.thread()
 		page = append(page, f.item(t, th, vault.KindReport, "2026-03-01", "message", strings.Repeat("words ", 20+i*60)))
 		page = append(page, f.item(t, th, vault.KindFollowUp, "2026-03-02", "message", "more"))
 	}

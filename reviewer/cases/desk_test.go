@@ -18,7 +18,7 @@ import (
 // chronology line, and refuses places that hold none.
 func TestAttachmentInMemory(t *testing.T) {
 	f := newStoreFixture(t)
-	th := uuid.NewString()
+	th := f.thread()
 	e := &vault.Envelope{Kind: vault.KindReport, Day: "2026-03-01", Route: "students", ReplyTo: f.reply.Recipient().String(),
 		Fields:      []vault.Field{{Name: "message", Value: "see the photo"}},
 		Attachments: []vault.Attachment{{Name: "attachment-1.png", Type: "image/png", Cleaned: true, Data: []byte("\x89PNG fake")}}}
@@ -60,7 +60,7 @@ func TestAttachmentInMemory(t *testing.T) {
 // and records an export line only when asked.
 func TestRecordAndRecordExport(t *testing.T) {
 	f := newStoreFixture(t)
-	th := uuid.NewString()
+	th := f.thread()
 	if _, err := f.st.storeItems([]staff.Item{f.item(t, th, vault.KindReport, "2026-03-01", "message", "a <b>bold</b> claim")}); err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestRecordAndRecordExport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Contains(rec, []byte("<title>Safeguarding case record HK-0001</title>")) || !bytes.Contains(rec, []byte("a &lt;b&gt;bold&lt;/b&gt; claim")) {
+	if !bytes.Contains(rec, []byte("<title>Safeguarding case record HK-0000-0001</title>")) || !bytes.Contains(rec, []byte("a &lt;b&gt;bold&lt;/b&gt; claim")) {
 		t.Errorf("record:\n%s", rec)
 	}
 	cv, _ := f.st.Show(1)
@@ -97,7 +97,7 @@ func TestRecordAndRecordExport(t *testing.T) {
 // refused, from clear metadata.
 func TestFirstResponses(t *testing.T) {
 	f := newStoreFixture(t)
-	answered, open, orphan := uuid.NewString(), uuid.NewString(), uuid.NewString()
+	answered, open, orphan := f.thread(), f.thread(), f.thread()
 	page := []staff.Item{
 		f.item(t, answered, vault.KindReport, "2026-03-01", "message", "one"),
 		f.item(t, open, vault.KindReport, "2026-03-03", "message", "two"),
@@ -122,9 +122,9 @@ func TestFirstResponses(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []FirstResponse{
-		{Case: "HK-0001", Route: "students", Reported: "2026-03-01", Replied: "2026-03-04"},
-		{Case: "HK-0002", Route: "students", Reported: "2026-03-03"},
-		{Case: "HK-0003", Route: "students"},
+		{Case: "HK-0000-0001", Route: "students", Reported: "2026-03-01", Replied: "2026-03-04"},
+		{Case: "HK-0000-0002", Route: "students", Reported: "2026-03-03"},
+		{Case: "HK-0000-0003", Route: "students"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("first responses:\n got %+v\nwant %+v", got, want)
@@ -172,7 +172,7 @@ func TestSortCasesAsList(t *testing.T) {
 	f := newStoreFixture(t)
 	var page []staff.Item
 	for i, danger := range []string{"no", "no", "yes", "no"} {
-		page = append(page, f.item(t, uuid.NewString(), vault.KindReport, "2026-03-0"+string(rune('1'+i)), "message", "m", "danger", danger))
+		page = append(page, f.item(t, f.thread(), vault.KindReport, "2026-03-0"+string(rune('1'+i)), "message", "m", "danger", danger))
 	}
 	if _, err := f.st.storeItems(page); err != nil {
 		t.Fatal(err)
@@ -183,7 +183,7 @@ func TestSortCasesAsList(t *testing.T) {
 	}
 	cv, _ := f.st.Show(4)
 	for i := range before {
-		if before[i].Case == "HK-0004" {
+		if before[i].Case == "HK-0000-0004" {
 			before[i] = cv.CaseSummary
 		}
 	}
@@ -193,7 +193,7 @@ func TestSortCasesAsList(t *testing.T) {
 	for i := range after {
 		got, want = append(got, before[i].Case), append(want, after[i].Case)
 	}
-	if !reflect.DeepEqual(got, want) || want[1] != "HK-0004" {
+	if !reflect.DeepEqual(got, want) || want[1] != "HK-0000-0004" {
 		t.Errorf("sorted %v, List %v", got, want)
 	}
 }

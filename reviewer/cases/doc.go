@@ -13,35 +13,52 @@
 // recreated: a damaged one is refused and left as it is.
 //
 // Every item the server sends (a report, a reporter's follow-up, a
-// colleague's reply) is kept exactly as it arrived: age ciphertext, sealed
-// by the server to the route's team, which the standard age tool opens with
-// the member's key (ExportSealed writes them out). Replies written here are
-// sealed the same way, to the reporter and the team, before they are
-// stored. Nothing the server sent is ever resealed or rewritten.
+// colleague's reply or team event) is kept exactly as it arrived: age
+// ciphertext, sealed to the route's team, which the standard age tool opens
+// with the member's key (ExportSealed writes them out). Replies written
+// here are sealed the same way, to the reporter and the team, before they
+// are stored. Nothing the server sent is ever resealed or rewritten.
 //
-// What the store writes of its own (triage, chronology entries and the
-// per-case summaries that List reads) is sealed with XChaCha20-Poly1305
-// under the store's data key: random bytes made with the store and kept in
-// it wrapped with age to the member's own recipient (localkey.go). Each
-// record is bound to its bucket and key, so none can be moved to another
-// case unnoticed.
+// What the store writes of its own (the case's team events as signed, the
+// pinned reply key, the per-case summaries that List reads, and the triage
+// and chronology written before case records were shared) is sealed with
+// XChaCha20-Poly1305 under the store's data key: random bytes made with the
+// store and kept in it wrapped with age to the member's own recipient
+// (localkey.go). Each record is bound to its bucket and key, so none can be
+// moved to another case unnoticed.
 //
 // In the clear are only what the server knows too: case numbers, thread
 // ids, routes, kinds of item and calendar days, plus the bookkeeping of
-// sync (which replies wait to be sent, which items wait to be
+// sync (which replies and events wait to be sent, which items wait to be
 // acknowledged, why an item was set aside). No server queue position is
 // kept: the server shows none, and a store of before (schema 2) loses its
-// own when it is opened (migrate.go). The member's words, the
-// reporter's words, names, categories and urgencies are all sealed.
+// own when it is opened (migrate.go). The member's words, the reporter's
+// words, names, categories and urgencies are all sealed.
 //
-// Case numbers (HK-0001) are each computer's own; the tag of a case, the
-// start of its thread id, is the same for the whole team.
+// # One case, one truth
+//
+// A case's number is the same on every computer of the team, written from
+// its thread id (number.go). Its shared record (triage, assignment, who is
+// handling it, notes, corrections, exports, reply-key decisions) is a log
+// of team events (event.go): each signed by its author's Ed25519 key over
+// the exact bytes of its content (vault.SignItem), kept here as signed,
+// sealed to the route's team when sync sends it, and relayed by the server
+// as an opaque item of the same kind as a reply. Every reviewer merges the
+// events it holds the same way (merge.go), so reviewers holding the same
+// events show the same case, whatever order they came in; changes made
+// without sight of each other are shown as conflicts, and no note is lost.
+// A reply or event is believed only when its signature checks and its
+// author is in this computer's team file for the route (check.go).
+//
+// Each case has one report: the reviewer pins the reply key of the first
+// it receives, sets aside any other, and refuses to reply while the case
+// has been given another key until a lead resolves it (replykey.go).
 //
 // # Sync
 //
 // Sync pulls the items the server holds for this member, stores them,
-// pushes the replies written here and acknowledges what is stored, so the
-// server can forget it. Every step is safe to cut short, by a lost
+// pushes the replies and team events written here and acknowledges what is
+// stored, so the server can forget it. Every step is safe to cut short, by a lost
 // connection or an interrupted command:
 //
 //   - a page of items is opened and checked, then stored in one

@@ -32,10 +32,12 @@ func putItem(tx *bolt.Tx, m itemMeta, sealed []byte) error {
 // pageResult reports what one storeItems call did.
 type pageResult struct {
 	New      []string       // ids of items new to this store
+	Kinds    []vault.Kind   // what each of New is (a team item: reply or event)
 	NewCases []string       // case numbers created
 	SetAside []SetAsideItem // new items that could not be opened
 	Rejected int            // of those, items set aside for their labels (no case)
 	Danger   []string       // cases of new reports that say someone is in danger now
+	Events   int            // team events among the new items
 }
 
 // storeItems checks and stores a page of pulled items. Each new item is
@@ -45,16 +47,17 @@ type pageResult struct {
 // exactly once however a sync is cut short. Items already present (a
 // repeated page, or a reply written here) are left as they are.
 func (s *Store) storeItems(items []staff.Item) (pageResult, error) {
-	checks, err := s.checkPage(items)
+	teams := newTeamSet(s)
+	checks, err := s.checkPage(items, teams)
 	if err != nil {
 		return pageResult{}, err
 	}
-	return s.commitPage(items, checks, nil)
+	return s.commitPage(items, checks, nil, teams)
 }
 
 // commitPage stores a checked page in one transaction, and forgets acked:
 // ids the server has confirmed since the last commit.
-func (s *Store) commitPage(items []staff.Item, checks []itemCheck, acked []string) (pageResult, error) {
+func (s *Store) commitPage(items []staff.Item, checks []itemCheck, acked []string, teams *teamSet) (pageResult, error) {
 	var st pageResult
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		st = pageResult{}
@@ -108,7 +111,8 @@ func (s *Store) commitPage(items []staff.Item, checks []itemCheck, acked []strin
 				if err := checkWireItem(it); err != nil {
 					ck = itemCheck{done: true, rejected: err.Error()}
 				} else {
-					ck = s.checkItem(it)
+					teams.load(it.Route)
+					ck = s.checkItem(it, teams)
 				}
 			}
 			if ck.rejected != "" {
@@ -130,8 +134,18 @@ func (s *Store) commitPage(items []staff.Item, checks []itemCheck, acked []strin
 			if fresh {
 				st.NewCases = append(st.NewCases, CaseNumber(c.Number))
 			}
+			if err := s.placeKeys(tx, it, &ck); err != nil {
+				return err
+			}
+			kind := ck.kind
+			if kind == "" {
+				kind = it.Kind
+			}
 			m := itemMeta{ID: it.ID, Thread: it.Thread, Route: it.Route,
-				Kind: it.Kind, Day: it.Day, Sent: true}
+				Kind: kind, Day: it.Day, Sent: true}
+			if ck.team != nil && ck.team.mine && kind == vault.KindReply {
+				m.Mine = true // written here, and the store since restored
+			}
 			if err := putItem(tx, m, it.Sealed); err != nil {
 				return err
 			}
@@ -139,9 +153,20 @@ func (s *Store) commitPage(items []staff.Item, checks []itemCheck, acked []strin
 				if err := tx.Bucket(bAside).Put([]byte(it.ID), []byte(ck.reason)); err != nil {
 					return err
 				}
+				if ck.recheck {
+					if err := tx.Bucket(bRecheck).Put([]byte(it.ID), []byte(it.Thread)); err != nil {
+						return err
+					}
+				}
 				st.SetAside = append(st.SetAside, SetAsideItem{Case: CaseNumber(c.Number), ID: it.ID, Reason: ck.reason})
 			}
-			if ck.report != nil {
+			if ck.team != nil && kind == vault.KindEvent {
+				if err := s.storeEvent(tx, it.Thread, ck.team); err != nil {
+					return err
+				}
+				st.Events++
+			}
+			if ck.report != nil && ck.reason == "" {
 				reports[it.ID] = *ck.report
 				if dangerNow(ck.report.Danger) {
 					st.Danger = append(st.Danger, CaseNumber(c.Number))
@@ -149,6 +174,7 @@ func (s *Store) commitPage(items []staff.Item, checks []itemCheck, acked []strin
 			}
 			touch(it.Thread)
 			st.New = append(st.New, it.ID)
+			st.Kinds = append(st.Kinds, kind)
 		}
 		for _, thread := range touched {
 			if err := s.refreshDigest(tx, thread, reports); err != nil {
@@ -161,4 +187,60 @@ func (s *Store) commitPage(items []staff.Item, checks []itemCheck, acked []strin
 		return pageResult{}, fmt.Errorf("failed to store items: %w", err)
 	}
 	return st, nil
+}
+
+// storeEvent keeps a verified team event; one written here that comes
+// back from the server has been delivered.
+func (s *Store) storeEvent(tx *bolt.Tx, thread string, tc *teamCheck) error {
+	if _, err := s.putEvent(tx, thread, eventRec{Signed: tc.env.Signed, Sig: tc.env.Sig, Name: tc.name, Mine: tc.mine}, tc.signed.ID); err != nil {
+		return err
+	}
+	return tx.Bucket(bEventOut).Delete([]byte(tc.signed.ID))
+}
+
+// placeKeys applies the one-report rule to a new item (replykey.go): the
+// first report of a thread pins its reply key; a later report, or a
+// follow-up that presents a key, is set aside, and a key other than the
+// pinned one, from it or from a colleague's team item, is recorded for a
+// lead to resolve.
+func (s *Store) placeKeys(tx *bolt.Tx, it staff.Item, ck *itemCheck) error {
+	if ck.reason != "" && !(ck.kind == vault.KindReport || ck.kind == vault.KindFollowUp) {
+		return nil
+	}
+	switch {
+	case ck.kind == vault.KindReport && ck.reason == "":
+		p, err := s.ensurePin(tx, it.Thread)
+		if err != nil {
+			return err
+		}
+		if p == nil {
+			// The first report here that opens (one before it that did
+			// not is set aside and flagged already).
+			return s.putPin(tx, it.Thread, &pinRec{ReplyTo: ck.replyTo, Item: it.ID})
+		}
+		ck.reason = asideSecondReport
+		if p != nil && ck.replyTo != "" && ck.replyTo != p.ReplyTo {
+			ck.reason += "; it presents another reply key"
+			p.claim(keyClaim{Fingerprint: Fingerprint(ck.replyTo), ReplyTo: ck.replyTo, Item: it.ID, From: "a second report", Day: it.Day})
+			return s.putPin(tx, it.Thread, p)
+		}
+	case ck.kind == vault.KindFollowUp && ck.reason == "" && ck.replyTo != "":
+		ck.reason = asideFollowUpKey
+		p, err := s.ensurePin(tx, it.Thread)
+		if err != nil || p == nil {
+			return err
+		}
+		if p.claim(keyClaim{Fingerprint: Fingerprint(ck.replyTo), ReplyTo: ck.replyTo, Item: it.ID, From: "a follow-up", Day: it.Day}) {
+			return s.putPin(tx, it.Thread, p)
+		}
+	case ck.team != nil && !ck.team.mine && ck.team.data.ReplyKey != "":
+		p, err := s.ensurePin(tx, it.Thread)
+		if err != nil || p == nil {
+			return err
+		}
+		if p.claim(keyClaim{Fingerprint: ck.team.data.ReplyKey, From: ck.team.name + "'s reviewer", Day: it.Day}) {
+			return s.putPin(tx, it.Thread, p)
+		}
+	}
+	return nil
 }

@@ -6,14 +6,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/uuid"
 	"github.com/hearken-project/hearken/staff"
 	"github.com/hearken-project/hearken/vault"
 )
 
 func TestStoreItemsExactlyOnce(t *testing.T) {
 	f := newStoreFixture(t)
-	th1, th2 := uuid.NewString(), uuid.NewString()
+	th1, th2 := f.thread(), f.thread()
 	page := []staff.Item{
 		f.item(t, th1, vault.KindReport, "2026-03-01", "message", "first"),
 		f.item(t, th2, vault.KindReport, "2026-03-02", "message", "second"),
@@ -23,7 +22,7 @@ func TestStoreItemsExactlyOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got.New) != 3 || strings.Join(got.NewCases, ",") != "HK-0001,HK-0002" {
+	if len(got.New) != 3 || strings.Join(got.NewCases, ",") != "HK-0000-0001,HK-0000-0002" {
 		t.Fatalf("stored %+v", got)
 	}
 	// The same page again (a response that was stored but whose sync was
@@ -47,7 +46,7 @@ func TestStoreItemsExactlyOnce(t *testing.T) {
 	if len(cases) != 2 {
 		t.Fatalf("%d cases", len(cases))
 	}
-	if cases[0].Case != "HK-0001" || cases[0].Messages != 2 || cases[0].Preview != "first" {
+	if cases[0].Case != "HK-0000-0001" || cases[0].Messages != 2 || cases[0].Preview != "first" {
 		t.Errorf("case 1: %+v", cases[0])
 	}
 	// Case numbers survive reopening.
@@ -58,7 +57,7 @@ func TestStoreItemsExactlyOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cv.Thread != th2 || cv.Messages[0].Fields[0].Value != "second" {
-		t.Errorf("HK-0002 is %+v", cv.CaseSummary)
+		t.Errorf("HK-0000-0002 is %+v", cv.CaseSummary)
 	}
 	// A bad label sets that item aside, outside any case; the rest of
 	// the page is stored.

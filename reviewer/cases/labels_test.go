@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/uuid"
 	"github.com/hearken-project/hearken/staff"
 	"github.com/hearken-project/hearken/vault"
 )
@@ -16,7 +15,7 @@ import (
 // language said in words only where it helps.
 func TestMessageLabels(t *testing.T) {
 	f := newStoreFixture(t)
-	th, th2 := uuid.NewString(), uuid.NewString()
+	th, th2 := f.thread(), f.thread()
 	page := []staff.Item{
 		f.item(t, th, vault.KindReport, "2026-03-01", "message", "he hits me", "about", "me", "danger", "yes",
 			"when_where", "at home", "role", "student", "contact", "Sam, 07700 900123", "language", "ar", "colour", "blue"),
@@ -81,7 +80,7 @@ func TestMessageLabels(t *testing.T) {
 // flagged in list, show and sync, and comes first until it is triaged.
 func TestDangerNow(t *testing.T) {
 	f := newStoreFixture(t)
-	th := []string{uuid.NewString(), uuid.NewString(), uuid.NewString()}
+	th := []string{f.thread(), f.thread(), f.thread()}
 	first := []staff.Item{
 		f.item(t, th[0], vault.KindReport, "2026-03-01", "message", "old", "danger", "no"),
 		f.item(t, th[1], vault.KindReport, "2026-03-02", "message", "unsure", "danger", "unsure"),
@@ -100,7 +99,7 @@ func TestDangerNow(t *testing.T) {
 		f.item(t, th[0], vault.KindFollowUp, "2026-03-09", "message", "more", "danger", "yes"))
 	fs.mu.Unlock()
 	res, err = Sync(context.Background(), f.st, c)
-	if err != nil || !res.DangerNow || !reflect.DeepEqual(res.DangerCases, []string{"HK-0003"}) {
+	if err != nil || !res.DangerNow || !reflect.DeepEqual(res.DangerCases, []string{"HK-0000-0003"}) {
 		t.Fatalf("sync with danger: %+v, %v", res, err)
 	}
 	order := func() string {
@@ -118,7 +117,7 @@ func TestDangerNow(t *testing.T) {
 		}
 		return strings.Join(out, " ")
 	}
-	if got := order(); got != "HK-0003! HK-0001 HK-0002" {
+	if got := order(); got != "HK-0000-0003! HK-0000-0001 HK-0000-0002" {
 		t.Errorf("list before triage: %s", got)
 	}
 	cv, err := f.st.Show(3)
@@ -128,13 +127,13 @@ func TestDangerNow(t *testing.T) {
 	if _, err := f.st.Triage(3, TriageChange{Assign: "Dana Lead"}); err != nil {
 		t.Fatal(err)
 	}
-	if got := order(); got != "HK-0003! HK-0001 HK-0002" {
+	if got := order(); got != "HK-0000-0003! HK-0000-0001 HK-0000-0002" {
 		t.Errorf("assigning is not triage: %s", got)
 	}
 	if _, err := f.st.Triage(3, TriageChange{Urgency: "medium"}); err != nil {
 		t.Fatal(err)
 	}
-	if got := order(); got != "HK-0001 HK-0002 HK-0003!" { // by urgency, then waiting
+	if got := order(); got != "HK-0000-0001 HK-0000-0002 HK-0000-0003!" { // by urgency, then waiting
 		t.Errorf("list after triage: %s", got)
 	}
 }

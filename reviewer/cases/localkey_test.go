@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/uuid"
 	"github.com/hearken-project/hearken/internal/testkit"
 	"github.com/hearken-project/hearken/staff"
 	"github.com/hearken-project/hearken/vault"
@@ -17,7 +16,7 @@ import (
 
 func TestStoreEncryptedAtRest(t *testing.T) {
 	f := newStoreFixture(t)
-	th := uuid.NewString()
+	th := f.thread()
 	if _, err := f.st.storeItems([]staff.Item{f.item(t, th, vault.KindReport, "2026-03-01",
 		"message", "zebra-report-words", "danger", "yak-danger-words")}); err != nil {
 		t.Fatal(err)
@@ -76,7 +75,7 @@ func TestStoreEncryptedAtRest(t *testing.T) {
 		whats = append(whats, l.What+":"+l.Text)
 	}
 	joined := strings.Join(whats, "|")
-	for _, want := range []string{"report received", "note:giraffe-note-words", "triage:category: (none) → neglect", "reply:queued"} {
+	for _, want := range []string{"report received", "note:giraffe-note-words", "triage:status: new → triaged; category: (none) → neglect; assigned to: (none) → okapi-assignee", "reply:queued"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("chronology lacks %q: %s", want, joined)
 		}
@@ -122,7 +121,7 @@ func TestLocalKeyRedacted(t *testing.T) {
 // another case is refused, not shown.
 func TestLocalRecordsBound(t *testing.T) {
 	f := newStoreFixture(t)
-	th1, th2 := uuid.NewString(), uuid.NewString()
+	th1, th2 := f.thread(), f.thread()
 	page := []staff.Item{
 		f.item(t, th1, vault.KindReport, "2026-03-01", "message", "one"),
 		f.item(t, th2, vault.KindReport, "2026-03-02", "message", "two"),
@@ -168,7 +167,7 @@ func TestLocalRecordsBound(t *testing.T) {
 	for _, c := range cs {
 		byCase[c.Case] = c
 	}
-	one, two := byCase["HK-0001"], byCase["HK-0002"]
+	one, two := byCase["HK-0000-0001"], byCase["HK-0000-0002"]
 	if one.Preview != "one" || one.Urgency != "immediate" || one.Problems != 1 ||
 		two.Preview != "two" || two.Urgency != "" || two.Problems != 1 {
 		t.Errorf("list with damaged summaries: %+v", cs)
@@ -179,8 +178,8 @@ func TestLocalRecordsBound(t *testing.T) {
 	}
 	cs, _ = f.st.List()
 	for _, c := range cs {
-		if c.Case == "HK-0002" && (c.Problems != 0 || c.Preview != "two" || c.Urgency != "low") {
-			t.Errorf("HK-0002 after a change: %+v", c)
+		if c.Case == "HK-0000-0002" && (c.Problems != 0 || c.Preview != "two" || c.Urgency != "low") {
+			t.Errorf("HK-0000-0002 after a change: %+v", c)
 		}
 	}
 }

@@ -21,16 +21,6 @@ func dangerNow(answer string) bool {
 	return strings.EqualFold(strings.TrimSpace(answer), "yes")
 }
 
-// caseOrder is a case number for ordering; one that does not parse sorts
-// last.
-func caseOrder(c string) uint64 {
-	n, err := ParseCaseNumber(c)
-	if err != nil {
-		return ^uint64(0)
-	}
-	return n
-}
-
 // SortCases orders cases as List does, most pressing first: a caller that
 // keeps a list and changes one case in it puts it back in its place.
 func SortCases(cs []CaseSummary) { sortCases(cs) }
@@ -51,7 +41,12 @@ func sortCases(cs []CaseSummary) {
 		if a.WaitingDays != b.WaitingDays {
 			return a.WaitingDays > b.WaitingDays
 		}
-		return caseOrder(a.Case) < caseOrder(b.Case)
+		// Numbers are random: the older case first, then the number
+		// decides, the same on every computer.
+		if a.Received != b.Received {
+			return a.Received < b.Received
+		}
+		return a.Case < b.Case
 	})
 }
 

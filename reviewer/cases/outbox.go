@@ -13,6 +13,7 @@ import (
 type outgoing struct {
 	ID, Thread string
 	Sealed     []byte
+	legacy     bool // written before replies were signed
 }
 
 // outbox lists the replies waiting to be pushed in the order they were
@@ -27,7 +28,7 @@ func (s *Store) outbox() ([]outgoing, error) {
 			if err := getJSON(ib, k, &m); err != nil {
 				return err
 			}
-			out = append(out, outgoing{ID: m.ID, Thread: m.Thread, Sealed: bytes.Clone(sb.Get(be(m.Order)))})
+			out = append(out, outgoing{ID: m.ID, Thread: m.Thread, Sealed: bytes.Clone(sb.Get(be(m.Order))), legacy: m.Legacy})
 			order = append(order, m.Order)
 			return nil
 		})
@@ -126,6 +127,17 @@ func (s *Store) waitingReplies() int {
 	n := 0
 	s.db.View(func(tx *bolt.Tx) error {
 		n = tx.Bucket(bOutbox).Stats().KeyN
+		return nil
+	})
+	return n
+}
+
+// waitingEvents counts the team events written here that wait to be sent
+// (0 if the store cannot say).
+func (s *Store) waitingEvents() int {
+	n := 0
+	s.db.View(func(tx *bolt.Tx) error {
+		n = tx.Bucket(bEventOut).Stats().KeyN
 		return nil
 	})
 	return n

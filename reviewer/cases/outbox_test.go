@@ -6,14 +6,13 @@ import (
 	"testing"
 
 	"filippo.io/age"
-	"github.com/google/uuid"
 	"github.com/hearken-project/hearken/staff"
 	"github.com/hearken-project/hearken/vault"
 )
 
 func TestStoreReplyQueue(t *testing.T) {
 	f := newStoreFixture(t)
-	th := uuid.NewString()
+	th := f.thread()
 	if _, err := f.st.storeItems([]staff.Item{f.item(t, th, vault.KindReport, "2026-03-01", "message", "help")}); err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +55,7 @@ func TestStoreReplyQueue(t *testing.T) {
 		t.Errorf("returned reply: new %v, messages %+v", got.New, cv.Messages)
 	}
 	// Without a team file there is no reply.
-	if _, err := teamFor(f.dir, "students", []string{"students"}); err == nil {
+	if _, err := teamFor(t.TempDir(), "students", []string{"students"}); err == nil {
 		t.Error("TeamFor without a team file succeeded")
 	}
 }
@@ -66,7 +65,7 @@ func TestStoreReplyQueue(t *testing.T) {
 // refusal does not mark it failed.
 func TestOwnReplyComesBack(t *testing.T) {
 	f := newStoreFixture(t)
-	th := uuid.NewString()
+	th := f.thread()
 	if _, err := f.st.storeItems([]staff.Item{f.item(t, th, vault.KindReport, "2026-03-01", "message", "help")}); err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +95,7 @@ func TestOwnReplyComesBack(t *testing.T) {
 // TestOutboxOrder shows replies are pushed in the order they were written.
 func TestOutboxOrder(t *testing.T) {
 	f := newStoreFixture(t)
-	if _, err := f.st.storeItems([]staff.Item{f.item(t, uuid.NewString(), vault.KindReport, "2026-03-01", "message", "x")}); err != nil {
+	if _, err := f.st.storeItems([]staff.Item{f.item(t, f.thread(), vault.KindReport, "2026-03-01", "message", "x")}); err != nil {
 		t.Fatal(err)
 	}
 	var want []string

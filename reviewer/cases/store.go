@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"filippo.io/age"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/hearken-project/hearken/internal/boltcheck"
@@ -39,6 +40,10 @@ type Store struct {
 	key  *localKey
 	path string
 	now  func() time.Time
+	// ident opens items: the member's identity, trying first the stanza
+	// that opened the last item of its shape.
+	ident age.Identity
+	myKey string // the member's signing key, formatted
 }
 
 // storePath returns the case store file in dir.
@@ -75,7 +80,8 @@ func Open(dir string, m *vault.Member, create bool) (s *Store, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s = &Store{db: db, m: m, path: path, now: time.Now}
+	s = &Store{db: db, m: m, path: path, now: time.Now,
+		ident: vault.NewHintedIdentity(m.Identity()), myKey: vault.FormatSigningKey(m.SigningPublic())}
 	from, err := s.check()
 	if err != nil {
 		db.Close()
@@ -92,6 +98,13 @@ func Open(dir string, m *vault.Member, create bool) (s *Store, err error) {
 	if err := s.unlock(); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if from < schemaShared {
+		// Needs the data key: the summaries are written again.
+		if err := s.migrateShared(); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("failed to bring the case store up to date (it has not been changed): %w", err)
+		}
 	}
 	return s, nil
 }
@@ -188,7 +201,7 @@ func createStore(dir string, m *vault.Member) error {
 }
 
 // check checks the store's layout and owner, and returns its schema: this
-// version's, or one migrate brings up to date.
+// version's, or one migrate and migrateShared bring up to date.
 func (s *Store) check() (int, error) {
 	// boltcheck has checked the pages.
 	var v int
@@ -203,7 +216,7 @@ func (s *Store) check() (int, error) {
 		if v, err = strconv.Atoi(string(meta.Get(kSchema))); err != nil || v < oldestSchema || v > storeSchema {
 			return fmt.Errorf("%w (%s): it was written by another version of reviewer; it has not been changed", ErrStoreCorrupt, s.path)
 		}
-		if !bytes.Equal(meta.Get(kOwner), []byte(vault.FormatSigningKey(s.m.SigningPublic()))) {
+		if !bytes.Equal(meta.Get(kOwner), []byte(s.myKey)) {
 			return ErrOtherIdentity
 		}
 		return nil

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -20,13 +21,14 @@ import (
 )
 
 type storeFixture struct {
-	dir   string
-	m     *vault.Member
-	peer  *vault.Member
-	team  *vault.Team
-	st    *Store
-	reply *age.HybridIdentity // a thread's reply identity, as the reporter holds it
-	now   time.Time
+	dir     string
+	m       *vault.Member
+	peer    *vault.Member
+	team    *vault.Team
+	st      *Store
+	threads uint64
+	reply   *age.HybridIdentity // a thread's reply identity, as the reporter holds it
+	now     time.Time
 }
 
 func newStoreFixture(t *testing.T) *storeFixture {
@@ -45,6 +47,13 @@ func newStoreFixture(t *testing.T) *storeFixture {
 	if f.reply, err = age.GenerateHybridIdentity(); err != nil {
 		t.Fatal(err)
 	}
+	// The team file, as reviewer init --team FILE --route students keeps it.
+	if err := os.MkdirAll(filepath.Join(f.dir, teamsDir), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(f.dir, teamsDir, "students.txt"), []byte(f.m.TeamLine()+"\n"+f.peer.TeamLine()+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	f.open(t)
 	return f
 }
@@ -60,9 +69,12 @@ func (f *storeFixture) open(t *testing.T) {
 	t.Cleanup(func() { st.Close() })
 }
 
-// item seals an envelope to the team as the server would and labels it.
+// item seals an envelope to the team as the server would and labels it;
+// a reply is signed by the fixture's colleague, Sam Deputy, as his
+// reviewer signs one.
 func (f *storeFixture) item(t *testing.T, thread string, kind vault.Kind, day string, fields ...string) staff.Item {
 	t.Helper()
+	id := uuid.NewString()
 	e := &vault.Envelope{Kind: kind, Day: day, Route: "students"}
 	for i := 0; i+1 < len(fields); i += 2 {
 		e.Fields = append(e.Fields, vault.Field{Name: fields[i], Value: fields[i+1]})
@@ -71,13 +83,19 @@ func (f *storeFixture) item(t *testing.T, thread string, kind vault.Kind, day st
 		e.ReplyTo = f.reply.Recipient().String()
 	}
 	if kind == vault.KindReply {
-		e.Author = "Sam Deputy"
+		data, _ := json.Marshal(eventData{ReplyKey: Fingerprint(f.reply.Recipient().String())})
+		var err error
+		e, err = vault.SignItem(f.peer, &vault.Signed{Thread: thread, ID: id, Kind: kind, Lamport: 1, Day: day,
+			Route: "students", Fields: e.Fields, Data: data})
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 	sealed, err := vault.Seal(e, f.team.Recipients()...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return staff.Item{ID: uuid.NewString(), Thread: thread, Route: "students", Kind: kind, Day: day, Sealed: sealed}
+	return staff.Item{ID: id, Thread: thread, Route: "students", Kind: kind, Day: day, Sealed: sealed}
 }
 
 type boltTx = bolt.Tx
@@ -136,8 +154,11 @@ func TestStoreRefusals(t *testing.T) {
 // package existed (testdata/store-v2: schema 2, made with the member in
 // member.identity, passphrase "correct horse battery staple", at a low
 // scrypt work factor) and checks it reads as it did then (expected.json,
-// written by that code, with only the danger_now flags added since), and
-// still takes changes.
+// written by that code, with the danger_now flags added since, and since
+// case records are shared: each case under its shared number, found by its
+// former one too, and named with it; triage and chronology entries kept as
+// this computer's own, marked local; replies marked as from before replies
+// were signed; the reply key's fingerprint), and still takes changes.
 func TestOpenOldStore(t *testing.T) {
 	src := filepath.Join("testdata", "store-v2")
 	dir := t.TempDir()
@@ -198,12 +219,20 @@ func TestOpenOldStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	views := map[string]any{"list": cs}
-	for n := uint64(1); n <= 3; n++ {
+	nums := map[uint64]uint64{}
+	for former := uint64(1); former <= 3; former++ {
+		// The case this computer numbered HK-0001 is found by that number
+		// still, and shown under its shared one.
+		n, err := st.FindCase(fmt.Sprintf("HK-%04d", former))
+		if err != nil {
+			t.Fatal(err)
+		}
+		nums[former] = n
 		cv, err := st.Show(n)
 		if err != nil {
 			t.Fatal(err)
 		}
-		views[CaseNumber(n)] = cv
+		views[fmt.Sprintf("HK-%04d", former)] = cv
 	}
 	out, err := st.outbox()
 	if err != nil {
@@ -229,7 +258,28 @@ func TestOpenOldStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.String() != string(want) {
+		os.WriteFile(filepath.Join(os.TempDir(), "store-v2-got.json"), got.Bytes(), 0o600)
 		t.Errorf("the old store reads differently now:\n%s\nwant:\n%s", got.String(), want)
+	}
+
+	// Its reply written before replies were signed and not yet sent is
+	// signed when it is sent, sealed to the case's reporter and team.
+	if len(out) != 1 || !out[0].legacy {
+		t.Fatalf("outbox %+v", out)
+	}
+	resigned, err := st.resignReply(out[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := vault.Open(resigned, m.Identity())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sg, err := e.Verify(out[0].Thread, out[0].ID); err != nil || sg.Author != vault.FormatSigningKey(m.SigningPublic()) || e.Field("message") != "Thank you for telling us." {
+		t.Errorf("re-signed reply: %+v, %v", sg, err)
+	}
+	if again, _ := st.outbox(); len(again) != 1 || again[0].legacy || !bytes.Equal(again[0].Sealed, resigned) {
+		t.Error("the re-signed reply did not take the old one's place")
 	}
 
 	// Its settings and team file are read as before, and it takes changes.
@@ -241,20 +291,38 @@ func TestOpenOldStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Reply(2, "Thank you again.", team); err != nil {
+	if _, err := st.Reply(nums[2], "Thank you again.", team); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Triage(2, TriageChange{Status: "closed"}); err != nil {
+	if _, err := st.Triage(nums[2], TriageChange{Status: "closed"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Note(3, "closed after a talk", 0); err != nil {
+	if _, err := st.Note(nums[3], "closed after a talk", 0); err != nil {
 		t.Fatal(err)
 	}
-	cv, err := st.Show(2)
+	cv, err := st.Show(nums[2])
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cv.Status != "closed" || cv.Queued != 1 || cv.Messages[len(cv.Messages)-1].Fields[0].Value != "Thank you again." {
 		t.Errorf("after changes: %+v", cv.CaseSummary)
 	}
+}
+
+// thread returns a new thread id whose case number is the fixture's next:
+// HK-0000-0001, HK-0000-0002, ...
+func (f *storeFixture) thread() string {
+	f.threads++
+	return testThread(f.threads)
+}
+
+// testThread is a random thread id whose first 40 bits, and so its case
+// number, are n.
+func testThread(n uint64) string {
+	u := uuid.New()
+	for i := 4; i >= 0; i-- {
+		u[i] = byte(n)
+		n >>= 8
+	}
+	return u.String()
 }

@@ -65,33 +65,41 @@ func (s *Store) buildDigest(tx *bolt.Tx, thread []byte, old caseDigest, opened m
 		return caseDigest{}, err
 	}
 	cs, since := tally(rc)
-	if err := s.applyTriage(&cs, rc); err != nil {
+	st, err := s.caseState(tx, rc.Thread)
+	if err != nil {
 		return caseDigest{}, err
 	}
+	cs.applyState(st, rc)
+	pin, err := s.loadPin(tx, rc.Thread)
+	if err != nil {
+		return caseDigest{}, err
+	}
+	if pin != nil {
+		cs.ReplyKeyConflict = len(pin.open()) > 0
+	}
 	d := caseDigest{CaseSummary: cs, WaitingSince: since}
-	for _, m := range rc.Items {
-		if m.Kind != vault.KindReport {
-			continue
+	reports := reportFirst(rc, pin)
+	if len(reports) == 0 {
+		return d, nil
+	}
+	m := reports[0]
+	d.ReportID = m.ID
+	rt, ok := opened[m.ID]
+	switch {
+	case rc.Aside[m.ID] != "" && !opensAside(rc.Aside[m.ID]):
+		d.Preview = unopenedPreview
+	case ok:
+		d.Preview, d.Danger = rt.Preview, rt.Danger
+	case old.ReportID == m.ID:
+		d.Preview, d.Danger = old.Preview, old.Danger
+	default:
+		e, err := vault.Open(tx.Bucket(bSealed).Get(be(m.Order)), s.ident)
+		if err != nil {
+			d.Preview = "(the report could not be opened: " + asideReason(err) + ")"
+			d.Problems++
+			break
 		}
-		d.ReportID = m.ID
-		rt, ok := opened[m.ID]
-		switch {
-		case rc.Aside[m.ID] != "":
-			d.Preview = unopenedPreview
-		case ok:
-			d.Preview, d.Danger = rt.Preview, rt.Danger
-		case old.ReportID == m.ID:
-			d.Preview, d.Danger = old.Preview, old.Danger
-		default:
-			e, err := vault.Open(tx.Bucket(bSealed).Get(be(m.Order)), s.m.Identity())
-			if err != nil {
-				d.Preview = "(the report could not be opened: " + asideReason(err) + ")"
-				d.Problems++
-				break
-			}
-			d.Preview, d.Danger = preview(e.Field("message")), e.Field("danger")
-		}
-		break
+		d.Preview, d.Danger = preview(e.Field("message")), e.Field("danger")
 	}
 	return d, nil
 }
@@ -141,6 +149,11 @@ func (s *Store) List() ([]CaseSummary, error) {
 			}
 			cs := digests[i].CaseSummary
 			cs.Tag = threadTag(string(threads[i]))
+			if len(nums[i]) == 8 {
+				// The number, not the summary's copy of it: a summary
+				// written before a migration names the former one.
+				cs.Case = CaseNumber(binary.BigEndian.Uint64(nums[i]))
+			}
 			cs.DangerNow = dangerNow(cs.Danger)
 			if digests[i].WaitingSince != "" {
 				cs.WaitingDays = daysSince(digests[i].WaitingSince, now)
@@ -161,13 +174,20 @@ func (s *Store) List() ([]CaseSummary, error) {
 func tally(rc *rawCase) (CaseSummary, string) {
 	cs := CaseSummary{
 		Case: CaseNumber(rc.Number), Tag: threadTag(rc.Thread), Thread: rc.Thread, Route: rc.Route,
-		Status: "new", Received: rc.First, Messages: len(rc.Items), Problems: len(rc.Aside),
+		Status: "new", Received: rc.First, Problems: len(rc.Aside),
+	}
+	if rc.Former != 0 {
+		cs.Former = fmt.Sprintf("HK-%04d", rc.Former)
 	}
 	firstUnanswered := ""
 	for i, m := range rc.Items {
 		if i == 0 || m.Day < cs.Received {
 			cs.Received = m.Day
 		}
+		if m.Kind == vault.KindEvent {
+			continue
+		}
+		cs.Messages++
 		if m.Day > cs.LastMessage {
 			cs.LastMessage = m.Day
 		}
@@ -200,16 +220,36 @@ func summarize(rc *rawCase, now time.Time) CaseSummary {
 	return cs
 }
 
-func (s *Store) applyTriage(cs *CaseSummary, rc *rawCase) error {
-	if rc.Triage == nil {
-		return nil
-	}
-	var t Triage
-	if err := s.key.open(bTriage, []byte(rc.Thread), rc.Triage, &t); err != nil {
-		return err
-	}
+// applyState gives a summary the case's merged shared record.
+func (cs *CaseSummary) applyState(st *caseState, rc *rawCase) {
+	t := st.triage()
 	cs.Status, cs.Category, cs.Urgency, cs.Assigned = t.Status, t.Category, t.Urgency, t.Assigned
-	return nil
+	cs.Handling = st.handling()
+	cs.Conflicts = st.conflicts()
+	cs.LocalOnly = st.localFields()
+	for _, e := range st.events {
+		if e.pending {
+			cs.UpdatesQueued++
+		}
+	}
+}
+
+// reportFirst lists a case's reports, the one whose reply key is pinned
+// first, then those not set aside, then the rest.
+func reportFirst(rc *rawCase, pin *pinRec) []itemMeta {
+	var first, ok, rest []itemMeta
+	for _, m := range rc.Items {
+		switch {
+		case m.Kind != vault.KindReport:
+		case pin != nil && m.ID == pin.Item:
+			first = append(first, m)
+		case rc.Aside[m.ID] == "":
+			ok = append(ok, m)
+		default:
+			rest = append(rest, m)
+		}
+	}
+	return append(append(first, ok...), rest...)
 }
 
 const previewLen = 60

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/uuid"
 	"github.com/hearken-project/hearken/staff"
 	"github.com/hearken-project/hearken/vault"
 )
@@ -15,7 +14,7 @@ import (
 // show finds the items can no longer be opened.
 func TestListOpensNoReport(t *testing.T) {
 	f := newStoreFixture(t)
-	th1, th2 := uuid.NewString(), uuid.NewString()
+	th1, th2 := f.thread(), f.thread()
 	page := []staff.Item{
 		f.item(t, th1, vault.KindReport, "2026-03-01", "message", "first report\nsecond line", "danger", "yes"),
 		f.item(t, th2, vault.KindReport, "2026-03-09", "message", "other report"),
@@ -42,7 +41,7 @@ func TestListOpensNoReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cs) != 2 || cs[0].Case != "HK-0001" || cs[0].Preview != "first report second line" ||
+	if len(cs) != 2 || cs[0].Case != "HK-0000-0001" || cs[0].Preview != "first report second line" ||
 		cs[0].Danger != "yes" || cs[0].Messages != 2 || cs[0].WaitingDays != 9 || cs[0].Problems != 0 ||
 		cs[1].Preview != "other report" || cs[1].WaitingDays != 1 {
 		t.Errorf("list: %+v", cs)
@@ -61,7 +60,7 @@ func TestStoreListOrder(t *testing.T) {
 	var page []staff.Item
 	threads := make([]string, 5)
 	for i := range threads {
-		threads[i] = uuid.NewString()
+		threads[i] = f.thread()
 	}
 	page = append(page,
 		f.item(t, threads[0], vault.KindReport, "2026-03-09"), // HK-1: new, 1 day
@@ -89,7 +88,7 @@ func TestStoreListOrder(t *testing.T) {
 	for _, c := range cs {
 		order = append(order, c.Case)
 	}
-	if got := strings.Join(order, " "); got != "HK-0003 HK-0005 HK-0001 HK-0002 HK-0004" {
+	if got := strings.Join(order, " "); got != "HK-0000-0003 HK-0000-0005 HK-0000-0001 HK-0000-0002 HK-0000-0004" {
 		t.Errorf("order %s", got)
 	}
 	if cs[1].WaitingDays != 5 || !cs[1].Unanswered || cs[3].Unanswered {
@@ -101,7 +100,7 @@ func TestStoreListOrder(t *testing.T) {
 // count as an answer to the reporter.
 func TestSetAsideReplyNoAnswer(t *testing.T) {
 	f := newStoreFixture(t)
-	th := uuid.NewString()
+	th := f.thread()
 	reply := f.item(t, th, vault.KindReply, "2026-03-02", "message", "ok")
 	reply.Sealed = bytes.Clone(reply.Sealed)
 	reply.Sealed[len(reply.Sealed)-20] ^= 1

@@ -34,6 +34,15 @@ type SyncResult struct {
 	// Undeliverable is how many items the server holds for this member
 	// but cannot send until its operator repairs its queue.
 	Undeliverable int `json:"undeliverable,omitempty"`
+	// Updates counts the team events (triage, notes, ...) received from
+	// colleagues; UpdatesSent those written here that the server now holds,
+	// and UpdatesWaiting those still waiting to be sent.
+	Updates        int `json:"updates"`
+	UpdatesSent    int `json:"updates_sent"`
+	UpdatesWaiting int `json:"updates_waiting"`
+	// NoTeam lists routes whose team updates wait because no team file is
+	// recorded for them here.
+	NoTeam []string `json:"no_team,omitempty"`
 	// Again says the sync first asked the server to send everything again
 	// (SyncAgain); Held is how many items the server said it holds for
 	// the member, and AskedRecently that it had been asked minutes before.
@@ -116,6 +125,10 @@ func SyncWatched(ctx context.Context, st *Store, c *Client, progress func(SyncPr
 		}
 	}
 	progress(SyncProgress{Stage: "receiving"})
+	teams := newTeamSet(st)
+	if err := st.recheck(teams, res); err != nil {
+		return res, err
+	}
 	pullCtx, stopPull := context.WithCancel(ctx)
 	defer stopPull()
 	pages := make(chan fetched)
@@ -133,7 +146,7 @@ func SyncWatched(ctx context.Context, st *Store, c *Client, progress func(SyncPr
 				continue
 			}
 			var stored pageResult
-			if stored, err = st.commitPage(p.items, p.checks, a.confirmed()); err != nil {
+			if stored, err = st.commitPage(p.items, p.checks, a.confirmed(), teams); err != nil {
 				stopPull()
 				continue
 			}
@@ -143,17 +156,14 @@ func SyncWatched(ctx context.Context, st *Store, c *Client, progress func(SyncPr
 			res.SetAside = append(res.SetAside, stored.SetAside...)
 			res.DangerCases = append(res.DangerCases, stored.Danger...)
 			res.DangerNow = len(res.DangerCases) > 0
-			fresh := make(map[string]bool, len(stored.New))
-			for _, id := range stored.New {
-				fresh[id] = true
+			res.Updates += stored.Events
+			for _, k := range stored.Kinds {
+				res.KindCount[string(k)]++
 			}
 			ids := make([]string, 0, len(p.items))
 			for _, it := range p.items {
 				if vault.ValidID(it.ID) {
 					ids = append(ids, it.ID)
-				}
-				if fresh[it.ID] {
-					res.KindCount[string(it.Kind)]++
 				}
 			}
 			a.ids <- ids
@@ -171,7 +181,7 @@ func SyncWatched(ctx context.Context, st *Store, c *Client, progress func(SyncPr
 		if len(f.items) == 0 {
 			continue
 		}
-		checks, err := st.checkPage(f.items)
+		checks, err := st.checkPage(f.items, teams)
 		if err != nil {
 			pullErr = err
 			break
@@ -194,11 +204,14 @@ func SyncWatched(ctx context.Context, st *Store, c *Client, progress func(SyncPr
 	first := cmp.Or(commitErr, pullErr, a.err, ackedErr)
 	res.Fetched = commitErr == nil && pullErr == nil
 	if errors.Is(first, ErrNotKnown) || ctx.Err() != nil {
-		res.Waiting = st.waitingReplies()
+		res.Waiting, res.UpdatesWaiting = st.waitingReplies(), st.waitingEvents()
 		return res, first
 	}
 	progress(SyncProgress{Stage: "sending replies", Received: res.Received})
 	if err := pushReplies(ctx, st, c, res); err != nil && first == nil {
+		first = err
+	}
+	if err := pushEvents(ctx, st, c, res); err != nil && first == nil {
 		first = err
 	}
 	// Anything stored but not acknowledged (an earlier step or sync was
@@ -210,7 +223,7 @@ func SyncWatched(ctx context.Context, st *Store, c *Client, progress func(SyncPr
 		n, err = st.ack(ctx, c, ids)
 		res.Acked += n
 	}
-	res.Waiting = st.waitingReplies()
+	res.Waiting, res.UpdatesWaiting = st.waitingReplies(), st.waitingEvents()
 	return res, cmp.Or(first, err)
 }
 
@@ -224,6 +237,13 @@ func pushReplies(ctx context.Context, st *Store, c *Client, res *SyncResult) err
 		return err
 	}
 	for _, o := range out {
+		if o.legacy {
+			// Written before replies were signed, and not yet sent: sign
+			// it now, so colleagues can check who wrote it.
+			if sealed, err := st.resignReply(o); err == nil {
+				o.Sealed = sealed
+			}
+		}
 		_, code, err := c.reply(ctx, staff.ReplyRequest{Thread: o.Thread, ID: o.ID, Sealed: o.Sealed})
 		if err != nil && refusedForGood(code) {
 			if err := st.markSent(o.ID, err.Error()); err != nil {

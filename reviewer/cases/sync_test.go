@@ -135,11 +135,11 @@ func (f *storeFixture) queue(t *testing.T, n int) []staff.Item {
 	t.Helper()
 	var sealed [][]byte
 	for i := 0; i < 4; i++ {
-		sealed = append(sealed, f.item(t, uuid.NewString(), vault.KindReport, "2026-03-01", "message", fmt.Sprintf("report %d", i)).Sealed)
+		sealed = append(sealed, f.item(t, f.thread(), vault.KindReport, "2026-03-01", "message", fmt.Sprintf("report %d", i)).Sealed)
 	}
 	out := make([]staff.Item, n)
 	for i := range out {
-		out[i] = staff.Item{ID: uuid.NewString(), Thread: uuid.NewString(),
+		out[i] = staff.Item{ID: uuid.NewString(), Thread: f.thread(),
 			Route: "students", Kind: vault.KindReport, Day: "2026-03-01", Sealed: sealed[i%len(sealed)]}
 	}
 	return out
@@ -324,7 +324,7 @@ func TestSyncFromTheStart(t *testing.T) {
 // not delivered while the others go.
 func TestSyncPushesWhenPullFails(t *testing.T) {
 	f := newStoreFixture(t)
-	th1, th2 := uuid.NewString(), uuid.NewString()
+	th1, th2 := f.thread(), f.thread()
 	if _, err := f.st.storeItems([]staff.Item{
 		f.item(t, th1, vault.KindReport, "2026-03-01", "message", "one"),
 		f.item(t, th2, vault.KindReport, "2026-03-01", "message", "two"),
@@ -348,7 +348,7 @@ func TestSyncPushesWhenPullFails(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "server at") {
 		t.Fatalf("sync over a broken pull: %v", err)
 	}
-	if res.Pushed != 3 || res.Failed != 2 || res.Acked != 2 || len(res.NotDelivered) != 2 || res.NotDelivered[0].Case != "HK-0002" {
+	if res.Pushed != 3 || res.Failed != 2 || res.Acked != 2 || len(res.NotDelivered) != 2 || res.NotDelivered[0].Case != "HK-0000-0002" {
 		t.Errorf("sync: %+v", res)
 	}
 	// In the order they were written.

@@ -9,8 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/hearken-project/hearken/vault"
 	bolt "go.etcd.io/bbolt"
@@ -96,11 +98,18 @@ func installTeam(dir, src, route string, routes []string) (*vault.Team, string, 
 // recorded for route, or one recorded without a route while every case here
 // is of route. With none it is ErrNoTeam.
 func (s *Store) TeamFor(route string) (*vault.Team, error) {
+	dir := filepath.Dir(s.path)
+	if routeName.MatchString(route) {
+		// The route's own file needs no look at the other cases.
+		if _, err := os.Stat(filepath.Join(dir, teamsDir, route+".txt")); err == nil {
+			return teamFor(dir, route, nil)
+		}
+	}
 	routes, err := routesOf(s.db)
 	if err != nil {
 		return nil, err
 	}
-	return teamFor(filepath.Dir(s.path), route, routes)
+	return teamFor(dir, route, routes)
 }
 
 // teamFor is TeamFor for the store folder dir, given routes, the routes of
@@ -164,4 +173,47 @@ func storeRoutes(dir string) (routes []string, err error) {
 	}
 	defer db.Close()
 	return routesOf(db)
+}
+
+// teamSet holds the team files that one sync checks team items against,
+// each read once. load is called before the checks start; get is safe for
+// the checks running at once.
+type teamSet struct {
+	s      *Store
+	mu     sync.Mutex
+	teams  map[string]*vault.Team
+	routes []string
+	read   bool
+}
+
+func newTeamSet(s *Store) *teamSet { return &teamSet{s: s, teams: map[string]*vault.Team{}} }
+
+func (t *teamSet) load(route string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, ok := t.teams[route]; ok {
+		return
+	}
+	if !t.read {
+		t.routes, _ = routesOf(t.s.db)
+		t.read = true
+	}
+	routes := t.routes
+	if !slices.Contains(routes, route) {
+		// A route's first case arrives in this page: a team file given
+		// without a route serves it when it will be the only route.
+		routes = append(slices.Clone(routes), route)
+		slices.Sort(routes)
+	}
+	team, err := teamFor(filepath.Dir(t.s.path), route, routes)
+	if err != nil {
+		team = nil
+	}
+	t.teams[route] = team
+}
+
+func (t *teamSet) get(route string) *vault.Team {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.teams[route]
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/hearken-project/hearken/vault"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -30,7 +31,7 @@ var (
 	Urgencies = []string{"low", "medium", "high", "immediate"}
 )
 
-// Triage is a case's current triage state on this machine.
+// Triage is a case's triage: its shared record merged (merge.go).
 type Triage struct {
 	Status   string `json:"status"`
 	Category string `json:"category,omitempty"`
@@ -60,89 +61,105 @@ func (ch TriageChange) Check() error {
 	return nil
 }
 
-// Triage changes a case's triage and records each change in its
-// chronology. It returns the new state.
+// Triage changes a case's triage. The change is a signed team event: it
+// shows here at once, goes to the team with the next sync, and shows
+// there once it arrives. It returns the new state; a change to what the
+// case already shows changes nothing.
 func (s *Store) Triage(number uint64, ch TriageChange) (Triage, error) {
-	rc, err := s.loadCaseNumber(number, false)
+	if err := ch.Check(); err != nil {
+		return Triage{}, err
+	}
+	thread, err := s.caseThread(number)
 	if err != nil {
 		return Triage{}, err
 	}
-	cur := Triage{Status: "new"}
-	if rc.Triage != nil {
-		if err := s.key.open(bTriage, []byte(rc.Thread), rc.Triage, &cur); err != nil {
-			return Triage{}, err
-		}
-	}
-	next := cur
-	var changes []string
-	set := func(label string, field *string, value string, parse func(string) (string, error)) error {
-		if value == "" {
-			return nil
-		}
-		v, err := parse(value)
-		if err != nil {
-			return err
-		}
-		if v != *field {
-			old := *field
-			if old == "" {
-				old = "(none)"
+	var next Triage
+	_, err = s.addEvent(thread, func(st *caseState) (*eventData, error) {
+		cur := st.triage()
+		next = cur
+		d := &eventData{Type: evTriage, Set: map[string]string{}, Prev: map[string][]string{}}
+		set := func(f string, field *string, value string, parse func(string) (string, error)) {
+			if value == "" {
+				return
 			}
-			changes = append(changes, fmt.Sprintf("%s: %s → %s", label, old, v))
-			*field = v
+			v, _ := parse(value)
+			// A field in conflict is set again even to the value shown:
+			// that settles the conflict.
+			if v != *field || len(st.fields[f].heads) > 1 || st.fields[f].local {
+				*field = v
+				d.Set[f] = v
+				if h := st.heads(f); len(h) > 0 {
+					d.Prev[f] = h
+				}
+			}
 		}
-		return nil
-	}
-	if err := set("status", &next.Status, ch.Status, parseStatus); err != nil {
-		return cur, err
-	}
-	if err := set("category", &next.Category, ch.Category, parseCategory); err != nil {
-		return cur, err
-	}
-	if err := set("urgency", &next.Urgency, ch.Urgency, parseUrgency); err != nil {
-		return cur, err
-	}
-	if err := set("assigned to", &next.Assigned, ch.Assign, parseAssign); err != nil {
-		return cur, err
-	}
-	if len(changes) == 0 {
-		return cur, nil
-	}
-	if next.Status == "new" && cur.Status == "new" && (next.Category != "" || next.Urgency != "") && ch.Status == "" {
-		// Giving a category or urgency is triage.
-		next.Status = "triaged"
-		changes = append(changes, "status: new → triaged")
-	}
-	return next, s.setTriage(rc.Thread, next, changes)
+		set(fStatus, &next.Status, ch.Status, parseStatus)
+		set(fCategory, &next.Category, ch.Category, parseCategory)
+		set(fUrgency, &next.Urgency, ch.Urgency, parseUrgency)
+		set(fAssigned, &next.Assigned, ch.Assign, parseAssign)
+		if len(d.Set) == 0 {
+			return nil, nil
+		}
+		if next.Status == "new" && cur.Status == "new" && (next.Category != "" || next.Urgency != "") && ch.Status == "" {
+			// Giving a category or urgency is triage.
+			next.Status = "triaged"
+			d.Set[fStatus] = "triaged"
+			if h := st.heads(fStatus); len(h) > 0 {
+				d.Prev[fStatus] = h
+			}
+		}
+		if len(d.Prev) == 0 {
+			d.Prev = nil
+		}
+		return d, nil
+	})
+	return next, err
 }
 
-// setTriage stores the case's new triage state, its chronology entries and
-// its new summary in one transaction.
-func (s *Store) setTriage(thread string, t Triage, changes []string) error {
-	sealed, err := s.key.seal(bTriage, []byte(thread), t)
+// Handle records that the member is handling a case ("I am handling
+// this"), or with on false that they no longer are, as a signed team
+// event, so colleagues do not also answer, or all assume someone else
+// will. It returns the names of whoever the case now shows as handling it.
+func (s *Store) Handle(number uint64, on bool) ([]string, error) {
+	thread, err := s.caseThread(number)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
-		if tx.Bucket(bThreads).Get([]byte(thread)) == nil {
-			return ErrNoCase
+	me := vault.FormatSigningKey(s.m.SigningPublic())
+	var who []string
+	_, err = s.addEvent(thread, func(st *caseState) (*eventData, error) {
+		who = st.handling()
+		if st.handles(me) == on {
+			return nil, nil
 		}
-		if err := tx.Bucket(bTriage).Put([]byte(thread), sealed); err != nil {
-			return err
+		v := ""
+		if on {
+			v = me
 		}
-		for _, c := range changes {
-			if _, err := s.appendEntry(tx, thread, entry{What: "triage", Text: c}); err != nil {
-				return err
-			}
-		}
-		return s.refreshDigest(tx, thread, nil)
+		return &eventData{Type: evHandling, Set: map[string]string{fHandler: v}}, nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	rc, err := s.loadCaseNumber(number, false)
+	if err != nil {
+		return nil, err
+	}
+	var st *caseState
+	err = s.db.View(func(tx *bolt.Tx) (err error) {
+		st, err = s.caseState(tx, rc.Thread)
+		return err
+	})
+	if err != nil {
+		return who, err
+	}
+	return st.handling(), nil
 }
 
 // parseAssign reads an assignee: one name, or "nobody" (or "-") for no one.
 func parseAssign(v string) (string, error) {
 	v = strings.TrimSpace(v)
-	if len(v) > 100 || strings.IndexFunc(v, UnsafeRune) >= 0 {
+	if len(v) > maxAssignName || strings.IndexFunc(v, UnsafeRune) >= 0 {
 		return "", errors.New("--assign takes one name of at most 100 characters, on one line")
 	}
 	if strings.EqualFold(v, "nobody") || v == "-" {

@@ -2,14 +2,16 @@ package cases
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/hearken-project/hearken/vault"
+	bolt "go.etcd.io/bbolt"
 )
 
 // CaseSummary is one case as List shows it: one line of reviewer list.
 type CaseSummary struct {
-	Case        string `json:"case"` // this computer's own number
-	Tag         string `json:"tag"`  // the thread's tag, the same for the whole team
+	Case        string `json:"case"` // the case number, the same on every computer of the team
+	Tag         string `json:"tag"`  // the start of the thread id (case numbers have replaced it)
 	Thread      string `json:"thread"`
 	Route       string `json:"route"`
 	Status      string `json:"status"`
@@ -26,6 +28,23 @@ type CaseSummary struct {
 	Danger      string `json:"danger,omitempty"` // the report's answer to "Is someone in danger right now?"
 	DangerNow   bool   `json:"danger_now"`       // that answer was yes
 	Problems    int    `json:"problems"`         // items set aside
+	// Handling names whoever said they are handling the case.
+	Handling []string `json:"handling,omitempty"`
+	// Conflicts describe fields colleagues changed without sight of each
+	// other's change, and what is shown ("Ms Patel set urgency to high
+	// while Mr Jones set it to low; showing high").
+	Conflicts []string `json:"conflicts,omitempty"`
+	// LocalOnly names the fields whose values were set on this computer
+	// before case records were shared, and were never sent to the team.
+	LocalOnly []string `json:"local_only,omitempty"`
+	// UpdatesQueued counts changes written here that wait for sync.
+	UpdatesQueued int `json:"updates_queued"`
+	// ReplyKeyConflict says the case has been given more than one reply
+	// key and no lead has said which is the reporter's: replies wait.
+	ReplyKeyConflict bool `json:"reply_key_conflict"`
+	// Former is the number this computer gave the case before case
+	// numbers were shared (HK-0001), if it had one.
+	Former string `json:"former,omitempty"`
 }
 
 // Message is one item of a case, opened.
@@ -38,6 +57,9 @@ type Message struct {
 	Attachments []AttachmentInfo `json:"attachments,omitempty"`
 	State       string           `json:"state,omitempty"` // for replies written here: queued, sent, failed
 	Problem     string           `json:"problem,omitempty"`
+	// Note says something about a message that is not a problem: a reply
+	// received before replies were signed.
+	Note string `json:"note,omitempty"`
 	// LanguageNote says in words which language the reporter wrote in,
 	// where that helps ("The reporter wrote in Arabic.").
 	LanguageNote string `json:"language_note,omitempty"`
@@ -67,127 +89,209 @@ func (a AttachmentInfo) SizeText() string {
 	return fmt.Sprintf("%.1f MB", float64(a.Size)/1e6)
 }
 
-// ChronoLine is one line of a case's chronology, derived from its messages
-// and from the entries written here.
+// ChronoLine is one line of a case's chronology: a message, a team event
+// (numbered, the same on every computer of the team), or an entry written
+// on this computer before case records were shared (Local).
 type ChronoLine struct {
-	N    uint64 `json:"n,omitempty"` // entry number, for corrections; 0 for messages
+	N    uint64 `json:"n,omitempty"` // event number, for corrections; 0 for messages and local entries
+	ID   string `json:"id,omitempty"`
 	Day  string `json:"day"`
 	Who  string `json:"who"`
 	What string `json:"what"`
 	Text string `json:"text,omitempty"`
+	// Local marks an entry written on this computer before case records
+	// were shared; it was never sent to the team.
+	Local bool `json:"local,omitempty"`
+	// State says where an event written here is: waiting to be sent, or
+	// refused by the server.
+	State string `json:"state,omitempty"`
 }
 
 // CaseView is a whole case, opened.
 type CaseView struct {
 	CaseSummary
-	ReplyTo    string       `json:"-"`
-	Notice     string       `json:"notice,omitempty"` // something the member must know first
+	ReplyTo string `json:"-"`
+	// ReplyKey is the fingerprint of the reply key replies are sealed to,
+	// for colleagues to compare; KeyClaims are other keys the case was
+	// given.
+	ReplyKey  string     `json:"reply_key,omitempty"`
+	KeyClaims []KeyClaim `json:"reply_key_claims,omitempty"`
+	Notice    string     `json:"notice,omitempty"` // something the member must know first
+	// KeyProblem says why replies wait for a lead to resolve the reply key.
+	KeyProblem string       `json:"reply_key_problem,omitempty"`
 	Messages   []Message    `json:"messages_list"`
 	Chronology []ChronoLine `json:"chronology"`
 }
 
 // Show opens one case completely.
 func (s *Store) Show(number uint64) (*CaseView, error) {
-	rc, err := s.loadCaseNumber(number, true)
+	var (
+		rc     *rawCase
+		st     *caseState
+		pin    *pinRec
+		legacy []entry
+	)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bCaseNums).Get(be(number))
+		if v == nil {
+			return ErrNoCase
+		}
+		var err error
+		if rc, err = loadCase(tx, v, true); err != nil {
+			return err
+		}
+		if st, err = s.caseState(tx, rc.Thread); err != nil {
+			return err
+		}
+		if pin, err = s.loadPin(tx, rc.Thread); err != nil {
+			return err
+		}
+		for _, r := range rc.Chrono {
+			var e entry
+			if err := s.key.open(bChrono, r.key, r.sealed, &e); err != nil {
+				return err
+			}
+			legacy = append(legacy, e)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
 	cv := &CaseView{CaseSummary: summarize(rc, s.now())}
-	if err := s.applyTriage(&cv.CaseSummary, rc); err != nil {
-		return nil, err
+	cv.applyState(st, rc)
+	team, _ := s.TeamFor(rc.Route)
+	var items []itemMeta
+	for _, m := range rc.Items {
+		if m.Kind != vault.KindEvent {
+			items = append(items, m)
+		}
 	}
-	msgs := make([]Message, len(rc.Items))
-	parallel(len(rc.Items), func(i int) {
-		m := rc.Items[i]
-		msg := Message{ID: m.ID, Kind: m.Kind, Day: m.Day, order: m.Order}
-		if m.Mine {
-			switch {
-			case m.Failed != "":
-				msg.State = "not delivered: " + m.Failed
-			case m.Sent:
-				msg.State = "sent"
-			default:
-				msg.State = "queued: run reviewer sync to send it"
-			}
-		}
-		if reason, aside := rc.Aside[m.ID]; aside {
-			msg.Problem = "set aside: " + reason + "; it is kept unchanged in the store"
-			msgs[i] = msg
-			return
-		}
-		e, err := vault.Open(rc.Sealed[m.ID], s.m.Identity())
-		if err != nil {
-			msg.Problem = "could not be opened: " + asideReason(err)
-			msgs[i] = msg
-			return
-		}
-		msg.envelope = e
-		msg.Author, msg.Fields = e.Author, e.Fields
-		for _, a := range e.Attachments {
-			msg.Attachments = append(msg.Attachments, AttachmentInfo{Name: a.Name, Type: a.Type, Size: len(a.Data), Cleaned: a.Cleaned})
-		}
-		msgs[i] = msg
-	})
+	msgs := make([]Message, len(items))
+	parallel(len(items), func(i int) { msgs[i] = s.openMessage(rc, items[i], team) })
 	languageNotes(msgs)
 	cv.Messages = msgs
 	cv.Problems = 0
-	haveReport := false
 	for _, m := range msgs {
-		haveReport = haveReport || m.Kind == vault.KindReport
 		if m.Problem != "" {
 			cv.Problems++
 		}
-		if m.Kind == vault.KindReport && m.envelope != nil {
-			if cv.ReplyTo == "" {
-				cv.ReplyTo = m.envelope.ReplyTo
-			}
-			if cv.Preview == "" {
+	}
+	s.showKeys(cv, pin, msgs)
+	if cv.Preview == "" {
+		for _, m := range msgs {
+			if m.Kind == vault.KindReport && m.envelope != nil && m.Problem == "" {
 				cv.Preview = preview(m.envelope.Field("message"))
 				cv.Danger = m.envelope.Field("danger")
+				break
 			}
 		}
 	}
 	cv.DangerNow = dangerNow(cv.Danger)
-	if !haveReport {
-		cv.Notice = noReportNotice(cv.Tag)
-	}
-	// Chronology: messages in arrival order, with entries written here
-	// placed after the newest message that existed when they were written.
-	var entries []entry
-	for _, r := range rc.Chrono {
-		var e entry
-		if err := s.key.open(bChrono, r.key, r.sealed, &e); err != nil {
-			return nil, err
-		}
-		entries = append(entries, e)
-	}
-	ei := 0
-	flush := func(upTo uint64) {
-		for ei < len(entries) && entries[ei].After <= upTo {
-			e := entries[ei]
-			cv.Chronology = append(cv.Chronology, ChronoLine{N: e.N, Day: e.Day, Who: e.Who, What: entryWhat(e), Text: e.Text})
-			ei++
-		}
-	}
+	haveReport := false
 	for _, m := range msgs {
-		flush(m.order - 1)
-		cv.Chronology = append(cv.Chronology, messageLine(m))
+		haveReport = haveReport || m.Kind == vault.KindReport
 	}
-	flush(^uint64(0))
+	if !haveReport {
+		cv.Notice = noReportNotice(cv.Case)
+	}
+	if rc.Collided != "" {
+		cv.Notice = strings.TrimPrefix(cv.Notice+" ", " ") + "Another case had the number " + rc.Collided +
+			" first, so this one is numbered from the next part of its thread id: colleagues' computers may number it differently; compare the thread id (show --json)."
+	}
+	cv.Chronology = chronology(msgs, st, legacy)
 	return cv, nil
 }
 
-// noReportNotice explains a case whose report never reached this computer.
-func noReportNotice(tag string) string {
-	return "the report that began this case never reached this computer (only later messages did), so you cannot read it here or reply to the reporter from here. " +
-		"Ask a colleague who has it to run reviewer export-sealed on their case with tag #" + tag + " and pass it on, or to reply themselves."
+// openMessage opens one item of a case for Show.
+func (s *Store) openMessage(rc *rawCase, m itemMeta, team *vault.Team) Message {
+	msg := Message{ID: m.ID, Kind: m.Kind, Day: m.Day, order: m.Order}
+	if m.Mine {
+		switch {
+		case m.Failed != "":
+			msg.State = "not delivered: " + m.Failed
+		case m.Sent:
+			msg.State = "sent"
+		default:
+			msg.State = "queued: run reviewer sync to send it"
+		}
+	}
+	reason, aside := rc.Aside[m.ID]
+	if aside {
+		msg.Problem = "set aside: " + reason + "; it is kept unchanged in the store"
+		if !opensAside(reason) {
+			return msg
+		}
+	}
+	e, err := vault.Open(rc.Sealed[m.ID], s.ident)
+	if err != nil {
+		msg.Problem = "could not be opened: " + asideReason(err)
+		return msg
+	}
+	msg.envelope = e
+	msg.Author, msg.Fields = e.Author, e.Fields
+	if m.Kind == vault.KindReply && !aside {
+		switch sg, err := e.Verify(rc.Thread, m.ID); {
+		case err == nil:
+			// The team file's name for the key, where it has one: the
+			// signed name is the author's own.
+			if pub, err := vault.ParseSigningKey(sg.Author); err == nil && team != nil {
+				if tm, ok := team.Lookup(pub); ok {
+					msg.Author = tm.Name
+				}
+			}
+		case m.Legacy && m.Mine && !m.Sent:
+			msg.Note = "written before replies were signed; it is signed when it is sent"
+		case m.Legacy && m.Mine:
+			msg.Note = "sent before replies were signed"
+		case m.Legacy:
+			msg.Note = "received before replies were signed"
+		}
+	}
+	for _, a := range e.Attachments {
+		msg.Attachments = append(msg.Attachments, AttachmentInfo{Name: a.Name, Type: a.Type, Size: len(a.Data), Cleaned: a.Cleaned})
+	}
+	return msg
 }
 
-func entryWhat(e entry) string {
-	if e.Corrects != 0 {
-		return fmt.Sprintf("correction to entry %d", e.Corrects)
+// showKeys gives a case view its reply key, the other keys it was given,
+// and what is wrong with them. A case stored before keys were pinned has
+// no pin yet: its first report that opens gives the key, and any other
+// report or follow-up here with another key is a claim.
+func (s *Store) showKeys(cv *CaseView, pin *pinRec, msgs []Message) {
+	p := pinRec{}
+	if pin != nil {
+		p = *pin
+		p.Claims = append([]keyClaim(nil), pin.Claims...)
 	}
-	return e.What
+	for _, m := range msgs {
+		if m.envelope == nil || m.envelope.ReplyTo == "" || m.Kind == vault.KindReply {
+			continue
+		}
+		if p.ReplyTo == "" && m.Kind == vault.KindReport && m.Problem == "" {
+			p.ReplyTo, p.Item = m.envelope.ReplyTo, m.ID
+			continue
+		}
+		if p.ReplyTo != "" {
+			from := "a second report"
+			if m.Kind == vault.KindFollowUp {
+				from = "a follow-up"
+			}
+			p.claim(keyClaim{Fingerprint: Fingerprint(m.envelope.ReplyTo), ReplyTo: m.envelope.ReplyTo, Item: m.ID, From: from, Day: m.Day})
+		}
+	}
+	cv.ReplyTo, cv.ReplyKey = p.ReplyTo, Fingerprint(p.ReplyTo)
+	for _, c := range p.Claims {
+		cv.KeyClaims = append(cv.KeyClaims, KeyClaim{Fingerprint: c.Fingerprint, From: c.From, Day: c.Day, Settled: c.Settled})
+	}
+	cv.KeyProblem = keyProblem(&p)
+	cv.ReplyKeyConflict = cv.KeyProblem != ""
+}
+
+// noReportNotice explains a case whose report never reached this computer.
+func noReportNotice(number string) string {
+	return "the report that began this case never reached this computer (only later messages did), so you cannot read it here or reply to the reporter from here. " +
+		"Ask a colleague who has it to run reviewer export-sealed " + number + " and pass it on, or to reply themselves."
 }
 
 func messageLine(m Message) ChronoLine {

@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/uuid"
 	"github.com/hearken-project/hearken/staff"
 	"github.com/hearken-project/hearken/vault"
 )
@@ -13,7 +12,7 @@ import (
 // computer says so, in show and in reply.
 func TestFollowUpWithoutReport(t *testing.T) {
 	f := newStoreFixture(t)
-	th := uuid.NewString()
+	th := f.thread()
 	if _, err := f.st.storeItems([]staff.Item{f.item(t, th, vault.KindFollowUp, "2026-03-02", "message", "more")}); err != nil {
 		t.Fatal(err)
 	}
@@ -22,7 +21,7 @@ func TestFollowUpWithoutReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	tag := strings.ReplaceAll(th, "-", "")[:8]
-	if cv.Tag != tag || !strings.Contains(cv.Notice, "never reached this computer") || !strings.Contains(cv.Notice, "export-sealed") || !strings.Contains(cv.Notice, "#"+tag) {
+	if cv.Tag != tag || !strings.Contains(cv.Notice, "never reached this computer") || !strings.Contains(cv.Notice, "export-sealed HK-0000-0001") {
 		t.Errorf("show: tag %q, notice %q", cv.Tag, cv.Notice)
 	}
 	if _, err := f.st.Reply(1, "hello", f.team); err == nil || !strings.Contains(err.Error(), "never reached this computer") {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/hearken-project/hearken/reviewer/cases"
 	"github.com/hearken-project/hearken/staff"
 	"github.com/hearken-project/hearken/vault"
 )
@@ -23,7 +24,7 @@ func benchDesk(b *testing.B, n int) *fixture {
 	}
 	f.srv.queue = nil
 	for i := 0; i < n; i++ {
-		f.srv.queue = append(f.srv.queue, staff.Item{ID: uuid.NewString(), Thread: uuid.NewString(),
+		f.srv.queue = append(f.srv.queue, staff.Item{ID: uuid.NewString(), Thread: threadN(uint64(i + 1)),
 			Route: "students", Kind: vault.KindReport, Day: f.daysAgo(i % 300), Sealed: sealed[i%len(sealed)]})
 	}
 	start := time.Now()
@@ -84,14 +85,14 @@ func BenchmarkSearch10k(b *testing.B) {
 // with a picture, in a store of 1,000 cases. Goal: under 50 ms.
 func BenchmarkCasePage(b *testing.B) {
 	f := benchDesk(b, 1000)
-	th := uuid.NewString()
+	th := threadN(1001)
 	pic := pngBytes(b)
 	f.item(th, vault.KindReport, f.daysAgo(3), []vault.Attachment{{Name: "attachment-1.png", Type: "image/png", Cleaned: true, Data: pic}},
 		"message", "he keeps sending me messages at night", "danger", "no")
 	f.item(th, vault.KindFollowUp, f.daysAgo(2), nil, "message", "it happened again")
 	f.item(th, vault.KindReply, f.daysAgo(1), nil, "message", "We are on it.")
 	f.sync()
-	path := "/case/HK-1001"
+	path := "/case/" + cases.CaseNumber(1001)
 	if rec := f.get(path); rec.Code != http.StatusOK {
 		b.Fatal(rec.Code, rec.Body)
 	}

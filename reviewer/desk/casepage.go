@@ -213,7 +213,7 @@ func kindOfFile(mediaType string) string {
 }
 
 // fileName names a saved attachment after the case, its place and the type
-// it was checked as, never after the name the sender gave: "HK-0001-1-1.pdf".
+// it was checked as, never after the name the sender gave: "HK-7K3M-Q9XD-1-1.pdf".
 // An unknown type gets ".bin", which no program opens by itself.
 func fileName(caseURL string, msg, att int, ext string) string {
 	if ext == "" {

@@ -82,6 +82,7 @@ type fixture struct {
 	t     testing.TB
 	dir   string
 	m     *vault.Member
+	peer  *vault.Member
 	team  *vault.Team
 	reply *age.HybridIdentity
 	srv   *fakeStaff
@@ -89,6 +90,8 @@ type fixture struct {
 	h     http.Handler
 	clock time.Time
 	mu    sync.Mutex
+	// threads counts the reports made: the nth is case HK-0000-000n.
+	threads uint64
 
 	cookie *http.Cookie
 	csrf   string
@@ -106,8 +109,12 @@ func newFixture(t testing.TB) *fixture {
 	if err := vault.SaveMember(filepath.Join(f.dir, "member.identity"), f.m, passphrase); err != nil {
 		t.Fatal(err)
 	}
+	// A colleague, whose replies the fixture signs as his reviewer does.
+	if f.peer, err = vault.GenerateMember("Sam Deputy"); err != nil {
+		t.Fatal(err)
+	}
 	teamFile := filepath.Join(f.dir, "team-src.txt")
-	if err := os.WriteFile(teamFile, []byte(f.m.TeamLine()+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(teamFile, []byte(f.m.TeamLine()+"\n"+f.peer.TeamLine()+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if f.team, _, err = cases.InstallTeam(f.dir, teamFile, "students"); err != nil {
@@ -147,16 +154,29 @@ func (f *fixture) advance(d time.Duration) {
 // store counts waiting days by the real clock, so reports are dated from it.
 func (f *fixture) daysAgo(n int) string { return vault.Today(time.Now().AddDate(0, 0, -n)) }
 
-// report queues a report on the fake server, with fields in pairs.
+// report queues a report on the fake server, with fields in pairs. The
+// fixture's nth report is case HK-0000-000n (threadN).
 func (f *fixture) report(fields ...string) string {
 	f.t.Helper()
-	thread := uuid.NewString()
+	f.threads++
+	thread := threadN(f.threads)
 	f.item(thread, vault.KindReport, f.daysAgo(8), nil, fields...)
 	return thread
 }
 
+// threadN is a random thread id whose case number is n.
+func threadN(n uint64) string {
+	u := uuid.New()
+	for i := 4; i >= 0; i-- {
+		u[i] = byte(n)
+		n >>= 8
+	}
+	return u.String()
+}
+
 func (f *fixture) item(thread string, kind vault.Kind, day string, files []vault.Attachment, fields ...string) {
 	f.t.Helper()
+	id := uuid.NewString()
 	e := &vault.Envelope{Kind: kind, Day: day, Route: "students", Attachments: files}
 	if kind == vault.KindReport {
 		e.ReplyTo = f.reply.Recipient().String()
@@ -164,12 +184,19 @@ func (f *fixture) item(thread string, kind vault.Kind, day string, files []vault
 	for i := 0; i+1 < len(fields); i += 2 {
 		e.Fields = append(e.Fields, vault.Field{Name: fields[i], Value: fields[i+1]})
 	}
+	if kind == vault.KindReply {
+		var err error
+		if e, err = vault.SignItem(f.peer, &vault.Signed{Thread: thread, ID: id, Kind: kind, Lamport: 1, Day: day,
+			Route: "students", Fields: e.Fields}); err != nil {
+			f.t.Fatal(err)
+		}
+	}
 	sealed, err := vault.Seal(e, f.team.Recipients()...)
 	if err != nil {
 		f.t.Fatal(err)
 	}
 	f.srv.mu.Lock()
-	f.srv.queue = append(f.srv.queue, staff.Item{ID: uuid.NewString(), Thread: thread, Route: "students", Kind: kind, Day: day, Sealed: sealed})
+	f.srv.queue = append(f.srv.queue, staff.Item{ID: id, Thread: thread, Route: "students", Kind: kind, Day: day, Sealed: sealed})
 	f.srv.mu.Unlock()
 }
 

@@ -62,7 +62,7 @@ func TestSessionRequired(t *testing.T) {
 	good := f.cookie
 	for _, c := range []*http.Cookie{nil, {Name: cookieName, Value: encode(make([]byte, 32))}, {Name: cookieName, Value: "x"}} {
 		f.cookie = c
-		for _, path := range []string{"/", "/case/HK-0001", "/stats", "/sync", "/nowhere"} {
+		for _, path := range []string{"/", "/case/HK-0000-0001", "/stats", "/sync", "/nowhere"} {
 			rec := f.get(path)
 			wantBody(t, rec, http.StatusForbidden, "reviewer serve")
 		}
@@ -106,7 +106,7 @@ func TestCSRFAndOrigin(t *testing.T) {
 	same := map[string]string{"Origin": "http://" + host, "Sec-Fetch-Site": "same-origin"}
 	triage := func(csrf string, headers map[string]string) int {
 		form := url.Values{"status": {"closed"}, csrfField: {csrf}}
-		return f.postRaw("/case/HK-0001/triage", form, headers).Code
+		return f.postRaw("/case/HK-0000-0001/triage", form, headers).Code
 	}
 	for name, c := range map[string]struct {
 		csrf    string
@@ -154,7 +154,7 @@ func TestCSRFAndOrigin(t *testing.T) {
 	}
 	// Too big a body.
 	big := url.Values{"note": {strings.Repeat("x", maxForm)}, csrfField: {f.csrf}}
-	if rec := f.postRaw("/case/HK-0001/note", big, same); rec.Code != http.StatusRequestEntityTooLarge {
+	if rec := f.postRaw("/case/HK-0000-0001/note", big, same); rec.Code != http.StatusRequestEntityTooLarge {
 		t.Errorf("big body: %d", rec.Code)
 	}
 }
@@ -173,7 +173,7 @@ func TestHeaders(t *testing.T) {
 	f.open()
 	recs["css"] = f.get("/static/desk.css")
 	recs["inbox"] = f.get("/")
-	recs["case"] = f.get("/case/HK-0001")
+	recs["case"] = f.get("/case/HK-0000-0001")
 	recs["404"] = f.get("/nowhere")
 	recs["405"] = f.do(httptest.NewRequest("PUT", "/", nil))
 	recs["refused post"] = f.postRaw("/lock", url.Values{}, nil)
@@ -207,12 +207,12 @@ func TestIdleLock(t *testing.T) {
 	f := newFixture(t)
 	f.report("message", "a locker was broken into")
 	f.open()
-	wantBody(t, f.get("/?q=locker"), http.StatusOK, "HK-0001")
+	wantBody(t, f.get("/?q=locker"), http.StatusOK, "HK-0000-0001")
 	cache := f.d.open.cache
 	f.advance(14 * time.Minute)
-	wantBody(t, f.get("/"), http.StatusOK, "HK-0001") // use: the period starts again
+	wantBody(t, f.get("/"), http.StatusOK, "HK-0000-0001") // use: the period starts again
 	f.advance(10 * time.Minute)
-	wantBody(t, f.get("/?auto=1"), http.StatusOK, "HK-0001") // not use
+	wantBody(t, f.get("/?auto=1"), http.StatusOK, "HK-0000-0001") // not use
 	f.advance(5 * time.Minute)
 	f.d.lockIfIdle() // the ticker, with no request at all
 	if !f.d.locked() {
@@ -223,13 +223,13 @@ func TestIdleLock(t *testing.T) {
 	}
 	page := f.get("/")
 	wantBody(t, page, http.StatusOK, "The desk is locked", `type="password"`, `name="next" value="/"`)
-	notBody(t, page, "HK-0001", "locker")
+	notBody(t, page, "HK-0000-0001", "locker")
 	// A form sent while locked is not acted on, and says so.
-	rec := f.post("/case/HK-0001/triage", url.Values{"status": {"closed"}})
-	wantBody(t, rec, http.StatusOK, "The desk is locked", "was not saved", `name="next" value="/case/HK-0001"`)
+	rec := f.post("/case/HK-0000-0001/triage", url.Values{"status": {"closed"}})
+	wantBody(t, rec, http.StatusOK, "The desk is locked", "was not saved", `name="next" value="/case/HK-0000-0001"`)
 	// A wrong passphrase, then the right one, which leads back.
 	wrong := "Tr0ub4dor&3-canary"
-	rec = f.post("/unlock", url.Values{"passphrase": {wrong}, "next": {"/case/HK-0001"}})
+	rec = f.post("/unlock", url.Values{"passphrase": {wrong}, "next": {"/case/HK-0000-0001"}})
 	wantBody(t, rec, http.StatusUnauthorized, "does not open your identity")
 	if strings.Contains(rec.Body.String(), wrong) || !f.d.locked() {
 		t.Error("a wrong passphrase was echoed, or unlocked")

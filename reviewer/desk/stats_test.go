@@ -15,22 +15,22 @@ import (
 
 func TestComputeStats(t *testing.T) {
 	list := []cases.CaseSummary{
-		{Case: "HK-0001", Status: "closed", Category: "bullying"},
-		{Case: "HK-0002", Status: "new"},
-		{Case: "HK-0003", Status: "in progress", Category: "bullying"},
-		{Case: "HK-0004", Status: "triaged", Category: "neglect"},
-		{Case: "HK-0005", Status: "new"}, // before the period
-		{Case: "HK-0006", Status: "new"}, // no report here
-		{Case: "HK-0007", Status: "referred", Category: "neglect"},
+		{Case: "HK-0000-0001", Status: "closed", Category: "bullying"},
+		{Case: "HK-0000-0002", Status: "new"},
+		{Case: "HK-0000-0003", Status: "in progress", Category: "bullying"},
+		{Case: "HK-0000-0004", Status: "triaged", Category: "neglect"},
+		{Case: "HK-0000-0005", Status: "new"}, // before the period
+		{Case: "HK-0000-0006", Status: "new"}, // no report here
+		{Case: "HK-0000-0007", Status: "referred", Category: "neglect"},
 	}
 	firsts := []cases.FirstResponse{
-		{Case: "HK-0001", Reported: "2025-09-03", Replied: "2025-09-04"},
-		{Case: "HK-0002", Reported: "2025-09-20"},
-		{Case: "HK-0003", Reported: "2025-11-01", Replied: "2025-11-11"},
-		{Case: "HK-0004", Reported: "2026-08-31", Replied: "2026-09-02"},
-		{Case: "HK-0005", Reported: "2025-08-31", Replied: "2025-09-30"},
-		{Case: "HK-0006"},
-		{Case: "HK-0007", Reported: "2026-02-10", Replied: "2026-02-10"},
+		{Case: "HK-0000-0001", Reported: "2025-09-03", Replied: "2025-09-04"},
+		{Case: "HK-0000-0002", Reported: "2025-09-20"},
+		{Case: "HK-0000-0003", Reported: "2025-11-01", Replied: "2025-11-11"},
+		{Case: "HK-0000-0004", Reported: "2026-08-31", Replied: "2026-09-02"},
+		{Case: "HK-0000-0005", Reported: "2025-08-31", Replied: "2025-09-30"},
+		{Case: "HK-0000-0006"},
+		{Case: "HK-0000-0007", Reported: "2026-02-10", Replied: "2026-02-10"},
 	}
 	from, to, err := period("2025-09", "2026-08", time.Now())
 	if err != nil {
@@ -72,7 +72,7 @@ func TestStatsPage(t *testing.T) {
 	f.item(th, vault.KindReply, f.daysAgo(5), nil, "message", "we are here")
 	f.report("message", "two")
 	f.open()
-	f.follow(f.post("/case/HK-0001/triage", url.Values{"category": {"bullying"}}))
+	f.follow(f.post("/case/HK-0000-0001/triage", url.Values{"category": {"bullying"}}))
 	rec := f.get("/stats")
 	wantBody(t, rec, http.StatusOK, `<span class="n">2</span> reports received`, `<span class="n">3 days</span> typical time`,
 		`role="img" aria-labelledby="chart-months-t chart-months-d"`, `<title id="chart-months-t">Reports received per month`,
