@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -21,27 +20,11 @@ import (
 	"github.com/hearken-project/hearken/vault"
 )
 
-// mountTmpfs mounts a tmpfs of size bytes for the test, or skips the test
-// when this machine will not let it (mounting needs root).
-func mountTmpfs(t *testing.T, size int) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+strconv.Itoa(size)+",mode=0700"); err != nil {
-		t.Skipf("cannot mount a small tmpfs here (%v): the full-disk answer is still tested with an injected ENOSPC by TestStoreFullAnswer", err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, 0); err != nil {
-			t.Errorf("unmount %s: %v", dir, err)
-		}
-	})
-	return dir
-}
-
 // A full disk is the server being unable to take reports for a while, not a
 // failure: 503 with Retry-After and "nothing was saved", and every receipt
 // it showed before still finds its report. Tested on a real, small tmpfs.
 func TestFullDisk(t *testing.T) {
-	disk := mountTmpfs(t, 2<<20)
+	disk := testkit.MountTmpfs(t, 2<<20)
 	dir := t.TempDir()
 	cfg, err := loadConfig(writeConfig(t, dir, ""))
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -64,25 +63,6 @@ func TestKillUnderLoad(t *testing.T) {
 	t.Logf("%d receipts shown over 5 kills; every one opens its thread", len(codes))
 }
 
-// mountTmpfs mounts a tmpfs of size bytes for the test. It needs root;
-// without it the test is skipped, except under CI, where it fails.
-func mountTmpfs(t *testing.T, size int) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+strconv.Itoa(size)+",mode=0700"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("cannot mount a small tmpfs (%v): CI runs as root and must", err)
-		}
-		t.Skipf("cannot mount a small tmpfs here (%v); intake's TestStoreFullAnswer tests the answer with an injected ENOSPC", err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
-			t.Errorf("unmount %s: %v", dir, err)
-		}
-	})
-	return dir
-}
-
 // TestFullDiskUnderLoad runs intake serve with its store on a small tmpfs
 // and eight reporters until the disk is full: every report is answered
 // with a receipt or a calm 503 (never a 500, never a dropped connection),
@@ -93,7 +73,7 @@ func TestFullDiskUnderLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fills a disk")
 	}
-	disk := mountTmpfs(t, 4<<20)
+	disk := testkit.MountTmpfs(t, 4<<20)
 	dir := intakeConfig(t, "submissions_per_minute = 1000000\n")
 	data := filepath.Join(disk, "data")
 	p := serveIntake(t, dir, data)

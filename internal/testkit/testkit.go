@@ -4,8 +4,9 @@
 // logs and data directories, a log buffer safe for concurrent writers,
 // a check that secrets print under no fmt verb (Unprintable), small
 // helpers for talking to a server on a unix socket and waiting for a
-// condition without sleeping a fixed time, and a real SMTP server
-// (Debian's python3-aiosmtpd) with a test CA for the alert tests.
+// condition without sleeping a fixed time, a small tmpfs for the
+// full-disk tests, and a real SMTP server (Debian's python3-aiosmtpd) with
+// a test CA for the alert tests.
 //
 // It is for tests only: import it from _test.go files, never from a
 // program. It imports no Hearken package except internal/workfactor, so
