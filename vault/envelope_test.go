@@ -200,3 +200,46 @@ func TestOpenDamagedStanza(t *testing.T) {
 		t.Fatalf("wrong key: %v", err)
 	}
 }
+
+// Anyone with the team's public keys can seal to it, so what opens is not
+// trusted to be an envelope: JSON that does not decode, or decodes to no
+// kind Hearken writes, is ErrMalformed, with no partial envelope.
+func TestOpenSealedNonsense(t *testing.T) {
+	ms, team := testTeam(t, 1)
+	for _, plain := range []string{"", "not json at all", `{"kind":"report"`, `["report"]`, `{"kind":"report","fields":"x"}`, `{"kind":""}`} {
+		var buf bytes.Buffer
+		w, err := age.Encrypt(&buf, team.Recipients()...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(plain))
+		w.Close()
+		if e, err := Open(buf.Bytes(), ms[0].Identity()); e != nil || !errors.Is(err, ErrMalformed) {
+			t.Errorf("%q: got %v, want ErrMalformed", plain, err)
+		}
+	}
+}
+
+// An envelope cut inside its payload's first chunk, so that not even one
+// chunk's tag remains, is cut short; one larger than any Hearken seals is
+// refused before any decryption.
+func TestOpenCutToNothing(t *testing.T) {
+	ms, team := testTeam(t, 1)
+	sealed, err := Seal(sampleReport(), team.Recipients()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdr, _, ok := payloadSize(sealed)
+	if !ok {
+		t.Fatal("no header")
+	}
+	for _, n := range []int{hdr, hdr + payloadNonce, hdr + payloadNonce + payloadTag} {
+		if e, err := Open(sealed[:n], ms[0].Identity()); e != nil || !errors.Is(err, ErrTruncated) {
+			t.Errorf("cut to %d bytes of the payload: got %v, want ErrTruncated", n-hdr, err)
+		}
+	}
+	huge := append(bytes.Clone(sealed), make([]byte, maxSealedSize)...)
+	if e, err := Open(huge, ms[0].Identity()); e != nil || !errors.Is(err, ErrTooLarge) {
+		t.Errorf("an envelope over the limit: got %v, want ErrTooLarge", err)
+	}
+}

@@ -3,6 +3,7 @@ package vault
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -190,4 +191,61 @@ func mustReadFile(t testing.TB, name string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// A team file is read from disk by LoadTeam, whose errors name the file
+// (an operator has several) but not its contents; a line no member's could
+// be, a name the team file cannot hold, and more members than a team has
+// are refused with the line's number.
+func TestLoadTeamErrors(t *testing.T) {
+	ms, _ := testTeam(t, 1)
+	f := strings.Fields(ms[0].TeamLine())
+	keys := strings.Join(f[:len(f)-2], " ") // the name is "Lead 1"
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+
+	if _, err := LoadTeam(filepath.Join(dir, "missing.txt")); err == nil || !strings.Contains(err.Error(), "failed to open team file") {
+		t.Fatalf("a missing file: %v", err)
+	}
+	var many strings.Builder
+	for i := range teamMembersMax + 1 {
+		m, err := GenerateMember(fmt.Sprintf("Member %d", i+1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		many.WriteString(m.TeamLine() + "\n")
+	}
+	tests := []struct {
+		name, content, want string
+	}{
+		{"too many members", many.String(), fmt.Sprintf("line %d: a team can have at most %d members", teamMembersMax+1, teamMembersMax)},
+		{"name with a hash", "# team\n" + keys + " Lead # one\n", "line 2: a display name must be one line of text without '#'"},
+		{"name too long", keys + " " + strings.Repeat("x", maxNameLen+1) + "\n", "line 1: a display name can be at most"},
+		{"line longer than any member's", "# team\n" + keys + " " + strings.Repeat("y", 70<<10) + "\n", "line 2: the line is longer than 64 KiB; a member's line is about 2,000 characters, so this is not one"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := write(strings.ReplaceAll(tt.name, " ", "-")+".txt", tt.content)
+			_, err := LoadTeam(p)
+			if err == nil || !strings.Contains(err.Error(), "team file "+p+": "+tt.want) {
+				t.Fatalf("got %v\nwant %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), f[1][8:]) {
+				t.Fatal("the error quotes key material")
+			}
+		})
+	}
+	// Exactly the most members a team can have is a team.
+	lines := strings.SplitAfter(many.String(), "\n")
+	team, err := LoadTeam(write("full.txt", strings.Join(lines[:teamMembersMax], "")))
+	if err != nil || len(team.Members) != teamMembersMax {
+		t.Fatalf("a full team: %v", err)
+	}
 }
