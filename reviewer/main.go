@@ -76,6 +76,9 @@ Every day:
                                   when a case has been given two reply keys:
                                   say which is the reporter's (compare the
                                   fingerprints show gives with colleagues)
+  reviewer handover CASE|--all    seal a case's history again for the team as
+                                  your team file has it now, for a member who
+                                  joined after it began
   reviewer export CASE --out FILE.html        printable record for a referral
   reviewer attachments CASE --out DIR          save the case's photos and files,
                                   named by the type of their content (.bin,
@@ -226,6 +229,7 @@ func (c *cli) commands() map[string]func(*flag.FlagSet, []string) error {
 		"handle":              c.handle,
 		"note":                c.note,
 		"resolve":             c.resolve,
+		"handover":            c.handover,
 		"export":              c.export,
 		"attachments":         c.attachments,
 		"export-sealed":       c.exportSealed,

@@ -27,7 +27,9 @@ func TestPlurals(t *testing.T) {
 			res.NewCases = append(res.NewCases, cases.CaseNumber(uint64(i+1)))
 			res.SetAside = append(res.SetAside, cases.SetAsideItem{Case: "HK-0001", Reason: "it is incomplete"})
 			res.NotDelivered = append(res.NotDelivered, cases.NotDelivered{Case: "HK-0001", Reason: "gone"})
+			res.BeforeJoining = append(res.BeforeJoining, cases.CaseNumber(uint64(i+7)))
 		}
+		res.HandedOver, res.Colleagues = n, []string{"Ada Lead", "Ben Deputy"}
 		var out bytes.Buffer
 		c := &cli{stdout: &out, stderr: &out}
 		c.printSync(res)
@@ -43,7 +45,9 @@ func TestPlurals(t *testing.T) {
 		if n == 1 {
 			for _, want := range []string{"Received 4 new items (1 report, 1 follow-up", "1 reply from a colleague", "1 new case",
 				"Sent 1 reply.", "1 reply could not be delivered", "1 item set aside", "1 byte", "1 case update from a colleague",
-				"Sent 1 case update to the team.", "1 case update is still waiting", "1 change is waiting", "colleagues do not see it",
+				"Sent 1 case update to the team.", "1 case update is still waiting",
+				"1 case has items sealed to the team before you joined it", "(Ada Lead, Ben Deputy) can hand them over",
+				"Received 1 item that colleagues handed over.", "1 change is waiting", "colleagues do not see it",
 				"Warning: the server holds 1 item for you that it cannot send: its queue is damaged."} {
 				if !strings.Contains(text, want) {
 					t.Errorf("n=1: no %q in\n%s", want, text)

@@ -19,9 +19,10 @@ import (
 // lead is one team member's reviewer: a store of their own, with the
 // route's team file installed, syncing with the staff server.
 type lead struct {
-	m  *vault.Member
-	st *cases.Store
-	c  *cases.Client
+	m   *vault.Member
+	st  *cases.Store
+	c   *cases.Client
+	dir string // the store folder
 }
 
 func newLead(t *testing.T, srv *staffServer, m *vault.Member, teamLines string) *lead {
@@ -43,7 +44,7 @@ func newLead(t *testing.T, srv *staffServer, m *vault.Member, teamLines string) 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close(); st.Close() })
-	return &lead{m: m, st: st, c: c}
+	return &lead{m: m, st: st, c: c, dir: dir}
 }
 
 func (l *lead) sync(t *testing.T) *cases.SyncResult {

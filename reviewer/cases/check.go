@@ -37,8 +37,8 @@ func (s *Store) checkPage(items []staff.Item, teams *teamSet) ([]itemCheck, erro
 		return nil, fmt.Errorf("failed to store items: %w", err)
 	}
 	for i, it := range items {
-		if !known[i] && checks[i].rejected == "" && it.Kind == vault.KindReply {
-			teams.load(it.Route)
+		if !known[i] && checks[i].rejected == "" {
+			teams.load(it.Route) // for team items, and to tell a newcomer why an item waits
 		}
 	}
 	parallel(len(items), func(i int) {
@@ -76,6 +76,8 @@ type teamCheck struct {
 func (s *Store) checkItem(it staff.Item, teams *teamSet) itemCheck {
 	e, err := vault.Open(it.Sealed, s.ident)
 	switch {
+	case errors.Is(err, vault.ErrWrongKey) && s.inTeam(teams.get(it.Route)):
+		return itemCheck{done: true, reason: asideBeforeJoining, kind: it.Kind}
 	case err != nil:
 		return itemCheck{done: true, reason: asideReason(err), kind: it.Kind}
 	case it.Kind == vault.KindReply:
@@ -135,11 +137,20 @@ func (s *Store) checkTeamItem(it staff.Item, e *vault.Envelope, teams *teamSet) 
 			return aside(err.Error())
 		}
 	case vault.KindReply:
-		if tc.data.Type != "" || len(tc.data.Set) > 0 || len(tc.data.Prev) > 0 || tc.data.Text != "" || tc.data.Corrects != "" {
+		if tc.data.Type != "" || len(tc.data.Set) > 0 || len(tc.data.Prev) > 0 || tc.data.Text != "" || tc.data.Corrects != "" || len(tc.data.Items) > 0 {
 			return aside("its content is not valid")
 		}
 	}
 	return itemCheck{done: true, team: tc, kind: e.Kind}
+}
+
+// inTeam says whether this member's key is in team.
+func (s *Store) inTeam(team *vault.Team) bool {
+	if team == nil {
+		return false
+	}
+	_, ok := team.Lookup(s.m.SigningPublic())
+	return ok
 }
 
 func asideReason(err error) string {

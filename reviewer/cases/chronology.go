@@ -176,6 +176,8 @@ func describeEvent(e *event, st *caseState) (what, text string) {
 		return "export", d.Text
 	case evReplyKey:
 		return "reply key", d.Text
+	case evHandover:
+		return "handover", d.Text
 	}
 	return "note", d.Text
 }

@@ -50,6 +50,12 @@
 // A reply or event is believed only when its signature checks and its
 // author is in this computer's team file for the route (check.go).
 //
+// A member who joins a team later cannot open what was sealed before;
+// such items wait, named in sync's result, until a colleague hands the
+// case over: seals its items again to the team as it is now, inside signed
+// handover events, each item still checked as if the server had sent it
+// (handover.go).
+//
 // Each case has one report: the reviewer pins the reply key of the first
 // it receives, sets aside any other, and refuses to reply while the case
 // has been given another key until a lead resolves it (replykey.go).

@@ -27,6 +27,7 @@ const (
 	evCorrection = "correction" // Text, Corrects
 	evExport     = "export"     // Text
 	evReplyKey   = "reply-key"  // Text, ReplyKey: a reply-key conflict resolved
+	// evHandover (handover.go): Text, Items
 )
 
 // Shared fields of a case, in the order they are shown.
@@ -59,6 +60,8 @@ type eventData struct {
 	// ReplyKey is the fingerprint of the reply key the author's reviewer
 	// holds for the case, so colleagues' reviewers can compare.
 	ReplyKey string `json:"reply_key,omitempty"`
+	// Items are a handover's items, sealed again for the team.
+	Items []handedItem `json:"items,omitempty"`
 }
 
 // Limits on events from colleagues.
@@ -83,6 +86,16 @@ func (d *eventData) check(author string) error {
 		}
 		if _, err := CheckText("note", d.Text); err != nil {
 			return bad("its text")
+		}
+	case evHandover:
+		if len(d.Set) > 0 || len(d.Prev) > 0 {
+			return bad("a handover that changes fields")
+		}
+		if _, err := CheckText("note", d.Text); err != nil {
+			return bad("its text")
+		}
+		if err := checkHanded(d.Items); err != nil {
+			return bad(err.Error())
 		}
 	default:
 		return fmt.Errorf("it is a kind of team event this version of reviewer does not know (%q); update reviewer", clip(d.Type))
@@ -114,6 +127,9 @@ func (d *eventData) check(author string) error {
 				return bad("what it replaces")
 			}
 		}
+	}
+	if len(d.Items) > 0 && d.Type != evHandover {
+		return bad("items in an event that hands nothing over")
 	}
 	if (d.Corrects != "") != (d.Type == evCorrection) || (d.Corrects != "" && !vault.ValidID(d.Corrects)) {
 		return bad("what it corrects")

@@ -38,6 +38,10 @@ type pageResult struct {
 	Rejected int            // of those, items set aside for their labels (no case)
 	Danger   []string       // cases of new reports that say someone is in danger now
 	Events   int            // team events among the new items
+	// BeforeJoining are the cases of new items sealed to the team without
+	// this member, which wait for a handover (one entry per item).
+	BeforeJoining, BeforeRoutes []string
+	HandedOver                  int // items placed from handovers
 }
 
 // storeItems checks and stores a page of pulled items. Each new item is
@@ -158,13 +162,28 @@ func (s *Store) commitPage(items []staff.Item, checks []itemCheck, acked []strin
 						return err
 					}
 				}
-				st.SetAside = append(st.SetAside, SetAsideItem{Case: CaseNumber(c.Number), ID: it.ID, Reason: ck.reason})
+				if ck.reason == asideBeforeJoining {
+					st.BeforeJoining = append(st.BeforeJoining, CaseNumber(c.Number))
+					st.BeforeRoutes = append(st.BeforeRoutes, it.Route)
+				} else {
+					st.SetAside = append(st.SetAside, SetAsideItem{Case: CaseNumber(c.Number), ID: it.ID, Reason: ck.reason})
+				}
 			}
 			if ck.team != nil && kind == vault.KindEvent {
 				if err := s.storeEvent(tx, it.Thread, ck.team); err != nil {
 					return err
 				}
 				st.Events++
+				if ck.team.data.Type == evHandover {
+					n, refused, err := s.placeHandover(tx, it.Thread, it.Route, ck.team, teams, reports)
+					if err != nil {
+						return err
+					}
+					st.HandedOver += n
+					if refused > 0 {
+						st.SetAside = append(st.SetAside, SetAsideItem{Case: CaseNumber(c.Number), ID: it.ID, Reason: handoverRefused(refused, ck.team)})
+					}
+				}
 			}
 			if ck.report != nil && ck.reason == "" {
 				reports[it.ID] = *ck.report

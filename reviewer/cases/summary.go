@@ -33,6 +33,9 @@ type reportText struct {
 
 const unopenedPreview = "(the report could not be opened)"
 
+// handoverPreview is a report's preview while it waits for a handover.
+const handoverPreview = "(sealed before you joined the team: waiting for a colleague to hand the case over)"
+
 // refreshDigest rebuilds and stores the summary of thread's case. opened
 // holds reports opened in this transaction, by item id. A summary that
 // fails its check is rebuilt from the case's own records, never trusted.
@@ -86,6 +89,8 @@ func (s *Store) buildDigest(tx *bolt.Tx, thread []byte, old caseDigest, opened m
 	d.ReportID = m.ID
 	rt, ok := opened[m.ID]
 	switch {
+	case rc.Aside[m.ID] == asideBeforeJoining:
+		d.Preview = handoverPreview
 	case rc.Aside[m.ID] != "" && !opensAside(rc.Aside[m.ID]):
 		d.Preview = unopenedPreview
 	case ok:

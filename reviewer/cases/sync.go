@@ -1,10 +1,12 @@
 package cases
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"sync"
 
 	"github.com/hearken-project/hearken/staff"
@@ -49,6 +51,14 @@ type SyncResult struct {
 	Again         bool `json:"again,omitempty"`
 	Held          int  `json:"held,omitempty"`
 	AskedRecently bool `json:"asked_recently,omitempty"`
+	// BeforeJoining lists the cases with items sealed to their route's
+	// team before this member joined it (handover.go): they wait until a
+	// colleague who can open them hands them over. Colleagues are the
+	// other members of those routes' teams, who may. HandedOver counts
+	// the items colleagues handed over in this sync.
+	BeforeJoining []string `json:"before_joining,omitempty"`
+	Colleagues    []string `json:"colleagues,omitempty"`
+	HandedOver    int      `json:"handed_over,omitempty"`
 }
 
 // SyncAgain asks the server to send again every item it still holds on the
@@ -157,6 +167,19 @@ func SyncWatched(ctx context.Context, st *Store, c *Client, progress func(SyncPr
 			res.DangerCases = append(res.DangerCases, stored.Danger...)
 			res.DangerNow = len(res.DangerCases) > 0
 			res.Updates += stored.Events
+			res.HandedOver += stored.HandedOver
+			for _, n := range stored.BeforeJoining {
+				if !slices.Contains(res.BeforeJoining, n) {
+					res.BeforeJoining = append(res.BeforeJoining, n)
+				}
+			}
+			for _, r := range stored.BeforeRoutes {
+				for _, tm := range teamMembers(teams.get(r)) {
+					if !bytes.Equal(tm.SignKey, st.m.SigningPublic()) && !slices.Contains(res.Colleagues, tm.Name) {
+						res.Colleagues = append(res.Colleagues, tm.Name)
+					}
+				}
+			}
 			for _, k := range stored.Kinds {
 				res.KindCount[string(k)]++
 			}
@@ -225,6 +248,13 @@ func SyncWatched(ctx context.Context, st *Store, c *Client, progress func(SyncPr
 	}
 	res.Waiting, res.UpdatesWaiting = st.waitingReplies(), st.waitingEvents()
 	return res, cmp.Or(first, err)
+}
+
+func teamMembers(t *vault.Team) []vault.TeamMember {
+	if t == nil {
+		return nil
+	}
+	return t.Members
 }
 
 // pushReplies pushes the outbox in the order the replies were written. A

@@ -219,6 +219,9 @@ func (s *Store) openMessage(rc *rawCase, m itemMeta, team *vault.Team) Message {
 	reason, aside := rc.Aside[m.ID]
 	if aside {
 		msg.Problem = "set aside: " + reason + "; it is kept unchanged in the store"
+		if reason == asideBeforeJoining {
+			msg.Problem = "waiting for a handover: " + reason
+		}
 		if !opensAside(reason) {
 			return msg
 		}
