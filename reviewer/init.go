@@ -1,6 +1,7 @@
 package reviewer
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
 	"net/url"
@@ -41,10 +42,12 @@ func (c *cli) init(fs *flag.FlagSet, args []string) error {
 		}
 	}
 	if *team != "" {
+		before := recordedTeams(c.store)
 		t, forRoute, err := cases.InstallTeam(c.store, *team, *route)
 		if err != nil {
 			return err
 		}
+		defer c.sayNewMembers(before, forRoute, t)
 		if forRoute != "" {
 			fmt.Fprintf(c.stdout, "Team saved for route %s: %s; replies on that route will be sealed to %s and to the reporter.\n", forRoute, count(len(t.Members), "member", "members"), pick(len(t.Members), "that member", "them"))
 		} else {
@@ -181,4 +184,48 @@ func proxyName(proxyURL string) string {
 		return "(the proxy)"
 	}
 	return clean((&url.URL{Scheme: u.Scheme, Host: u.Host}).String())
+}
+
+// recordedTeams reads the team files recorded in the store folder, by
+// path, so that init can tell who a new one adds.
+func recordedTeams(dir string) map[string][]byte {
+	out := map[string][]byte{}
+	paths, _ := filepath.Glob(filepath.Join(dir, "teams", "*.txt"))
+	for _, p := range append(paths, filepath.Join(dir, "team.txt")) {
+		if data, err := os.ReadFile(p); err == nil {
+			out[p] = data
+		}
+	}
+	return out
+}
+
+// sayNewMembers names the members a new team file adds to the one it
+// replaces: they cannot open what was sealed before they joined until a
+// colleague hands the cases over.
+func (c *cli) sayNewMembers(before map[string][]byte, route string, t *vault.Team) {
+	p := filepath.Join(c.store, "team.txt")
+	if route != "" {
+		p = filepath.Join(c.store, "teams", route+".txt")
+	}
+	data, ok := before[p]
+	if !ok {
+		// The team given before the route was known.
+		if data, ok = before[filepath.Join(c.store, "team.txt")]; !ok {
+			return
+		}
+	}
+	old, err := vault.ParseTeam(bytes.NewReader(data))
+	if err != nil {
+		return
+	}
+	var added []string
+	for _, tm := range t.Members {
+		if _, ok := old.Lookup(tm.SignKey); !ok {
+			added = append(added, tm.Name)
+		}
+	}
+	if len(added) > 0 {
+		fmt.Fprintf(c.stdout, "New on the team: %s. What was sealed before they joined is not theirs to open until you hand it over: once the server has the new team file too, run reviewer handover --all, then reviewer sync.\n",
+			clean(strings.Join(added, ", ")))
+	}
 }

@@ -37,6 +37,7 @@ type scriptServer struct {
 	srv      *httptest.Server
 	receipts []vault.Receipt
 	tamper   bool
+	h        http.Handler // the staff handler, for the teams of the moment
 }
 
 func TestScripts(t *testing.T) {
@@ -76,6 +77,7 @@ func TestScripts(t *testing.T) {
 //	staffd followup N TEXT...     reporter N adds a message
 //	staffd replies N              print what reporter N sees (one reply a line)
 //	staffd queue                  print how many items wait in the staff queue
+//	staffd teams ROUTE TEAMFILE...  serve with these team files from now on, as after a reload
 //	staffd tamper                 change one byte of each item in the next items page
 func cmdStaffd(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
@@ -99,11 +101,12 @@ func cmdStaffd(ts *testscript.TestScript, neg bool, args []string) {
 		st, err := vault.OpenStore(ts.MkAbs("server.db"), nil)
 		ts.Check(err)
 		s.store, s.teams = st, teams
-		h := intake.NewStaffHandler(st, s.teams, zerolog.Nop())
+		s.h = intake.NewStaffHandler(st, s.teams, zerolog.Nop())
 		s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s.mu.Lock()
 			tamper := s.tamper && r.URL.Path == staff.ItemsPath
 			s.tamper = s.tamper && !tamper
+			h := s.h
 			s.mu.Unlock()
 			if !tamper {
 				h.ServeHTTP(w, r)
@@ -191,6 +194,19 @@ func cmdStaffd(ts *testscript.TestScript, neg bool, args []string) {
 		items, _, err := s.store.Pending("", 100000, nil, "")
 		ts.Check(err)
 		fmt.Fprintf(ts.Stdout(), "%d\n", len(items))
+	case "teams":
+		if len(args) < 3 || len(args)%2 != 1 {
+			ts.Fatalf("usage: staffd teams ROUTE TEAMFILE [ROUTE TEAMFILE...]")
+		}
+		teams := map[string]*vault.Team{}
+		for i := 1; i < len(args); i += 2 {
+			team, err := vault.LoadTeam(ts.MkAbs(args[i+1]))
+			ts.Check(err)
+			teams[args[i]] = team
+		}
+		s.mu.Lock()
+		s.teams, s.h = teams, intake.NewStaffHandler(s.store, teams, zerolog.Nop())
+		s.mu.Unlock()
 	case "tamper":
 		s.mu.Lock()
 		s.tamper = true
