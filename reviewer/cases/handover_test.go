@@ -109,3 +109,61 @@ func TestHandoverChecked(t *testing.T) {
 		t.Errorf("chronology: %d notes, %d handovers: %+v", notes, handovers, cv.Chronology)
 	}
 }
+
+// TestHandoverSizes: a case too large for one handover is handed over in
+// several, each of which seals within the staff channel's limit; a report
+// whose attachments could never fit is handed over without them, and the
+// handover says who holds them.
+func TestHandoverSizes(t *testing.T) {
+	f := newStoreFixture(t)
+	th := f.thread()
+	withFile := func(kind vault.Kind, size int) staff.Item {
+		it := f.item(t, th, kind, "2026-03-01", "message", "see the file")
+		e := f.reopen(t, it)
+		data := make([]byte, size)
+		for i := range data {
+			data[i] = byte(i*7 + i>>8) // not compressible into less
+		}
+		e.Attachments = []vault.Attachment{{Name: "photo.jpg", Type: "image/jpeg", Data: data}}
+		var err error
+		if it.Sealed, err = vault.Seal(e, f.team.Recipients()...); err != nil {
+			t.Fatal(err)
+		}
+		return it
+	}
+	// Each of the first three seals to about 256 KiB (its padding
+	// bucket): two fit in one handover. The last cannot fit at all.
+	items := []staff.Item{withFile(vault.KindReport, 100<<10), withFile(vault.KindFollowUp, 100<<10),
+		withFile(vault.KindFollowUp, 100<<10), withFile(vault.KindFollowUp, 2<<20)}
+	if res, err := f.st.storeItems(items); err != nil || len(res.SetAside) != 0 {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	r, err := f.st.Handover(caseNumberOf(t, f.st, th))
+	if err != nil || r.Items != 4 || r.Events != 2 || r.NoAttachments != 1 || r.Unreadable != 0 {
+		t.Fatalf("handover: %+v, %v", r, err)
+	}
+	out, err := f.st.eventOutbox()
+	if err != nil || len(out) != 2 {
+		t.Fatalf("outbox: %d, %v", len(out), err)
+	}
+	handed := 0
+	for _, p := range out {
+		sealed, err := f.st.sealEvent(p, f.team)
+		if err != nil || len(sealed) > vault.MaxReplySize {
+			t.Errorf("a handover seals to %d bytes: %v", len(sealed), err)
+		}
+		handed += len(p.ev.data.Items)
+		for _, h := range p.ev.data.Items {
+			e, err := vault.Open(h.Sealed, f.peer.Identity())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := len(e.Attachments); (h.ID == items[3].ID) != (n == 0) {
+				t.Errorf("item %s handed over with %d attachments", h.ID, n)
+			}
+		}
+	}
+	if handed != 4 || len(out[0].ev.data.Items) != 2 || !strings.Contains(out[1].ev.data.Text, "the attachments of 1 item were too large to hand over: Dana Lead holds them") {
+		t.Errorf("%d items handed over; %q", handed, out[1].ev.data.Text)
+	}
+}
