@@ -86,11 +86,10 @@ func (c *cli) runSync(cfg cases.Config, noServer error, again bool) (*cases.Sync
 		return nil, err
 	}
 	defer st.Close()
-	client, err := cases.NewClient(cfg.Server, cfg.Proxy, m)
+	client, err := cfg.NewClient(m)
 	if err != nil {
 		return nil, err
 	}
-	client.Tor = cfg.Tor()
 	defer client.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

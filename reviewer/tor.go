@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
-	"github.com/hearken-project/hearken/internal/onion"
 	"github.com/hearken-project/hearken/reviewer/cases"
 	"github.com/hearken-project/hearken/vault"
 )
@@ -53,49 +51,21 @@ func (c *cli) connectTor(ctx context.Context, client *cases.Client, m *vault.Mem
 	if err != nil {
 		return rep, torHint(err, rep, cfg)
 	}
-	switch {
-	case rep.Route == cases.KeyInFile && rep.Wrote:
-		fmt.Fprintf(c.stderr, "Saved this computer's onion key for the staff onion in %s; tor reads it when it starts.\n", clean(rep.File))
-	case rep.Route == cases.KeyNotGiven:
-		fmt.Fprintf(c.stderr, "Could not give tor this computer's onion key: %s.\n", clean(strings.Join(rep.Tried, "; ")))
+	if note := rep.Note(); note != "" {
+		fmt.Fprintln(c.stderr, clean(note))
 	}
 	return rep, nil
 }
 
 // torHint attaches to a failure of an onion sync the advice for its
-// cause: tor's answer (onion's errors) and how the key was given (rep,
-// nil if ConnectTor never ran).
+// cause (cases.TorAdvice, which the desk shows too): tor's answer, and how
+// the key was given (rep, nil if ConnectTor never ran).
 func torHint(err error, rep *cases.TorReport, cfg cases.Config) error {
 	if err == nil || hintOf(err) != "" {
 		return err
 	}
-	var de *onion.DialError
-	errors.As(err, &de)
-	var hint string
-	switch {
-	case errors.Is(err, onion.ErrTorNotRunning) && cfg.Proxy != "":
-		hint = "start tor (Tor Browser, or the tor service) so that it listens there, or give its proxy with reviewer init --proxy socks5://127.0.0.1:PORT; then run reviewer sync again"
-	case errors.Is(err, onion.ErrTorNotRunning):
-		hint = "start Tor Browser (or the tor service) and leave it running, then run reviewer sync again"
-	case errors.Is(err, onion.ErrNotTor):
-		hint = "give tor's proxy with reviewer init --proxy: socks5://127.0.0.1:9150 for Tor Browser, socks5://127.0.0.1:9050 for the tor service"
-	case errors.Is(err, onion.ErrBadAddress):
-		hint = "ask the person who runs Hearken for the staff onion address, then run reviewer init --server http://ADDRESS.onion"
-	case errors.Is(err, cases.ErrKeyFileInTheWay):
-		hint = "it was perhaps typed into Tor Browser before; unless it is this computer's current key (reviewer onion-key prints its public half), remove that file, then run reviewer sync again"
-	case errors.Is(err, onion.ErrKeyRefused):
-		hint = "send the line that reviewer onion-key prints to the person who runs Hearken: they put it in the team file and run intake check --apply; then run reviewer sync again"
-	case errors.Is(err, onion.ErrNoKey) && rep != nil && rep.Route == cases.KeyInFile && rep.Wrote:
-		hint = fmt.Sprintf("reviewer has just saved this computer's onion key in %s, and tor reads it only when it starts: restart Tor Browser (or reload the tor service), then run reviewer sync again", rep.File)
-	case errors.Is(err, onion.ErrNoKey) && rep != nil && rep.Route == cases.KeyInFile:
-		hint = fmt.Sprintf("the key is in %s, but this tor has not read it: restart Tor Browser (or reload the tor service), then run reviewer sync again; if tor reads client keys from another folder, give it with reviewer init --onion-auth-dir DIR", rep.File)
-	case errors.Is(err, onion.ErrNoKey):
-		hint = "give reviewer the folder this tor reads client keys from (its ClientOnionAuthDir) with reviewer init --onion-auth-dir DIR, or its control port with reviewer init --tor-control ADDR; then run reviewer sync again"
-	case errors.Is(err, onion.ErrUnreachable) && de != nil && (de.Reply == 0x01 || de.Reply == 0x04):
-		hint = "try reviewer sync again in a few minutes; if it keeps failing, tell the person who runs Hearken. Adding ExtendedErrors to this tor's SocksPort line (SocksPort 9050 ExtendedErrors) lets it say what is wrong"
-	case errors.Is(err, onion.ErrUnreachable):
-		hint = "the server or its tor may be off, or tor may still be starting: try reviewer sync again in a few minutes; if it keeps failing, tell the person who runs Hearken"
-	default:
+	hint := cases.TorAdvice(err, rep, cfg, "run reviewer sync again")
+	if hint == "" {
 		return err
 	}
 	return &hinted{err, hint}

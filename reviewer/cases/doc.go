@@ -95,5 +95,7 @@
 //
 // Errors say what went wrong and no more; sentinel errors (ErrNoStore,
 // ErrNoCase, ErrNotKnown, ...) are there for callers to branch on and to
-// add, in their own words, what the user should do.
+// add, in their own words, what the user should do. The one exception is
+// tor's: TorAdvice words what to do about them once, for the command line
+// and the desk alike (advice.go).
 package cases

@@ -27,7 +27,9 @@ type syncer struct {
 	progress cases.SyncProgress
 	finished time.Time
 	result   *cases.SyncResult
+	note     string // how tor got the onion key, when the lead should know
 	err      string
+	advice   string // what to do about err
 }
 
 // syncView is what pages show of the syncer.
@@ -37,6 +39,7 @@ type syncView struct {
 	When     string // when the last sync ended, in the lead's words
 	Summary  string
 	Error    string
+	Advice   string   // what to do about Error
 	Lines    []string // details of the last sync
 }
 
@@ -82,11 +85,15 @@ func (s *syncer) wait() {
 
 func (s *syncer) run(ctx context.Context, done chan struct{}) {
 	for {
-		res, err := s.once(ctx)
+		res, note, err := s.once(ctx)
 		s.mu.Lock()
-		s.finished, s.result, s.err = s.d.now(), res, ""
+		s.finished, s.result, s.note, s.err, s.advice = s.d.now(), res, note, "", ""
 		if err != nil {
 			s.err = syncError(err)
+			var a *advised
+			if errors.As(err, &a) {
+				s.advice = a.advice
+			}
 		}
 		if !s.again || ctx.Err() != nil {
 			s.running, s.cancel, s.done = false, nil, nil
@@ -100,29 +107,38 @@ func (s *syncer) run(ctx context.Context, done chan struct{}) {
 	}
 }
 
-// once runs one sync with the unlocked store.
-func (s *syncer) once(ctx context.Context) (*cases.SyncResult, error) {
+// once runs one sync with the unlocked store, reaching the server as
+// reviewer sync does (the member's proxy and tor settings). note is what
+// the lead should know of how tor got the onion key, even when the sync
+// worked; a failure through tor comes with the command line's advice
+// (advised).
+func (s *syncer) once(ctx context.Context) (res *cases.SyncResult, note string, err error) {
 	u, release := s.d.acquire()
 	if u == nil {
-		return nil, errLocked
+		return nil, "", errLocked
 	}
 	defer release()
 	cfg, err := cases.LoadConfig(s.d.opts.Store)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if cfg.Server == "" {
-		return nil, errNoServer
+		return nil, "", errNoServer
 	}
 	if u.st == nil {
-		return nil, errNoStore
+		return nil, "", errNoStore
 	}
-	c, err := cases.NewClient(cfg.Server, cfg.Proxy, u.m)
+	c, err := cfg.NewClient(u.m)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer c.Close()
-	res, err := cases.SyncWatched(ctx, u.st, c, func(p cases.SyncProgress) {
+	rep, err := c.ConnectTor(ctx, cfg.Tor())
+	note = rep.Note()
+	if err != nil {
+		return nil, note, advise(err, rep, cfg)
+	}
+	res, err = cases.SyncWatched(ctx, u.st, c, func(p cases.SyncProgress) {
 		s.mu.Lock()
 		s.progress = p
 		s.mu.Unlock()
@@ -132,7 +148,33 @@ func (s *syncer) once(ctx context.Context) (*cases.SyncResult, error) {
 	if err != nil || res == nil || res.Received > 0 || res.Pushed > 0 || res.Failed > 0 || len(res.SetAside) > 0 {
 		u.cache.changed()
 	}
-	return res, err
+	if c.Proxied() {
+		err = advise(err, rep, cfg)
+	}
+	return res, note, err
+}
+
+// advised is a failed sync with advice for the lead.
+type advised struct {
+	err    error
+	advice string
+}
+
+func (e *advised) Error() string { return e.err.Error() }
+func (e *advised) Unwrap() error { return e.err }
+
+// advise attaches to a failure through tor the advice the command line
+// gives for it (cases.TorAdvice), in the desk's words for syncing again.
+func advise(err error, rep *cases.TorReport, cfg cases.Config) error {
+	if errors.Is(err, cases.ErrNoOnionKey) {
+		// The command line adds the key itself, with the passphrase, and
+		// so never needs this advice; the desk holds no passphrase.
+		return &advised{err, "run reviewer onion-key at the command line: it gives your identity an onion key and prints your new line for the team file. Send that line to the person who runs Hearken; once they have put it in the team file and run intake check --apply, lock the desk, unlock it and press Sync now"}
+	}
+	if a := cases.TorAdvice(err, rep, cfg, "press Sync now"); a != "" {
+		return &advised{err, a}
+	}
+	return err
 }
 
 var (
@@ -156,7 +198,7 @@ func syncError(err error) string {
 func (s *syncer) view(now time.Time) syncView {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	v := syncView{Running: s.running, Error: s.err}
+	v := syncView{Running: s.running, Error: s.err, Advice: s.advice}
 	if s.running {
 		switch p := s.progress; p.Stage {
 		case "receiving":
@@ -184,6 +226,9 @@ func (s *syncer) view(now time.Time) syncView {
 			v.Summary += " " + plural(res.Pushed, "reply", "replies") + " sent."
 		}
 		v.Lines = syncLines(res)
+	}
+	if s.note != "" {
+		v.Lines = append(v.Lines, s.note)
 	}
 	return v
 }
