@@ -85,6 +85,16 @@ Every day:
                                   with a warning, for anything else)
   reviewer export-sealed CASE --out DIR        the case's items as received (.age files)
   reviewer export-age-identity --out FILE     your plain age key, for the age tool
+Backup (what you need if this computer is lost):
+  reviewer backup --out FILE      your identity, cases and settings in one
+                                  file encrypted with your passphrase; keep
+                                  it away from this computer
+  reviewer restore --from FILE [--replace]
+                                  put a backup in place on a new computer;
+                                  --replace replaces a case store already
+                                  there (kept as cases.db.before-restore)
+After a restore, run reviewer sync --again: the server sends every item it
+still holds for you, so what arrived since the backup comes back too.
   reviewer help                   this text
 
 --json writes what a script reads: sync, list and show each carry
@@ -236,6 +246,8 @@ func (c *cli) commands() map[string]func(*flag.FlagSet, []string) error {
 		"export-age-identity": c.exportAgeIdentity,
 		"onion-key":           c.onionKey,
 		"serve":               c.serve,
+		"backup":              c.backup,
+		"restore":             c.restore,
 	}
 }
 

@@ -80,8 +80,7 @@ func Open(dir string, m *vault.Member, create bool) (s *Store, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s = &Store{db: db, m: m, path: path, now: time.Now,
-		ident: vault.NewHintedIdentity(m.Identity()), myKey: vault.FormatSigningKey(m.SigningPublic())}
+	s = newStore(db, m, path)
 	from, err := s.check()
 	if err != nil {
 		db.Close()
@@ -107,6 +106,13 @@ func Open(dir string, m *vault.Member, create bool) (s *Store, err error) {
 		}
 	}
 	return s, nil
+}
+
+// newStore returns the Store of the open file db, for m; check and unlock
+// come next.
+func newStore(db *bolt.DB, m *vault.Member, path string) *Store {
+	return &Store{db: db, m: m, path: path, now: time.Now,
+		ident: vault.NewHintedIdentity(m.Identity()), myKey: vault.FormatSigningKey(m.SigningPublic())}
 }
 
 // unlock unwraps the store's data key with the member's identity.
