@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -235,5 +236,24 @@ func TestDeskInBrowser(t *testing.T) {
 		for _, v := range res.Violations {
 			t.Errorf("axe %s: %s", path, v)
 		}
+	}
+
+	// The backup page: on a wide screen and a phone, and through axe.
+	for _, width := range []int{1280, 390} {
+		_, err := tab.Load(base+"/backup", width)
+		must(err)
+		wait("Save a backup")
+		shot("backup-" + strconv.Itoa(width))
+		if w, err := tab.ScrollWidth(); err != nil || w > width {
+			t.Errorf("/backup is %d px wide on a %d px screen (%v)", w, width, err)
+		}
+	}
+	_, err = axeTab.Load(base+"/backup", 1280)
+	must(err)
+	res, err := axeTab.Axe(axe)
+	must(err)
+	t.Logf("axe /backup: %d violations, %d rules passed", len(res.Violations), res.Passes)
+	for _, v := range res.Violations {
+		t.Errorf("axe /backup: %s", v)
 	}
 }

@@ -3,7 +3,8 @@
 // store as the command line (package cases). It shows the inbox, each
 // case with its attachments and chronology, a reply composer with a
 // preview, triage and notes, guidance for the categories that need it, and
-// the statistics a school's annual safeguarding plan asks for. Pages work
+// the statistics a school's annual safeguarding plan asks for, and an
+// encrypted backup of everything to download (backup.go). Pages work
 // without JavaScript; the desk sends none.
 //
 // # Who it defends against

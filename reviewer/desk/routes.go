@@ -27,6 +27,8 @@ func (d *Desk) handler() http.Handler {
 	mux.HandleFunc("GET /stats.csv", d.statsCSV)
 	mux.HandleFunc("GET /sync", d.syncPage)
 	mux.HandleFunc("POST /sync", d.syncNow)
+	mux.HandleFunc("GET /backup", d.backupPage)
+	mux.HandleFunc("POST /backup", d.makeBackup)
 	mux.HandleFunc("POST /lock", d.lockNow)
 	mux.HandleFunc("POST /unlock", d.unlock)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
