@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"filippo.io/age"
 )
@@ -113,6 +112,9 @@ func paddedSize(n int) int {
 	return (n + bigBucket - 1) / bigBucket * bigBucket
 }
 
+// padding fills an envelope to its bucket. It is only ever read.
+var padding = bytes.Repeat([]byte(" "), 4096)
+
 // Seal encodes e, pads it to its bucket and encrypts it to every recipient.
 func Seal(e *Envelope, recipients ...age.Recipient) ([]byte, error) {
 	if len(recipients) == 0 {
@@ -135,9 +137,8 @@ func Seal(e *Envelope, recipients ...age.Recipient) ([]byte, error) {
 	if _, err := w.Write(plain); err != nil {
 		return nil, fmt.Errorf("failed to seal: %w", err)
 	}
-	pad := []byte(strings.Repeat(" ", 4096))
-	for left := size - len(plain); left > 0; left -= len(pad) {
-		if _, err := w.Write(pad[:min(left, len(pad))]); err != nil {
+	for left := size - len(plain); left > 0; left -= len(padding) {
+		if _, err := w.Write(padding[:min(left, len(padding))]); err != nil {
 			return nil, fmt.Errorf("failed to seal: %w", err)
 		}
 	}
