@@ -27,6 +27,9 @@ func (c *cli) backup(fs *flag.FlagSet, args []string) error {
 		return fmt.Errorf("%s already exists; it will not be overwritten: choose another name", *out)
 	}
 	_, st, err := c.openStore(false)
+	if errors.Is(err, cases.ErrStoreLocked) {
+		return &hinted{err, "if the desk (reviewer serve) is running, make the backup on its Backup page, or stop it first"}
+	}
 	if err != nil {
 		return err
 	}

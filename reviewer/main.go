@@ -85,6 +85,7 @@ Every day:
                                   with a warning, for anything else)
   reviewer export-sealed CASE --out DIR        the case's items as received (.age files)
   reviewer export-age-identity --out FILE     your plain age key, for the age tool
+  reviewer help                   this text
 Backup (what you need if this computer is lost):
   reviewer backup --out FILE      your identity, cases and settings in one
                                   file encrypted with your passphrase; keep
@@ -94,8 +95,8 @@ Backup (what you need if this computer is lost):
                                   --replace replaces a case store already
                                   there (kept as cases.db.before-restore)
 After a restore, run reviewer sync --again: the server sends every item it
-still holds for you, so what arrived since the backup comes back too.
-  reviewer help                   this text
+still holds for you, so what arrived since the backup comes back too. While
+reviewer serve runs, make the backup on the desk's Backup page.
 
 --json writes what a script reads: sync, list and show each carry
 danger_now; characters a terminal would act on are written as \u escapes.
