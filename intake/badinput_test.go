@@ -102,6 +102,12 @@ func TestBadInput(t *testing.T) {
 		{"honeypot filled", multi([][2]string{{"message", "hello"}, {"website", "http://spam.example"}}, nil), 400, "err_honeypot"},
 		{"bad danger choice", raw("application/x-www-form-urlencoded", "message=hi&danger=maybe"), 400, "err_bad_choice"},
 		{"unknown field", raw("application/x-www-form-urlencoded", "message=hi&name=me"), 400, "err_400"},
+		{"unknown field multipart", multi([][2]string{{"message", "hi"}, {"name", "me"}}, nil), 400, "err_400"},
+		{"repeated field multipart", multi([][2]string{{"message", "hi"}, {"message", "again"}}, nil), 400, "err_400"},
+		{"a text field sent as a file", raw("multipart/form-data; boundary=XYZ", "--XYZ\r\nContent-Disposition: form-data; name=\"message\"; filename=\"m.txt\"\r\n\r\nhello\r\n--XYZ--\r\n"), 400, "err_400"},
+		{"message far over its bytes", multi([][2]string{{"message", strings.Repeat("a", maxMessageChars*4+1)}}, nil), 400, "err_message_long"},
+		{"too many parts", raw(manyParts(maxParts + 1)), 400, "err_400"},
+		{"malformed urlencoded", raw("application/x-www-form-urlencoded", "message=hi%zz"), 400, "err_400"},
 		{"repeated field", raw("application/x-www-form-urlencoded", "message=hi&message=again"), 400, "err_400"},
 		{"wrong method", func() *http.Request {
 			return httptest.NewRequest(http.MethodPut, "/en/report", strings.NewReader("message=hi"))
@@ -133,9 +139,13 @@ func TestBadInput(t *testing.T) {
 			}
 		})
 	}
-	// The server keeps serving.
+	// The server keeps serving, and the most parts a form may have are taken.
 	rec := e.postForm("/en/report", url.Values{"message": {"still working"}})
 	receiptOf(t, rec.Body.String())
+	ct, body := manyParts(maxParts)
+	req := httptest.NewRequest(http.MethodPost, "/en/report", strings.NewReader(body))
+	req.Header.Set("Content-Type", ct)
+	receiptOf(t, e.do(req).Body.String())
 }
 
 func htmlEscape(s string) string {
@@ -181,4 +191,17 @@ func TestBusy(t *testing.T) {
 	}
 	holdMem()
 	receiptOf(t, e.postForm("/en/report", url.Values{"message": {"hi"}}).Body.String())
+}
+
+// manyParts is a multipart report of a message and n-1 empty file parts
+// (what a browser sends for a file input left empty): a flood of parts,
+// each cheap, is refused as a whole.
+func manyParts(n int) (string, string) {
+	var b strings.Builder
+	b.WriteString("--XYZ\r\nContent-Disposition: form-data; name=\"message\"\r\n\r\nhello\r\n")
+	for range n - 1 {
+		b.WriteString("--XYZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\"\r\nContent-Type: application/octet-stream\r\n\r\n\r\n")
+	}
+	b.WriteString("--XYZ--\r\n")
+	return "multipart/form-data; boundary=XYZ", b.String()
 }

@@ -160,3 +160,57 @@ func TestWarningsNameLanguagesWithoutNumbers(t *testing.T) {
 		t.Errorf("summary does not carry the warnings:\n%s", e.cfg.summary())
 	}
 }
+
+// A config with several mistakes names every one of them, each where it
+// is, so an operator fixes them all in one go; and a config that is not
+// TOML names the line.
+func TestConfigEveryProblem(t *testing.T) {
+	dir := t.TempDir()
+	writeConfig(t, dir, "") // the team file
+	p := filepath.Join(dir, "intake.toml")
+	os.WriteFile(p, []byte(`school = "Hillside School"
+default_language = "en"
+languages = ["en", "es", "en"]
+quick_exit_url = "ftp://example.org/"
+staff_onion_dir = "tor/hearken-staff"
+
+[[emergency.en]]
+name = "Police"
+phone = "call us"
+
+[[emergency.en]]
+name = ""
+phone = "999"
+
+[[emergency.es]]
+name = "Policía"
+phone = "112"
+url = "javascript:alert(1)"
+`), 0o644)
+	_, err := loadConfig(p)
+	if err == nil {
+		t.Fatal("loaded")
+	}
+	for _, want := range []string{
+		`languages: "en" is listed twice`,
+		`quick_exit_url: `,
+		`staff_onion_dir must be an absolute path`,
+		`emergency.en[1]: phone "call us" has no digits`,
+		`emergency.en[2]: name and phone are required`,
+		`emergency.es[1]: url: `,
+		`no routes: add at least one [[routes]] with a name and a team file`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error does not say %q:\n%v", want, err)
+		}
+	}
+
+	os.WriteFile(p, []byte("school = \"Hillside School\"\nlanguages = [\"en\"\n"), 0o644)
+	if _, err := loadConfig(p); err == nil || !strings.Contains(err.Error(), "invalid config "+p+": line ") {
+		t.Fatalf("not TOML: %v", err)
+	}
+	os.WriteFile(p, []byte("school = 3\n"), 0o644)
+	if _, err := loadConfig(p); err == nil || !strings.Contains(err.Error(), "invalid config "+p) {
+		t.Fatalf("a number for a name: %v", err)
+	}
+}

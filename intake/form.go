@@ -91,7 +91,7 @@ var fieldLimits = map[string]int{
 // parseForm reads a form from r without ever touching disk: multipart is
 // streamed part by part, each part read through a limit into memory.
 // Files are checked and cleaned by package attach as they arrive.
-func parseForm(r *http.Request, allowFiles bool) (*submission, *formError) {
+func parseForm(r *http.Request) (*submission, *formError) {
 	ct := r.Header.Get("Content-Type")
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil {
@@ -104,7 +104,7 @@ func parseForm(r *http.Request, allowFiles bool) (*submission, *formError) {
 			return nil, errBadForm
 		}
 		hb := &headerBudget{r: r.Body}
-		return parseMultipart(multipart.NewReader(hb, boundary), hb, allowFiles)
+		return parseMultipart(multipart.NewReader(hb, boundary), hb)
 	case "application/x-www-form-urlencoded":
 		return parseURLEncoded(r.Body, maxURLEncoded)
 	default:
@@ -145,7 +145,7 @@ func parseURLEncoded(body io.Reader, limit int) (*submission, *formError) {
 	return sub, nil
 }
 
-func parseMultipart(mr *multipart.Reader, hb *headerBudget, allowFiles bool) (*submission, *formError) {
+func parseMultipart(mr *multipart.Reader, hb *headerBudget) (*submission, *formError) {
 	sub := &submission{fields: map[string]string{}}
 	for n := 0; ; n++ {
 		hb.limit(maxPartHeader)
@@ -161,7 +161,7 @@ func parseMultipart(mr *multipart.Reader, hb *headerBudget, allowFiles bool) (*s
 			part.Close()
 			return nil, errBadForm
 		}
-		ferr := sub.readPart(part, allowFiles)
+		ferr := sub.readPart(part)
 		part.Close()
 		if ferr != nil {
 			return nil, ferr
@@ -169,12 +169,9 @@ func parseMultipart(mr *multipart.Reader, hb *headerBudget, allowFiles bool) (*s
 	}
 }
 
-func (sub *submission) readPart(part *multipart.Part, allowFiles bool) *formError {
+func (sub *submission) readPart(part *multipart.Part) *formError {
 	name := part.FormName()
 	if name == "file" {
-		if !allowFiles {
-			return errBadForm
-		}
 		data, err := attach.Read(part)
 		switch {
 		case errors.Is(err, attach.ErrTooLarge):

@@ -23,7 +23,7 @@ func FuzzParseForm(f *testing.F) {
 	f.Fuzz(func(t *testing.T, contentType string, data []byte) {
 		req := httptest.NewRequest(http.MethodPost, "/en/report", bytes.NewReader(data))
 		req.Header.Set("Content-Type", contentType)
-		sub, ferr := parseForm(req, true)
+		sub, ferr := parseForm(req)
 		if ferr != nil {
 			if sub != nil || ferr.status < 400 || ferr.status > 499 {
 				t.Fatalf("refusal %v with status %d", ferr, ferr.status)

@@ -126,7 +126,7 @@ func (s *server) submitReport(w http.ResponseWriter, r *http.Request, lang strin
 // parseSubmission reads a report or a follow-up, files included, and checks
 // what every submission shares.
 func parseSubmission(r *http.Request) (*submission, *formError) {
-	sub, ferr := parseForm(r, true)
+	sub, ferr := parseForm(r)
 	if ferr == nil {
 		ferr = sub.checkMessage()
 	}
