@@ -31,15 +31,19 @@ func (s *Store) SaveAttachments(number uint64, dir string) ([]SavedAttachment, e
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("failed to create %s: %w", dir, err)
-	}
 	var saved []SavedAttachment
 	for i, m := range cv.Messages {
 		if m.envelope == nil {
 			continue
 		}
 		for j, a := range m.envelope.Attachments {
+			// The folder is made for the first file: a case without
+			// attachments leaves no empty folder behind.
+			if len(saved) == 0 {
+				if err := os.MkdirAll(dir, 0o700); err != nil {
+					return nil, fmt.Errorf("failed to create %s: %w", dir, err)
+				}
+			}
 			ext, warning := attachmentExtension(a)
 			stem := strings.ReplaceAll(stemOf(safeFileName(a.Name)), ".", "_")
 			name := fmt.Sprintf("%s-%02d-%d-%s%s", CaseNumber(number), i+1, j+1, stem, ext)
