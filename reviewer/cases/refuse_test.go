@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"filippo.io/age"
+
 	"github.com/hearken-project/hearken/staff"
 	"github.com/hearken-project/hearken/vault"
 )
@@ -112,5 +114,87 @@ func TestConfigNotValid(t *testing.T) {
 	}
 	if c, err := LoadConfig(dir); err != nil || c.Server != "http://127.0.0.1:8080" {
 		t.Fatalf("after saving: %+v, %v", c, err)
+	}
+}
+
+// A report whose reply address is not a reply key (sealed by someone who
+// holds only the team's public keys) leaves no way to reach its reporter:
+// a reply is refused with words that say so, and nothing is queued.
+func TestReplyToNoAddress(t *testing.T) {
+	f := newStoreFixture(t)
+	th := f.thread()
+	it := f.item(t, th, vault.KindReport, "2026-03-01", "message", "reply to me")
+	e := f.reopen(t, it)
+	e.ReplyTo = "age1pq1notakeyatall"
+	forged := f.seal(t, th, it.ID, e)
+	forged.Kind = vault.KindReport
+	if _, err := f.st.storeItems([]staff.Item{forged}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.Reply(1, "We hear you.", f.team); err == nil || !strings.Contains(err.Error(), "no valid reply address") {
+		t.Fatalf("got %v", err)
+	}
+	if out, _ := f.st.outbox(); len(out) != 0 {
+		t.Fatalf("%d replies queued", len(out))
+	}
+}
+
+// A lead whose line is missing from the route's team file still reads
+// their own reply when it comes back: it is sealed to them as well as to
+// the reporter and the team.
+func TestReplySealedToAuthorOutsideTeam(t *testing.T) {
+	f := newStoreFixture(t)
+	th := f.thread()
+	if _, err := f.st.storeItems([]staff.Item{f.item(t, th, vault.KindReport, "2026-03-01", "message", "help")}); err != nil {
+		t.Fatal(err)
+	}
+	others, err := vault.ParseTeam(strings.NewReader(f.peer.TeamLine() + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.Reply(1, "We hear you.", others); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := f.st.outbox()
+	if len(out) != 1 {
+		t.Fatalf("%d replies queued", len(out))
+	}
+	for name, id := range map[string]age.Identity{"the author": f.m.Identity(), "the colleague": f.peer.Identity(), "the reporter": f.reply} {
+		if e, err := vault.Open(out[0].Sealed, id); err != nil || e.Field("message") != "We hear you." {
+			t.Errorf("%s cannot open the reply: %v", name, err)
+		}
+	}
+}
+
+// A team file that cannot be one (missing, over 1 MiB, or not a team
+// file) is refused with the file's name and nothing is installed: the team
+// already recorded for the route is kept, so replies are never sealed to a
+// half-read team.
+func TestInstallTeamRefuses(t *testing.T) {
+	f := newStoreFixture(t)
+	before, err := os.ReadFile(filepath.Join(f.dir, teamsDir, "students.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(src, name)
+		os.WriteFile(p, []byte(content), 0o600)
+		return p
+	}
+	f.st.Close() // reviewer init runs with no store open
+	good := write("team.txt", f.m.TeamLine()+"\n")
+	for name, tt := range map[string]struct{ path, route, want string }{
+		"missing":   {filepath.Join(src, "missing.txt"), "students", "failed to open the team file"},
+		"too big":   {write("big.txt", f.m.TeamLine()+"\n"+strings.Repeat("#\n", maxTeamFile)), "students", "the team file is too large"},
+		"not one":   {write("notes.txt", "Dana Lead, Sam Deputy\n"), "students", "the team file " + filepath.Join(src, "notes.txt") + ": line 1"},
+		"bad route": {good, "Students!", "a route name is 1 to 32 lower-case letters"},
+	} {
+		if _, _, err := InstallTeam(f.dir, tt.path, tt.route); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: got %v, want %q", name, err, tt.want)
+		}
+	}
+	if after, _ := os.ReadFile(filepath.Join(f.dir, teamsDir, "students.txt")); !bytes.Equal(before, after) {
+		t.Fatal("a refused team file replaced the route's team")
 	}
 }
