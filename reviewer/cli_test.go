@@ -174,3 +174,53 @@ func mustGetwd(t *testing.T) string {
 	}
 	return wd
 }
+
+// The desk's guidance is in the language given to serve, else the one init
+// saved, else this computer's, else English; init refuses one the desk
+// does not have.
+func TestDeskLang(t *testing.T) {
+	store := filepath.Join(t.TempDir(), "store")
+	t.Setenv("LC_ALL", "")
+	t.Setenv("LC_MESSAGES", "")
+	t.Setenv("LANG", "ar_EG.UTF-8")
+	for _, tc := range []struct {
+		lang   string
+		status int
+		says   string
+		saved  string
+	}{
+		{"fr", 0, "The desk's guidance for the lead is in fr.", "fr"},
+		{"de", 2, `the desk has no guidance in "de": it has ar, en, es, fr, zh`, "fr"},
+		{"../fr", 2, `"../fr" is not a language code`, "fr"},
+		{"auto", 0, "The desk's guidance for the lead follows this computer's language: ar now.", ""},
+	} {
+		code, stdout, stderr := reviewer(t, "--store", store, "init", "--lang", tc.lang)
+		if code != tc.status || !strings.Contains(stdout+stderr, tc.says) {
+			t.Errorf("init --lang %s: status %d, want %d, saying %q:\n%s%s", tc.lang, code, tc.status, tc.says, stdout, stderr)
+		}
+		if cfg, err := cases.LoadConfig(store); err != nil || cfg.Lang != tc.saved {
+			t.Errorf("init --lang %s: saved %q (%v), want %q", tc.lang, cfg.Lang, err, tc.saved)
+		}
+	}
+	env := func(v string) func(string) string {
+		return func(k string) string {
+			if k == "LANG" {
+				return v
+			}
+			return ""
+		}
+	}
+	for _, tc := range []struct {
+		flag, saved, env, want string
+	}{
+		{"zh", "fr", "es_ES.UTF-8", "zh"},
+		{"", "fr", "es_ES.UTF-8", "fr"},
+		{"", "", "es_ES.UTF-8", "es"},
+		{"", "", "de_DE.UTF-8", "en"},
+		{"", "", "", "en"},
+	} {
+		if got := deskLang(tc.flag, tc.saved, env(tc.env)); got != tc.want {
+			t.Errorf("deskLang(%q, %q, LANG=%s) = %q, want %q", tc.flag, tc.saved, tc.env, got, tc.want)
+		}
+	}
+}

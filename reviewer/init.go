@@ -11,6 +11,7 @@ import (
 
 	"github.com/hearken-project/hearken/internal/onion"
 	"github.com/hearken-project/hearken/reviewer/cases"
+	"github.com/hearken-project/hearken/reviewer/desk"
 	"github.com/hearken-project/hearken/vault"
 )
 
@@ -21,6 +22,7 @@ func (c *cli) init(fs *flag.FlagSet, args []string) error {
 	proxyURL := fs.String("proxy", "", "")
 	control := fs.String("tor-control", "", "")
 	authDir := fs.String("onion-auth-dir", "", "")
+	lang := fs.String("lang", "", "")
 	if _, err := c.parse(fs, args, 0); err != nil {
 		return err
 	}
@@ -30,11 +32,16 @@ func (c *cli) init(fs *flag.FlagSet, args []string) error {
 	if *route != "" && *team == "" {
 		return errUsage{"--route says which route a team file is for: give the file too, as in reviewer init --team FILE --route " + *route}
 	}
-	if *team == "" && *server == "" && *proxyURL == "" && *control == "" && *authDir == "" {
+	if *team == "" && *server == "" && *proxyURL == "" && *control == "" && *authDir == "" && *lang == "" {
 		return errUsage{"init needs --team FILE and/or --server URL"}
 	}
 	if err := os.MkdirAll(c.store, 0o700); err != nil {
 		return fmt.Errorf("failed to create the store folder: %w", err)
+	}
+	if *lang != "" {
+		if err := c.saveLang(*lang); err != nil {
+			return err
+		}
 	}
 	if *server != "" || *proxyURL != "" || *control != "" || *authDir != "" {
 		if err := c.saveConnection(*server, *proxyURL, *control, *authDir); err != nil {
@@ -67,6 +74,48 @@ func (c *cli) init(fs *flag.FlagSet, args []string) error {
 		}
 	}
 	return nil
+}
+
+// saveLang saves the language of the desk's guidance, or with "auto"
+// forgets it (the desk then follows this computer's language).
+func (c *cli) saveLang(lang string) error {
+	cfg, err := cases.LoadConfig(c.store)
+	if err != nil {
+		return err
+	}
+	if lang == "auto" {
+		cfg.Lang = ""
+	} else {
+		if err := desk.CheckLang(c.store, lang); err != nil {
+			return errUsage{err.Error()}
+		}
+		cfg.Lang = lang
+	}
+	if err := cases.SaveConfig(c.store, cfg); err != nil {
+		return err
+	}
+	if cfg.Lang == "" {
+		fmt.Fprintf(c.stdout, "The desk's guidance for the lead follows this computer's language: %s now.\n", deskLang("", "", os.Getenv))
+	} else {
+		fmt.Fprintf(c.stdout, "The desk's guidance for the lead is in %s.\n", cfg.Lang)
+	}
+	return nil
+}
+
+// deskLang is the language of the desk's guidance: the one asked for on
+// the command line, else the saved one, else this computer's if the desk
+// has guidance in it, else English.
+func deskLang(flagLang, saved string, getenv func(string) string) string {
+	switch {
+	case flagLang != "":
+		return flagLang
+	case saved != "":
+		return saved
+	}
+	if l := desk.LangFromEnv(getenv); l != "" {
+		return l
+	}
+	return "en"
 }
 
 // proxyOff is the --proxy value that clears a saved proxy.

@@ -36,10 +36,14 @@ First time:
                                   keys from at start (default: Tor Browser's)
   reviewer init --team FILE [--route ROUTE]
                                   remember who replies on a route are sealed to
+  reviewer init --lang CODE|auto   the language of the desk's guidance for the
+                                  lead: en, ar, es, fr or zh (or a folder of
+                                  your own in STORE/guidance/); auto follows
+                                  this computer's language, else English
   reviewer onion-key              print your member.pub line, first adding an
                                   onion key to an identity made without one
 Every day:
-  reviewer serve [--listen 127.0.0.1:PORT] [--idle-lock 15m] [--sync-every 5m] [--lang en]
+  reviewer serve [--listen 127.0.0.1:PORT] [--idle-lock 15m] [--sync-every 5m] [--lang CODE]
                                   the desk in your web browser: the inbox,
                                   cases, replies, triage and statistics. It
                                   listens on this computer only (default: a
@@ -47,7 +51,9 @@ Every day:
                                   once; asks for your passphrase on the page;
                                   locks itself after --idle-lock without use;
                                   syncs every --sync-every (0: only when
-                                  asked); --lang picks the guidance texts.
+                                  asked); --lang picks the language of the
+                                  guidance for the lead, for this time (see
+                                  reviewer init --lang).
   reviewer sync [--server URL] [--proxy URL|off] [--again] [--json]
       [--tor-control ADDR|off] [--onion-auth-dir DIR]
                                   fetch new reports, send your replies; a new

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/hearken-project/hearken/reviewer/cases"
 	"github.com/hearken-project/hearken/reviewer/desk"
 )
 
@@ -18,7 +20,7 @@ func (c *cli) serve(fs *flag.FlagSet, args []string) error {
 	listen := fs.String("listen", "127.0.0.1:0", "")
 	idle := fs.Duration("idle-lock", 15*time.Minute, "")
 	every := fs.Duration("sync-every", 5*time.Minute, "")
-	lang := fs.String("lang", "en", "")
+	lang := fs.String("lang", "", "")
 	if _, err := c.parse(fs, args, 0); err != nil {
 		return err
 	}
@@ -35,11 +37,19 @@ func (c *cli) serve(fs *flag.FlagSet, args []string) error {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("there is no identity at %s: make one with reviewer keygen --name \"Your Name\", or give --identity", path)
 	}
+	cfg, err := cases.LoadConfig(c.store)
+	if err != nil {
+		return err
+	}
+	guidanceLang := deskLang(*lang, cfg.Lang, os.Getenv)
+	if err := desk.CheckLang(c.store, guidanceLang); err != nil {
+		return errUsage{err.Error()}
+	}
 	ln, err := desk.Listen(*listen)
 	if err != nil {
 		return errUsage{err.Error()}
 	}
-	d, err := desk.New(desk.Options{Store: c.store, Identity: path, IdleLock: *idle, SyncEvery: *every, Lang: *lang})
+	d, err := desk.New(desk.Options{Store: c.store, Identity: path, IdleLock: *idle, SyncEvery: *every, Lang: guidanceLang})
 	if err != nil {
 		ln.Close()
 		return err
@@ -58,6 +68,7 @@ func (c *cli) serve(fs *flag.FlagSet, args []string) error {
 	}
 	fmt.Fprintln(c.stderr, "The desk is running. Open the address below in your web browser (it works once);")
 	fmt.Fprintln(c.stderr, "press Ctrl+C here to stop the desk.")
+	fmt.Fprintf(c.stderr, "Guidance for the lead in %s; the desk has it in %s (reviewer serve --lang CODE).\n", guidanceLang, strings.Join(desk.Languages(c.store), ", "))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return d.Serve(ctx, ln, c.stdout)

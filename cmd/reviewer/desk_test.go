@@ -80,7 +80,7 @@ func TestDeskInBrowser(t *testing.T) {
 	done := make(chan int, 1)
 	go func() {
 		done <- reviewer.Main([]string{"--store", store, "--passphrase-file", passFile,
-			"serve", "--listen", "127.0.0.1:0", "--sync-every", "0"}, nil, pw, &stderr)
+			"serve", "--listen", "127.0.0.1:0", "--sync-every", "0", "--lang", "en"}, nil, pw, &stderr)
 		pw.Close()
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')

@@ -20,6 +20,9 @@ type Config struct {
 	// the usual places.
 	TorControl   string `toml:"tor_control,omitempty"`
 	OnionAuthDir string `toml:"onion_auth_dir,omitempty"`
+	// Lang is the language of the desk's guidance for the lead (reviewer
+	// init --lang); empty means this computer's language, else English.
+	Lang string `toml:"lang,omitempty"`
 }
 
 // Tor returns the config's TorOptions.
@@ -48,7 +51,7 @@ func LoadConfig(dir string) (Config, error) {
 // SaveConfig writes STORE/config.toml, replacing it atomically.
 func SaveConfig(dir string, c Config) error {
 	var b bytes.Buffer
-	b.WriteString("# Written by reviewer init. Server and proxy for reviewer sync.\n")
+	b.WriteString("# Written by reviewer init. Server and proxy for reviewer sync; the desk's language.\n")
 	if err := toml.NewEncoder(&b).Encode(c); err != nil {
 		return err
 	}

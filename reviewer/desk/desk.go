@@ -24,7 +24,8 @@ type Options struct {
 	// SyncEvery is how often the desk syncs while it is unlocked (default
 	// 5 minutes; negative for never, except when asked).
 	SyncEvery time.Duration
-	// Lang is the language of the guidance texts (default "en").
+	// Lang is the language of the guidance texts (default "en"): one of
+	// Languages.
 	Lang string
 }
 
@@ -86,6 +87,9 @@ func New(opts Options) (*Desk, error) {
 	}
 	if opts.Lang == "" {
 		opts.Lang = "en"
+	}
+	if err := CheckLang(opts.Store, opts.Lang); err != nil {
+		return nil, err
 	}
 	tok, err := randomBytes()
 	if err != nil {

@@ -2,10 +2,11 @@
 // web application on the lead's own computer over the same encrypted case
 // store as the command line (package cases). It shows the inbox, each
 // case with its attachments and chronology, a reply composer with a
-// preview, triage and notes, guidance for the categories that need it, and
-// the statistics a school's annual safeguarding plan asks for, and an
-// encrypted backup of everything to download (backup.go). Pages work
-// without JavaScript; the desk sends none.
+// preview, triage and notes, guidance for the categories that need it (in
+// the languages of the public site: guidance.go, lang.go), the statistics
+// a school's annual safeguarding plan asks for, and an encrypted backup of
+// everything to download (backup.go). Pages work without JavaScript; the
+// desk sends none.
 //
 // # Who it defends against
 //

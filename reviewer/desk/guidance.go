@@ -11,10 +11,12 @@ import (
 )
 
 // Guidance for the lead: a short text shown on a case of a category that
-// calls for particular steps. The defaults are embedded; a school edits
-// them by putting a file of the same name in STORE/guidance/LANG/, and can
-// add guidance for any other category the same way. A file is named after
-// its category with hyphens for spaces ("concern-about-an-adult.txt").
+// calls for particular steps. The defaults are embedded, in English and in
+// every language of the public site (ar, es, fr, zh); a school edits them
+// by putting a file of the same name in STORE/guidance/LANG/, and can add
+// guidance for any other category, or another language, the same way. A
+// file is named after its category with hyphens for spaces
+// ("concern-about-an-adult.txt").
 //
 // The format is plain text: a first line "# Title", then paragraphs
 // separated by blank lines; a line beginning "- " is an item of a list.
@@ -29,6 +31,9 @@ type guidance struct {
 	Title  string
 	Blocks []guidanceBlock
 	Note   string // something wrong with the school's own file
+	// Lang and Dir are the language the text is in and its direction,
+	// for the page's lang and dir attributes.
+	Lang, Dir string
 }
 
 type guidanceBlock struct {
@@ -50,27 +55,26 @@ func guidanceFor(store, lang, category string) *guidance {
 	}
 	var note string
 	for _, l := range langs {
-		if !safeName(l) {
+		if !validLang(l) {
 			continue
 		}
 		text, err := readLimited(filepath.Join(store, "guidance", l, name))
 		switch {
 		case err == nil:
-			return parseGuidance(text)
+			g := parseGuidance(text)
+			g.Lang, g.Dir = langTag(l), langDir(l)
+			return g
 		case !errors.Is(err, fs.ErrNotExist):
 			note = "Your school's guidance file " + filepath.Join("guidance", l, name) + " could not be read (" + err.Error() + "), so the desk's default is shown."
 		}
 		if data, err := guidanceFiles.ReadFile("guidance/" + l + "/" + name); err == nil {
 			g := parseGuidance(string(data))
 			g.Note = note
+			g.Lang, g.Dir = langTag(l), langDir(l)
 			return g
 		}
 	}
 	return nil
-}
-
-func safeName(s string) bool {
-	return s != "" && !strings.ContainsAny(s, `/\.`)
 }
 
 func readLimited(path string) (string, error) {
