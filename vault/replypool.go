@@ -2,10 +2,9 @@ package vault
 
 import (
 	"fmt"
-	"strings"
 	"sync"
 
-	"filippo.io/hpke"
+	"filippo.io/age"
 )
 
 // replyPoolSize is how many reply identities are made ahead of time. A
@@ -42,22 +41,12 @@ type replyKey struct {
 	recipient string // age1pq1..., sealed into the report
 }
 
-// newReplyKey makes a hybrid identity as age.GenerateHybridIdentity does,
-// and writes its two encodings as age's String methods do, with the faster
-// bech32Encode: the recipient's is most of the work.
 func newReplyKey() (*replyKey, error) {
-	k, err := hpke.MLKEM768X25519().GenerateKey()
+	id, err := age.GenerateHybridIdentity()
 	if err != nil {
 		return nil, fmt.Errorf("failed to create reply key: %w", err)
 	}
-	seed, err := k.Bytes()
-	if err != nil {
-		return nil, fmt.Errorf("failed to create reply key: %w", err)
-	}
-	return &replyKey{
-		secret:    strings.ToUpper(bech32Encode("age-secret-key-pq-", seed)),
-		recipient: bech32Encode("age1pq", k.PublicKey().Bytes()),
-	}, nil
+	return &replyKey{secret: id.String(), recipient: id.Recipient().String()}, nil
 }
 
 // get returns a new reply key: one made ahead if there is one, else a
