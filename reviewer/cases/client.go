@@ -150,7 +150,12 @@ func (c *Client) do(ctx context.Context, method, path, query string, in, out any
 	if lr.N <= 0 {
 		return resp.StatusCode, errors.New("the server's answer was too large")
 	}
-	if err := json.Unmarshal(buf.Bytes(), out); err != nil {
+	if page, ok := out.(*itemsPage); ok {
+		err = page.decode(buf.Bytes())
+	} else {
+		err = json.Unmarshal(buf.Bytes(), out)
+	}
+	if err != nil {
 		return resp.StatusCode, fmt.Errorf("the server's answer could not be read (nothing was lost; run sync again): %w", err)
 	}
 	return resp.StatusCode, nil

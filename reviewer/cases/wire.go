@@ -17,6 +17,7 @@ import (
 // itemsPage is staff.ItemsResponse as it is decoded here: the sealed bytes
 // go straight from base64 into their slice, without the copy and checks
 // encoding/json makes of every string (a page is megabytes of base64).
+// Client.do decodes it with its decode method (wirepage.go).
 type itemsPage struct {
 	Items         []wireItem `json:"items"`
 	More          bool       `json:"more"`
