@@ -64,6 +64,7 @@ func (s *Store) storeItems(items []staff.Item) (pageResult, error) {
 func (s *Store) commitPage(items []staff.Item, checks []itemCheck, acked []string, teams *teamSet) (pageResult, error) {
 	var st pageResult
 	err := s.db.Update(func(tx *bolt.Tx) error {
+		defer s.cachePins(tx)()
 		st = pageResult{}
 		ib, tb := tx.Bucket(bItems), tx.Bucket(bToAck)
 		for _, id := range acked {

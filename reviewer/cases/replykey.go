@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/hearken-project/hearken/vault"
@@ -77,6 +78,11 @@ func Fingerprint(replyTo string) string {
 }
 
 func (s *Store) loadPin(tx *bolt.Tx, thread string) (*pinRec, error) {
+	if c := s.pins.Load(); c != nil && c.tx == tx {
+		if p, ok := c.pins[thread]; ok {
+			return p.clone(), nil
+		}
+	}
 	v := tx.Bucket(bPins).Get([]byte(thread))
 	if v == nil {
 		return nil, nil
@@ -93,7 +99,35 @@ func (s *Store) putPin(tx *bolt.Tx, thread string, p *pinRec) error {
 	if err != nil {
 		return err
 	}
-	return tx.Bucket(bPins).Put([]byte(thread), sealed)
+	if err := tx.Bucket(bPins).Put([]byte(thread), sealed); err != nil {
+		return err
+	}
+	if c := s.pins.Load(); c != nil && c.tx == tx {
+		c.pins[thread] = p.clone()
+	}
+	return nil
+}
+
+// pinCache holds the pins one write transaction has stored, as they were
+// stored, so that reading one back (a page's summaries read the pins its
+// reports have just made) does not open it again. Only that transaction,
+// on its own goroutine, uses it: loadPin and putPin check it is theirs.
+type pinCache struct {
+	tx   *bolt.Tx
+	pins map[string]*pinRec
+}
+
+// cachePins keeps the pins tx stores until the returned function is called.
+func (s *Store) cachePins(tx *bolt.Tx) (done func()) {
+	c := &pinCache{tx: tx, pins: map[string]*pinRec{}}
+	s.pins.Store(c)
+	return func() { s.pins.CompareAndSwap(c, nil) }
+}
+
+func (p *pinRec) clone() *pinRec {
+	c := *p
+	c.Claims = slices.Clone(p.Claims)
+	return &c
 }
 
 // ensurePin pins the reply key of a case stored before keys were pinned:

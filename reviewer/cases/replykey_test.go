@@ -200,3 +200,32 @@ func caseNumberOf(t *testing.T, st *Store, thread string) uint64 {
 	t.Fatalf("no case for thread %s", thread)
 	return 0
 }
+
+// TestPageSummaryReadsItsOwnPins: a page that pins a case's reply key and
+// then brings a second report with another key lists the case as in
+// conflict: the summary reads the pin as the page left it.
+func TestPageSummaryReadsItsOwnPins(t *testing.T) {
+	attacker, err := age.GenerateHybridIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newStoreFixture(t)
+	th, calm := uuid.NewString(), uuid.NewString()
+	page := []staff.Item{
+		f.item(t, th, vault.KindReport, "2026-03-01", "message", "they hurt me"),
+		f.item(t, calm, vault.KindReport, "2026-03-01", "message", "all is well"),
+		f.forgedReport(t, th, attacker),
+	}
+	if _, err := f.st.storeItems(page); err != nil {
+		t.Fatal(err)
+	}
+	all, err := f.st.List()
+	if err != nil || len(all) != 2 {
+		t.Fatalf("%+v, %v", all, err)
+	}
+	for _, cs := range all {
+		if cs.ReplyKeyConflict != (cs.Thread == th) || cs.Preview == "" {
+			t.Errorf("case %s (%q): reply-key conflict %v", cs.Case, cs.Preview, cs.ReplyKeyConflict)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"filippo.io/age"
@@ -44,6 +45,9 @@ type Store struct {
 	// that opened the last item of its shape.
 	ident age.Identity
 	myKey string // the member's signing key, formatted
+	// pins is the cache of the write transaction storing a page, if one
+	// is under way (replykey.go).
+	pins atomic.Pointer[pinCache]
 }
 
 // storePath returns the case store file in dir.
