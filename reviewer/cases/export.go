@@ -42,7 +42,7 @@ footer{margin-top:2em;font-size:.9em;color:#444}
 <p class="conf">Confidential. Contains a child-protection concern. Share only with the agency this referral is for; store and destroy as your safeguarding policy says.</p>
 {{if .Case.DangerNow}}<p class="danger">Danger at the time of the report: asked &ldquo;Is someone in danger right now?&rdquo;, the reporter answered yes.</p>
 {{end}}<dl>
-<dt>Case</dt><dd>{{.Case.Case}} (this computer's number; the team's tag for it is #{{.Case.Tag}})</dd>
+<dt>Case</dt><dd>{{.Case.Case}} (the same number on every lead's computer)</dd>
 <dt>Reported through</dt><dd>the school&rsquo;s Hearken site, route &ldquo;{{.Case.Route}}&rdquo;</dd>
 <dt>First received</dt><dd>{{.Case.Received}}</dd>
 <dt>Status</dt><dd>{{.Case.Status}}</dd>

@@ -23,7 +23,7 @@ type option struct {
 }
 
 type inboxRow struct {
-	URL, Case, Tag                     string
+	URL, Case                          string
 	DangerNow, Unanswered              bool
 	Problems                           int
 	Waiting, Status, Category, Urgency string
@@ -238,7 +238,7 @@ func row(cs cases.CaseSummary) inboxRow {
 		waiting += " (reply to send)"
 	}
 	return inboxRow{
-		URL: "/case/" + cs.Case, Case: cs.Case, Tag: cs.Tag, DangerNow: dangerNow(cs), Unanswered: cs.Unanswered,
+		URL: "/case/" + cs.Case, Case: cs.Case, DangerNow: dangerNow(cs), Unanswered: cs.Unanswered,
 		Problems: cs.Problems, Waiting: waiting, Status: cs.Status, Category: or(cs.Category, "not set"),
 		Urgency: or(cs.Urgency, "not set"), Assigned: or(cs.Assigned, "nobody"), Route: cs.Route,
 		Received: cs.Received, Preview: cs.Preview,

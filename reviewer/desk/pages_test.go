@@ -123,7 +123,7 @@ func TestCasePage(t *testing.T) {
 		`Files from someone you do not know can harm your computer`,
 		`Save a copy as HK-0000-0001-1-2.pdf`, `Identifying details`,
 		`name="message"`, `report received`, `follow-up received`, `Save triage`, `Open the printable record`)
-	notBody(t, rec, `evil`, `<this>`, `<img src="/case/HK-0000-0001/file/0/1"`)
+	notBody(t, rec, `evil`, `<this>`, `<img src="/case/HK-0000-0001/file/0/1"`, `class="tag"`)
 
 	img := f.get("/case/HK-0000-0001/file/0/0")
 	if img.Code != 200 || img.Header().Get("Content-Type") != "image/png" || !bytes.Equal(img.Body.Bytes(), pic) ||
@@ -235,7 +235,11 @@ func TestRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := f.post("/case/HK-0000-0001/record", nil)
-	wantBody(t, rec, 200, "<title>Safeguarding case record HK-0000-0001</title>", "a &lt;script&gt;alert")
+	wantBody(t, rec, 200, "<title>Safeguarding case record HK-0000-0001</title>", "a &lt;script&gt;alert",
+		`HK-0000-0001 \(the same number on every lead's computer\)`)
+	// Case numbers are the team's since issue 13: the record calls the
+	// number no longer this computer's, nor shows the old thread tag.
+	notBody(t, rec, "this computer", "tag for it")
 	csp := rec.Header().Get("Content-Security-Policy")
 	if !strings.Contains(csp, "style-src 'sha256-") || strings.Contains(csp, "unsafe") || !strings.Contains(csp, "frame-ancestors 'none'") {
 		t.Errorf("record CSP %q", csp)
