@@ -45,33 +45,57 @@ const (
 // translated message to show.
 type formError struct {
 	status int
-	key    string
+	key    string // the error page's message
+	// again is the message on the form shown again with the reporter's
+	// words ("" if it never is); fix is set when they can put it right
+	// (a file, their message, a choice), and field names the form field
+	// the problem is about, to say it there too.
+	again string
+	fix   bool
+	field string
 }
 
 func (e *formError) Error() string { return e.key }
 
 var (
-	errBadForm     = &formError{http.StatusBadRequest, "err_400"}
-	errTooBig      = &formError{http.StatusRequestEntityTooLarge, "err_413"}
-	errMediaType   = &formError{http.StatusUnsupportedMediaType, "err_415"}
-	errBadText     = &formError{http.StatusBadRequest, "err_bad_text"}
-	errNoMessage   = &formError{http.StatusBadRequest, "err_message_missing"}
-	errLongMessage = &formError{http.StatusBadRequest, "err_message_long"}
-	errBadChoice   = &formError{http.StatusBadRequest, "err_bad_choice"}
-	errManyFiles   = &formError{http.StatusBadRequest, "err_too_many_files"}
-	errFileBig     = &formError{http.StatusRequestEntityTooLarge, "err_file_big"}
-	errFileType    = &formError{http.StatusUnsupportedMediaType, "err_file_type"}
-	errFileWrong   = &formError{http.StatusBadRequest, "err_file_mismatch"}
-	errFileBroken  = &formError{http.StatusBadRequest, "err_file_damaged"}
-	errHoneypot    = &formError{http.StatusBadRequest, "err_honeypot"}
-	errBusy        = &formError{http.StatusServiceUnavailable, "err_503"}
-	errSlow        = &formError{http.StatusRequestTimeout, "err_408"}
+	errBadForm     = &formError{status: http.StatusBadRequest, key: "err_400"}
+	errTooBig      = &formError{status: http.StatusRequestEntityTooLarge, key: "err_413", again: "again_too_big"}
+	errFieldBig    = &formError{status: http.StatusRequestEntityTooLarge, key: "err_413"}
+	errMediaType   = &formError{status: http.StatusUnsupportedMediaType, key: "err_415"}
+	errBadText     = &formError{status: http.StatusBadRequest, key: "err_bad_text"}
+	errNoMessage   = &formError{status: http.StatusBadRequest, key: "err_message_missing", again: "again_message_missing", fix: true, field: "message"}
+	errLongMessage = &formError{status: http.StatusBadRequest, key: "err_message_long", again: "again_message_long", fix: true, field: "message"}
+	errBadChoice   = &formError{status: http.StatusBadRequest, key: "err_bad_choice", again: "again_choice", fix: true}
+	errManyFiles   = &formError{status: http.StatusBadRequest, key: "err_too_many_files", again: "again_too_many_files", fix: true, field: "file"}
+	errFileBig     = &formError{status: http.StatusRequestEntityTooLarge, key: "err_file_big", again: "again_file_big", fix: true, field: "file"}
+	errFileType    = &formError{status: http.StatusUnsupportedMediaType, key: "err_file_type", again: "again_file_type", fix: true, field: "file"}
+	errFileWrong   = &formError{status: http.StatusBadRequest, key: "err_file_mismatch", again: "again_file_mismatch", fix: true, field: "file"}
+	errFileBroken  = &formError{status: http.StatusBadRequest, key: "err_file_damaged", again: "again_file_damaged", fix: true, field: "file"}
+	errHoneypot    = &formError{status: http.StatusBadRequest, key: "err_honeypot"}
+	errBusy        = &formError{status: http.StatusServiceUnavailable, key: "err_503", again: "again_busy"}
+	errSlow        = &formError{status: http.StatusRequestTimeout, key: "err_408", again: "again_slow"}
+	errStoreFull   = &formError{status: http.StatusServiceUnavailable, key: "err_503_full", again: "again_full"}
+	errStore       = &formError{status: http.StatusInternalServerError, key: "err_500", again: "again_500"}
 )
 
-// submission is a parsed form, held in memory only.
+// submission is a parsed form, held in memory only. A form refused part
+// way holds what was read before the refusal: the text fields read whole,
+// which may be shown back to the reporter in the answer to the same
+// request, and nowhere else.
 type submission struct {
 	fields map[string]string
 	files  []vault.Attachment
+	// sentFiles counts the files sent, kept or not.
+	sentFiles int
+	// problem is the first thing wrong that the reporter can put right. The
+	// rest of the form is still read, files thrown away, so that every
+	// word can be shown back to them.
+	problem *formError
+	// complete is set once the whole form has been read.
+	complete bool
+	// meter is the body's meter, told when bytes are thrown away; nil if
+	// the body is not metered.
+	meter *meteredBody
 }
 
 // fieldLimits names the text fields a form may carry and their size in
@@ -104,7 +128,9 @@ func parseForm(r *http.Request) (*submission, *formError) {
 			return nil, errBadForm
 		}
 		hb := &headerBudget{r: r.Body}
-		return parseMultipart(multipart.NewReader(hb, boundary), hb)
+		sub := newSubmission()
+		sub.meter, _ = r.Body.(*meteredBody)
+		return sub.readMultipart(multipart.NewReader(hb, boundary), hb)
 	case "application/x-www-form-urlencoded":
 		return parseURLEncoded(r.Body, maxURLEncoded)
 	default:
@@ -121,6 +147,10 @@ func parseCheckForm(r *http.Request) (*submission, *formError) {
 	return parseURLEncoded(r.Body, maxCheckBody)
 }
 
+func newSubmission() *submission { return &submission{fields: map[string]string{}} }
+
+// parseURLEncoded reads a form without files. Only a message too long is
+// a problem the reader can put right; anything else refuses the form whole.
 func parseURLEncoded(body io.Reader, limit int) (*submission, *formError) {
 	data, err := io.ReadAll(io.LimitReader(body, int64(limit)+1))
 	if err != nil {
@@ -133,38 +163,52 @@ func parseURLEncoded(body io.Reader, limit int) (*submission, *formError) {
 	if err != nil {
 		return nil, errBadForm
 	}
-	sub := &submission{fields: map[string]string{}}
+	sub := newSubmission()
 	for name, vs := range vals {
 		if len(vs) != 1 {
 			return nil, errBadForm
 		}
 		if ferr := sub.setField(name, vs[0]); ferr != nil {
-			return nil, ferr
+			if !ferr.fix {
+				return nil, ferr
+			}
+			sub.problem = ferr
 		}
 	}
-	return sub, nil
+	sub.complete = true
+	return sub, sub.problem
 }
 
-func parseMultipart(mr *multipart.Reader, hb *headerBudget) (*submission, *formError) {
-	sub := &submission{fields: map[string]string{}}
+// readMultipart reads the parts in the order they come, which is the
+// form's order in a browser. After a problem the reporter can fix, it
+// reads on to the end, throwing files away, so that every field can be
+// shown back to them; any other refusal stops reading at once, and the
+// fields read whole until then are all the submission holds.
+func (sub *submission) readMultipart(mr *multipart.Reader, hb *headerBudget) (*submission, *formError) {
 	for n := 0; ; n++ {
 		hb.limit(maxPartHeader)
 		part, err := mr.NextPart()
 		hb.limit(-1)
 		if err == io.EOF {
-			return sub, nil
+			sub.complete = true
+			return sub, sub.problem
 		}
 		if err != nil {
-			return nil, readError(err)
+			return sub, readError(err)
 		}
 		if n >= maxParts {
-			part.Close()
-			return nil, errBadForm
+			return sub, errBadForm
 		}
 		ferr := sub.readPart(part)
-		part.Close()
-		if ferr != nil {
-			return nil, ferr
+		if ferr != nil && !ferr.fix {
+			return sub, ferr
+		}
+		// What is left of a part, such as the rest of a file too big, is
+		// thrown away.
+		sub.discard(part)
+		if ferr != nil && sub.problem == nil {
+			sub.problem = ferr
+			sub.files = nil // not sent now, so not held
 		}
 	}
 }
@@ -172,9 +216,18 @@ func parseMultipart(mr *multipart.Reader, hb *headerBudget) (*submission, *formE
 func (sub *submission) readPart(part *multipart.Part) *formError {
 	name := part.FormName()
 	if name == "file" {
+		if sub.problem != nil {
+			// This submission will not be sent: its files are counted,
+			// never held.
+			if sub.discard(part) > 0 || part.FileName() != "" {
+				sub.sentFiles++
+			}
+			return nil
+		}
 		data, err := attach.Read(part)
 		switch {
 		case errors.Is(err, attach.ErrTooLarge):
+			sub.sentFiles++
 			return errFileBig
 		case err != nil:
 			return readError(err)
@@ -183,7 +236,8 @@ func (sub *submission) readPart(part *multipart.Part) *formError {
 		if fileName == "" && len(data) == 0 {
 			return nil // the empty part a browser sends when no file was chosen
 		}
-		if len(sub.files) >= maxAttachments {
+		sub.sentFiles++
+		if sub.sentFiles > maxAttachments {
 			return errManyFiles
 		}
 		f, err := attach.Clean(fileName, part.Header.Get("Content-Type"), data)
@@ -215,12 +269,27 @@ func (sub *submission) readPart(part *multipart.Part) *formError {
 		return readError(err)
 	}
 	if len(data) > limit*4 {
+		// Too long to hold: it is not kept, so it cannot be shown back,
+		// and the error page answers. A browser's maxlength keeps every
+		// field well under this.
 		if name == "message" {
 			return errLongMessage
 		}
-		return errTooBig
+		return errFieldBig
 	}
 	return sub.setField(name, string(data))
+}
+
+// discard reads what is left of r and throws it away, telling the body's
+// meter, so that the bytes reserve no memory. It returns how many bytes
+// there were.
+func (sub *submission) discard(r io.Reader) int64 {
+	if sub.meter != nil {
+		sub.meter.discarding = true
+		defer func() { sub.meter.discarding = false }()
+	}
+	n, _ := io.Copy(io.Discard, r)
+	return n
 }
 
 func (sub *submission) setField(name, value string) *formError {
@@ -238,6 +307,9 @@ func (sub *submission) setField(name, value string) *formError {
 	value = strings.ReplaceAll(value, "\r\n", "\n")
 	if utf8.RuneCountInString(value) > limit {
 		if name == "message" {
+			// Kept (it is at most four bytes a character over the limit),
+			// so the reporter gets it back to shorten.
+			sub.fields[name] = value
 			return errLongMessage
 		}
 		return errBadForm

@@ -21,8 +21,9 @@ import (
 )
 
 // A full disk is the server being unable to take reports for a while, not a
-// failure: 503 with Retry-After and "nothing was saved", and every receipt
-// it showed before still finds its report. Tested on a real, small tmpfs.
+// failure: 503 with Retry-After and the form back with the child's words,
+// which never reach the disk or the log in the clear, and every receipt it
+// showed before still finds its report. Tested on a real, small tmpfs.
 func TestFullDisk(t *testing.T) {
 	disk := testkit.MountTmpfs(t, 2<<20)
 	dir := t.TempDir()
@@ -45,21 +46,27 @@ func TestFullDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Every report carries a canary: the one the full disk refuses comes
+	// back to the child in its form, and none is ever written in the clear.
+	const canary = "canary-full-disk-7731"
+	message := canary + strings.Repeat(" a report that fills the disk", 100)
 	var receipts []string
 	full := false
 	for i := 0; i < 400 && !full; i++ {
-		rec := e.postForm("/en/report", url.Values{"message": {strings.Repeat("a report that fills the disk ", 100)}})
+		rec := e.postMultipart(t, "/en/report", [][2]string{{"message", message}, {"about", canary + "-about"}}, nil)
 		switch rec.Code {
 		case 200:
 			receipts = append(receipts, receiptOf(t, rec.Body.String()))
 		case 503:
 			full = true
-			if ra := rec.Header().Get("Retry-After"); ra == "" {
-				t.Error("no Retry-After on the full-disk answer")
+			if ra := rec.Header().Get("Retry-After"); ra != "300" {
+				t.Errorf("Retry-After %q on the full-disk answer, want 300", ra)
 			}
-			if body := rec.Body.String(); !strings.Contains(body, "Nothing was saved") || strings.Contains(body, `id="receipt"`) {
+			body := rec.Body.String()
+			if strings.Contains(body, `id="receipt"`) || !strings.Contains(body, htmlEscape(locales["en"].T("again_full"))) {
 				t.Errorf("full-disk page:\n%s", body)
 			}
+			kept(t, "a full disk", body, "/en/report", map[string]string{"message": message, "about": canary + "-about"})
 		default:
 			t.Fatalf("report %d: status %d, want 200 or 503\n%s", i, rec.Code, rec.Body.String())
 		}
@@ -67,11 +74,13 @@ func TestFullDisk(t *testing.T) {
 	if !full || len(receipts) == 0 {
 		t.Fatalf("%d receipts, full %v: the disk never filled, or filled at once", len(receipts), full)
 	}
-	// A follow-up gets the same answer.
-	rec := e.postForm("/en/check/add", url.Values{"receipt": {receipts[0]}, "message": {strings.Repeat("more words ", 1500)}})
-	if rec.Code != 503 || rec.Header().Get("Retry-After") == "" {
+	// A follow-up gets the same answer, its words back in the thread's form.
+	more := canary + strings.Repeat(" more words", 1500)
+	rec := e.postMultipart(t, "/en/check/add", [][2]string{{"receipt", receipts[0]}, {"message", more}}, nil)
+	if rec.Code != 503 || rec.Header().Get("Retry-After") != "300" {
 		t.Errorf("follow-up on a full disk: %d", rec.Code)
 	}
+	kept(t, "a follow-up on a full disk", rec.Body.String(), "/en/check/add", map[string]string{"message": more, "receipt": receipts[0]})
 	// A team member's reply waits too: 503 with Retry-After.
 	teams := map[string]*vault.Team{"safeguarding": cfg.Routes[0].Team}
 	h := NewStaffHandler(store, teams, zerolog.New(e.logs))
@@ -114,29 +123,54 @@ func TestFullDisk(t *testing.T) {
 			t.Fatalf("after reopening: %v", err)
 		}
 	}
+	for _, f := range testkit.FindCanaries("the log", e.logs.String(), []string{canary}) {
+		t.Error(f)
+	}
+	found, files, err := testkit.FindCanariesInDir(disk, []string{canary})
+	if err != nil || files == 0 {
+		t.Fatalf("searching the disk: %d files, %v", files, err)
+	}
+	for _, f := range found {
+		t.Error(f)
+	}
 	t.Logf("%d reports stored before the disk filled", len(receipts))
 }
 
 // The full-disk answer, through an injected ENOSPC: for machines where
-// TestFullDisk cannot mount its tmpfs.
+// TestFullDisk cannot mount its tmpfs. A report whose words were read gets
+// its form back with them; one refused before any was read gets the error
+// page.
 func TestStoreFullAnswer(t *testing.T) {
 	e := newEnv(t, "")
 	enospc := &os.PathError{Op: "write", Path: "hearken.db", Err: syscall.ENOSPC}
 	for _, tc := range []struct {
-		err    error
-		status int
-		text   string
+		err         error
+		status      int
+		text, again string
 	}{
-		{fmt.Errorf("failed to store report: %w", fmt.Errorf("%w: %w", vault.ErrFull, enospc)), 503, "err_503_full"},
-		{errors.New("failed to store report: something else"), 500, "err_500"},
+		{fmt.Errorf("failed to store report: %w", fmt.Errorf("%w: %w", vault.ErrFull, enospc)), 503, "err_503_full", "again_full"},
+		{errors.New("failed to store report: something else"), 500, "err_500", "again_500"},
 	} {
-		rec := httptest.NewRecorder()
-		e.srv.storeFailed(rec, "ar", "failed to store report", tc.err)
-		if rec.Code != tc.status || (tc.status == 503) != (rec.Header().Get("Retry-After") == "300") {
-			t.Errorf("%v: %d, Retry-After %q", tc.err, rec.Code, rec.Header().Get("Retry-After"))
-		}
-		if !strings.Contains(rec.Body.String(), locales["ar"].Text[tc.text]) {
-			t.Errorf("%d page does not say nothing was saved:\n%s", tc.status, rec.Body.String())
+		words := newSubmission()
+		words.fields["message"] = "the words of the report"
+		words.complete = true
+		for _, sub := range []*submission{nil, words} {
+			rec := httptest.NewRecorder()
+			e.srv.refuseReport(rec, "ar", sub, e.srv.storeRefusal(rec, "failed to store report", tc.err))
+			if rec.Code != tc.status || (tc.status == 503) != (rec.Header().Get("Retry-After") == "300") {
+				t.Errorf("%v: %d, Retry-After %q", tc.err, rec.Code, rec.Header().Get("Retry-After"))
+			}
+			body := rec.Body.String()
+			want := tc.text
+			if sub != nil {
+				want = tc.again
+				if !strings.Contains(body, "the words of the report</textarea>") {
+					t.Errorf("%d: the form shown again lost the words:\n%s", tc.status, body)
+				}
+			}
+			if !strings.Contains(body, locales["ar"].Text[want]) {
+				t.Errorf("%d page does not say %s:\n%s", tc.status, want, body)
+			}
 		}
 	}
 }

@@ -132,6 +132,11 @@ type meteredBody struct {
 
 	read, reserved int64
 	releases       []func()
+	// discarding is set while the form's reader throws bytes away (what is
+	// left of a refused file): they are never held, so they reserve no
+	// memory. kept counts the bytes read otherwise.
+	discarding bool
+	kept       int64
 }
 
 func (b *meteredBody) Read(p []byte) (int, error) {
@@ -141,7 +146,7 @@ func (b *meteredBody) Read(p []byte) (int, error) {
 		return 0, errUploadSlow
 	}
 	p = p[:min(len(p), reserveChunk)]
-	for need := (b.read + int64(len(p))) * memoryPerByte; b.reserved < need; {
+	for need := (b.kept + int64(len(p))) * memoryPerByte; !b.discarding && b.reserved < need; {
 		ctx, cancel := context.WithTimeout(b.ctx, b.wait)
 		release, ok := b.mem.acquire(ctx, reserveChunk*memoryPerByte)
 		cancel()
@@ -156,6 +161,9 @@ func (b *meteredBody) Read(p []byte) (int, error) {
 	_ = b.rc.SetReadDeadline(minTime(now.Add(b.idle), b.deadline))
 	n, err := b.ReadCloser.Read(p)
 	b.read += int64(n)
+	if !b.discarding {
+		b.kept += int64(n)
+	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
 		return n, errUploadSlow

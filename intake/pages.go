@@ -31,6 +31,11 @@ func (s *server) clearWebNotice(p *page, r *http.Request) {
 }
 
 func (s *server) reportForm(w http.ResponseWriter, r *http.Request, lang string) {
+	s.render(w, http.StatusOK, "report", s.reportPage(lang))
+}
+
+// reportPage is the report form, with the routes to choose from.
+func (s *server) reportPage(lang string) *page {
 	p := s.newPage(lang, "report", "report_title")
 	for _, rt := range s.cfg.Routes {
 		label := rt.Labels[lang]
@@ -42,7 +47,7 @@ func (s *server) reportForm(w http.ResponseWriter, r *http.Request, lang string)
 		}
 		p.Routes = append(p.Routes, routeView{Name: rt.Name, Label: label})
 	}
-	s.render(w, http.StatusOK, "report", p)
+	return p
 }
 
 func (s *server) checkForm(w http.ResponseWriter, r *http.Request, lang string) {
@@ -82,7 +87,7 @@ func (s *server) submitReport(w http.ResponseWriter, r *http.Request, lang strin
 		rt, ferr = s.chooseRoute(sub.fields["route"])
 	}
 	if ferr != nil {
-		s.renderFormError(w, lang, ferr.status, ferr.key)
+		s.refuseReport(w, lang, sub, ferr)
 		return
 	}
 
@@ -95,14 +100,15 @@ func (s *server) submitReport(w http.ResponseWriter, r *http.Request, lang strin
 	// The team replies in the language the reporter used.
 	env.Fields = append(env.Fields, vault.Field{Name: "language", Value: lang})
 
-	free, ok := s.sealSlot(w, r, lang)
+	free, ok := s.sealSlot(r)
 	if !ok {
+		s.refuseReport(w, lang, sub, s.busyRefusal(w, sealRetry))
 		return
 	}
 	defer free()
 	receipt, err := s.store.CreateThread(rt.Name, env, teams.recipients(rt.Name))
 	if err != nil {
-		s.storeFailed(w, lang, "failed to store report", err)
+		s.refuseReport(w, lang, sub, s.storeRefusal(w, "failed to store report", err))
 		return
 	}
 	// The report is committed: tell the team. The danger answer goes from
@@ -124,25 +130,19 @@ func (s *server) submitReport(w http.ResponseWriter, r *http.Request, lang strin
 }
 
 // parseSubmission reads a report or a follow-up, files included, and checks
-// what every submission shares.
+// what every submission shares: the honeypot, which only bots fill in, and
+// a message with something in it. A refused form may come back with what
+// was read of it (see submission).
 func parseSubmission(r *http.Request) (*submission, *formError) {
 	sub, ferr := parseForm(r)
-	if ferr == nil {
-		ferr = sub.checkMessage()
+	switch {
+	case sub == nil:
+	case sub.fields["website"] != "":
+		ferr = errHoneypot
+	case ferr == nil && strings.TrimSpace(sub.fields["message"]) == "":
+		ferr = errNoMessage
 	}
 	return sub, ferr
-}
-
-// checkMessage checks the fields every submission shares: the honeypot and
-// a message with something in it.
-func (sub *submission) checkMessage() *formError {
-	if sub.fields["website"] != "" {
-		return errHoneypot
-	}
-	if strings.TrimSpace(sub.fields["message"]) == "" {
-		return errNoMessage
-	}
-	return nil
 }
 
 func (s *server) chooseRoute(name string) (*route, *formError) {
@@ -194,25 +194,38 @@ func (s *server) checkNotice(w http.ResponseWriter, lang, key string) {
 	s.render(w, http.StatusOK, "check", p)
 }
 
-// showThread renders the team's replies. The reporter's own words are never
-// shown back: someone standing over them could make them reveal it.
+// showThread renders the team's replies, with the notice noticeKey if it
+// is not "".
 func (s *server) showThread(w http.ResponseWriter, lang string, receipt vault.Receipt, noticeKey string) {
-	replies, info, err := s.store.Replies(receipt)
+	p, err := s.threadPage(lang, receipt)
 	if errors.Is(err, vault.ErrNotFound) {
 		s.checkNotice(w, lang, "check_not_found")
 		return
 	}
 	if err != nil {
-		s.log.Error().Err(err).Msg("failed to open replies")
 		s.renderError(w, lang, http.StatusInternalServerError, "")
 		return
+	}
+	if noticeKey != "" {
+		p.Notice = p.T(noticeKey)
+	}
+	s.render(w, http.StatusOK, "thread", p)
+}
+
+// threadPage builds the page of the team's replies to receipt. The
+// reporter's own words are never shown back: someone standing over them
+// could make them reveal it. It logs a failure other than an unknown code.
+func (s *server) threadPage(lang string, receipt vault.Receipt) (*page, error) {
+	replies, info, err := s.store.Replies(receipt)
+	if err != nil {
+		if !errors.Is(err, vault.ErrNotFound) {
+			s.log.Error().Err(err).Msg("failed to open replies")
+		}
+		return nil, err
 	}
 	p := s.newPage(lang, "check", "thread_title")
 	p.Receipt = receipt.Reveal()
 	p.Info = threadView{Read: info.Read}
-	if noticeKey != "" {
-		p.Notice = p.T(noticeKey)
-	}
 	_, routeOK := s.cfg.routeByName(info.Route)
 	p.Closed = !routeOK
 	for _, e := range replies {
@@ -222,7 +235,7 @@ func (s *server) showThread(w http.ResponseWriter, lang string, receipt vault.Re
 		}
 		p.Replies = append(p.Replies, rv)
 	}
-	s.render(w, http.StatusOK, "thread", p)
+	return p, nil
 }
 
 // isolate wraps s in Unicode's bidi isolates, for a name or a date set
@@ -246,7 +259,7 @@ func (s *server) addMessage(w http.ResponseWriter, r *http.Request, lang string)
 	defer release()
 
 	sub, ferr := parseSubmission(r)
-	if ferr == nil {
+	if sub != nil {
 		for name := range sub.fields {
 			if name != "receipt" && name != "message" && name != "website" {
 				ferr = errBadForm
@@ -254,7 +267,7 @@ func (s *server) addMessage(w http.ResponseWriter, r *http.Request, lang string)
 		}
 	}
 	if ferr != nil {
-		s.renderFormError(w, lang, ferr.status, ferr.key)
+		s.refuseFollowUp(w, lang, sub, ferr)
 		return
 	}
 	receipt, ok := s.parseReceipt(w, lang, sub.fields["receipt"])
@@ -282,8 +295,9 @@ func (s *server) addMessage(w http.ResponseWriter, r *http.Request, lang string)
 		Fields:      []vault.Field{{Name: "message", Value: sub.fields["message"]}, {Name: "language", Value: lang}},
 		Attachments: sub.files,
 	}
-	free, ok := s.sealSlot(w, r, lang)
+	free, ok := s.sealSlot(r)
 	if !ok {
+		s.refuseFollowUp(w, lang, sub, s.busyRefusal(w, sealRetry))
 		return
 	}
 	defer free()
@@ -292,7 +306,7 @@ func (s *server) addMessage(w http.ResponseWriter, r *http.Request, lang string)
 			s.checkNotice(w, lang, "check_not_found")
 			return
 		}
-		s.storeFailed(w, lang, "failed to store follow-up", err)
+		s.refuseFollowUp(w, lang, sub, s.storeRefusal(w, "failed to store follow-up", err))
 		return
 	}
 	s.alerts.Activity(rt.Name)

@@ -60,6 +60,9 @@ type page struct {
 	// FormError marks an error page that answers a report or a follow-up:
 	// it sends the reporter back to their words, not to the start.
 	FormError bool
+	// Again is set on a form shown again after it was refused, with the
+	// reporter's words (see again.go).
+	Again *againView
 
 	// What the file inputs accept, for the forms' hints.
 	MaxFiles, MaxFileMB int

@@ -123,6 +123,34 @@ func TestCanary(t *testing.T) {
 	code := receiptOf(t, send("/en/report", url.Values{"message": {message}, "about": {message}}))
 	send("/en/check", url.Values{"receipt": {code}})
 	send("/en/check/add", url.Values{"receipt": {code}, "message": {message}})
+
+	// Refused forms come back with the words, in the answer and nowhere
+	// else.
+	refused := func(path string, status int, fields [][2]string, files []filePart) {
+		t.Helper()
+		body, ct := multipartBody(t, fields, files)
+		req, err := http.NewRequest(http.MethodPost, ls.url(path), body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", ct)
+		req.Header.Set("X-Forwarded-For", "203.0.113.77")
+		req.Header.Set("User-Agent", "CanaryAgent/9.9")
+		req.Header.Set("Referer", "https://canary-referer.example/")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != status || !strings.Contains(string(page), message) || resp.Header.Get("Set-Cookie") != "" {
+			t.Errorf("%s: %d, want %d with the words shown back:\n%s", path, resp.StatusCode, status, page)
+		}
+	}
+	exe := []filePart{{"run.exe", "application/octet-stream", []byte("MZ\x90\x00\x03binary")}}
+	refused("/en/report", http.StatusUnsupportedMediaType, [][2]string{{"message", message}, {"about", message}, {"contact", message}}, exe)
+	refused("/en/report", http.StatusBadRequest, [][2]string{{"message", message + strings.Repeat(" x", maxMessageChars)}}, nil)
+	refused("/en/check/add", http.StatusUnsupportedMediaType, [][2]string{{"receipt", code}, {"message", message}}, exe)
 	// A request net/http itself rejects, so its error log has a chance to speak.
 	c, err := net.Dial("tcp", ls.addr)
 	if err != nil {

@@ -138,41 +138,47 @@ func (s *server) uploadDeadline(start time.Time, declared int64) time.Time {
 
 // sealSlot takes one of the slots that bound how many submissions are
 // sealed and stored at once, waiting a little for one. When it returns
-// false it has already answered 503 with Retry-After.
-func (s *server) sealSlot(w http.ResponseWriter, r *http.Request, lang string) (release func(), ok bool) {
+// false, the caller answers with busyRefusal.
+func (s *server) sealSlot(r *http.Request) (release func(), ok bool) {
 	ctx, cancel := context.WithTimeout(r.Context(), s.queueWait)
 	defer cancel()
-	free, ok := s.slots.acquire(ctx, 1)
-	if !ok {
-		s.busy(w, lang, 10*time.Second)
-		return nil, false
-	}
-	return free, true
+	return s.slots.acquire(ctx, 1)
 }
+
+// sealRetry is what Retry-After says when no sealing slot came free.
+const sealRetry = 10 * time.Second
 
 // fullRetry is what Retry-After says when the disk is full: long enough
 // for someone to make room, short enough that a reporter comes back.
 const fullRetry = 5 * time.Minute
 
-// storeFailed answers a submission the store could not take. A full disk
-// is the server being unable to take reports for now, not a fault: 503
-// with Retry-After, and the page says nothing was saved.
-func (s *server) storeFailed(w http.ResponseWriter, lang, what string, err error) {
+// storeRefusal logs why the store could not take a submission and returns
+// the refusal to answer it with. A full disk is the server being unable to
+// take reports for now, not a fault: 503 with Retry-After, and the page
+// says nothing was saved.
+func (s *server) storeRefusal(w http.ResponseWriter, what string, err error) *formError {
 	if errors.Is(err, vault.ErrFull) {
 		s.log.Error().Err(err).Msg(what + ": the disk is full; make room in the data directory's file system")
 		w.Header().Set("Retry-After", strconv.Itoa(int(fullRetry/time.Second)))
-		s.renderFormError(w, lang, http.StatusServiceUnavailable, "err_503_full")
-		return
+		return errStoreFull
 	}
 	s.log.Error().Err(err).Msg(what)
-	s.renderFormError(w, lang, http.StatusInternalServerError, "")
+	return errStore
 }
 
-func (s *server) busy(w http.ResponseWriter, lang string, wait time.Duration) {
+// busyRefusal sets Retry-After to wait and returns the refusal that says
+// the site is busy.
+func (s *server) busyRefusal(w http.ResponseWriter, wait time.Duration) *formError {
 	secs := int((wait + time.Second - 1) / time.Second)
 	if secs < 1 {
 		secs = 1
 	}
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	s.renderFormError(w, lang, http.StatusServiceUnavailable, "")
+	return errBusy
+}
+
+// busy answers a submission refused before any of it was read.
+func (s *server) busy(w http.ResponseWriter, lang string, wait time.Duration) {
+	ferr := s.busyRefusal(w, wait)
+	s.renderFormError(w, lang, ferr.status, ferr.key)
 }

@@ -399,6 +399,16 @@ func siteLanguage(t *testing.T, prefix string, record recordFunc) {
 	do("415 no type", siteRequest("POST", prefix+"/check", "", []byte("receipt=x")))
 	multi("415 file type", "/report", [][2]string{{"message", "hi"}}, []filePart{{"run.exe", "application/octet-stream", []byte("MZ\x90\x00\x03binary")}})
 
+	// Refused forms shown again, with every field filled in.
+	filled := [][2]string{{"message", "\nthey said <b>\"don't tell\"</b> & laughed"}, {"danger", "yes"}, {"about", "me & \"K\""},
+		{"when_where", "bus\nlunch"}, {"role", "student"}, {"route", "safeguarding"}, {"contact", "me <me@example.org>"}, {"website", ""}}
+	exe := []filePart{{"run.exe", "application/octet-stream", []byte("MZ\x90\x00\x03binary")}}
+	multi("again, every field, wrong file type", "/report", filled, exe)
+	multi("again, every field, a good file and a big one", "/report", filled[:3], []filePart{small, {"big.txt", "text/plain", bytes.Repeat([]byte("a"), 11<<20)}})
+	multi("again, follow-up, wrong file type", "/check/add", [][2]string{{"receipt", code}, {"message", filled[0][1]}}, exe, code)
+	form("again, follow-up, long message", "/check/add", url.Values{"receipt": {code}, "message": {strings.Repeat("ж", maxMessageChars+1)}}, code)
+	multi("honeypot and a wrong file type", "/report", [][2]string{{"message", "spam"}, {"website", "x"}}, exe)
+
 	// 503: over the rate, then no free slot.
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	e.srv.rate = newRateLimiter(1, func() time.Time { return now })
@@ -412,5 +422,7 @@ func siteLanguage(t *testing.T, prefix string, record recordFunc) {
 		t.Fatal("could not take the slots")
 	}
 	form("503 busy", "/report", url.Values{"message": {"hi"}})
+	multi("503 busy, every field", "/report", filled, nil)
+	multi("503 busy, follow-up", "/check/add", [][2]string{{"receipt", code}, {"message", "more"}}, nil, code)
 	hold()
 }
