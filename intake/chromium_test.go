@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"filippo.io/age"
 
@@ -112,11 +113,25 @@ func pageStates(t *testing.T, e *testEnv, snap *snapshots, lang string) map[stri
 	add("thread-replies", e.postForm(p+"/check", url.Values{"receipt": {code}}))
 	add("follow-up-sent", e.postForm(p+"/check/add", url.Values{"receipt": {code}, "message": {"again"}}))
 
+	// Refused forms, shown again with the child's words: every field
+	// filled in, with long unbroken words.
+	long := "https://example.org/" + strings.Repeat("averyveryverylongword", 8)
+	filled := [][2]string{{"message", "They said they would hurt me.\n" + long + "\nPlease help."}, {"danger", "unsure"},
+		{"about", "me and " + long}, {"when_where", "on the bus\n" + long}, {"role", "student"}, {"contact", long}}
+	exe := []filePart{{"run.exe", "application/octet-stream", []byte("MZ\x90\x00\x03binary")}}
 	add("400", e.postForm(p+"/report", url.Values{"message": {" "}}))
 	add("413-file", e.postMultipart(t, p+"/report", [][2]string{{"message", "hi"}},
 		[]filePart{{"big.txt", "text/plain", []byte(strings.Repeat("a", 10<<20+1))}}))
-	add("415-file", e.postMultipart(t, p+"/report", [][2]string{{"message", "hi"}},
-		[]filePart{{"run.exe", "application/octet-stream", []byte("MZ\x90\x00\x03binary")}}))
+	add("415-file", e.postMultipart(t, p+"/report", [][2]string{{"message", "hi"}}, exe))
+	add("again-report-file", e.postMultipart(t, p+"/report", filled, exe))
+	add("again-report-long", e.postForm(p+"/report", url.Values{"message": {strings.Repeat(long+" ", maxMessageChars/len(long)+1)}, "about": {long}}))
+	add("again-follow-up-file", e.postMultipart(t, p+"/check/add", [][2]string{{"receipt", code}, {"message", filled[0][1]}}, exe))
+	// Refused before the message was read: the error page.
+	now := time.Now()
+	e.srv.rate = newRateLimiter(1, func() time.Time { return now })
+	e.srv.rate.allow()
+	add("503-rate", e.postForm(p+"/report", url.Values{"message": {"hi"}}))
+	e.srv.rate = newRateLimiter(100000, nil)
 	req := httptest.NewRequest(http.MethodPost, p+"/report", strings.NewReader("message=hi"))
 	req.Header.Set("Content-Type", formType)
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
