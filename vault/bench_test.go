@@ -31,6 +31,32 @@ func BenchmarkSeal2KiB3Recipients(b *testing.B) {
 	}
 }
 
+// BenchmarkSealBuckets seals envelopes that fill the 4 KiB, 16 KiB and
+// 1 MiB buckets (a report with its reply key is 16 KiB) to a team of three,
+// and reports the bytes allocated and how much room the sealed output was
+// given beyond its length (slack-B).
+func BenchmarkSealBuckets(b *testing.B) {
+	_, team := testTeam(b, 3)
+	for _, c := range []struct {
+		name string
+		text int
+	}{{"4KiB", 2 << 10}, {"16KiB", 6 << 10}, {"1MiB", 600 << 10}} {
+		b.Run(c.name, func(b *testing.B) {
+			e := &Envelope{Kind: KindReport, Day: "2026-11-27", Fields: []Field{{"message", strings.Repeat("a", c.text)}}}
+			var slack int
+			b.ReportAllocs()
+			for b.Loop() {
+				sealed, err := Seal(e, team.Recipients()...)
+				if err != nil {
+					b.Fatal(err)
+				}
+				slack = cap(sealed) - len(sealed)
+			}
+			b.ReportMetric(float64(slack), "slack-B")
+		})
+	}
+}
+
 func BenchmarkOpenReport(b *testing.B) {
 	ms, team := testTeam(b, 3)
 	sealed, _ := Seal(&Envelope{Kind: KindReport, Day: "2026-11-27", Fields: []Field{{"message", report2KiB}}}, team.Recipients()...)

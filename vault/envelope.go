@@ -128,9 +128,9 @@ func Seal(e *Envelope, recipients ...age.Recipient) ([]byte, error) {
 	if size > maxPlainSize {
 		return nil, ErrTooLarge
 	}
-	var out bytes.Buffer
-	out.Grow(size + size/4096 + 2048*len(recipients))
-	w, err := age.Encrypt(&out, recipients...)
+	// The sealed envelope is written into one buffer of its final size.
+	out := bytes.NewBuffer(make([]byte, 0, sealedSize(size, recipients)))
+	w, err := age.Encrypt(out, recipients...)
 	if err != nil {
 		return nil, fmt.Errorf("failed to seal: %w", err)
 	}
@@ -165,6 +165,32 @@ func encode(e *Envelope) ([]byte, error) {
 		return nil, errors.New("failed to encode envelope: its signed content would change")
 	}
 	return plain, nil
+}
+
+// sealedSize is the length of the age file that seals size bytes of
+// plaintext to recipients: the header (the age line, a stanza per
+// recipient, the MAC line) and the payload. A hybrid recipient's stanza
+// has a fixed length; another kind gets an allowance, and the buffer grows
+// if that is too little.
+func sealedSize(size int, recipients []age.Recipient) int {
+	const (
+		// "--- " and the header's HMAC-SHA256 in unpadded base64.
+		macLine = len("--- ") + 43 + len("\n")
+		// "-> mlkem768x25519 ", the 1,120-byte encapsulated key (ML-KEM-768
+		// and X25519) in unpadded base64, and the 32-byte wrapped file
+		// key in unpadded base64 on the body line.
+		hybridStanzaLen = len("-> "+hybridStanza+" ") + 1494 + len("\n") + 43 + len("\n")
+		otherStanzaLen  = 2 << 10
+	)
+	n := len(ageMagic) + macLine + payloadLen(size)
+	for _, r := range recipients {
+		if _, ok := r.(*age.HybridRecipient); ok {
+			n += hybridStanzaLen
+		} else {
+			n += otherStanzaLen
+		}
+	}
+	return n
 }
 
 // Open decrypts and decodes a sealed envelope. It returns plaintext only if

@@ -60,6 +60,31 @@ func TestSealPadding(t *testing.T) {
 	}
 }
 
+// Seal writes into a buffer of the sealed envelope's exact length, header
+// and chunk tags included, so it is allocated once and never grows: for
+// every bucket up to the first 8 MiB multiple, and teams of one to four.
+func TestSealSizedOnce(t *testing.T) {
+	_, team := testTeam(t, 4)
+	reply, err := age.GenerateHybridIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for members := 1; members <= 4; members++ {
+		rcpts := append(team.Recipients()[:members], reply.Recipient())
+		for _, bucket := range append(buckets, bigBucket) {
+			e := sampleReport()
+			e.Fields[0].Value = strings.Repeat("a", bucket-1000)
+			sealed, err := Seal(e, rcpts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := sealedSize(bucket, rcpts); len(sealed) != want || cap(sealed) != want {
+				t.Errorf("%d recipients, %d bytes: sealed %d bytes into %d, want exactly %d", len(rcpts), bucket, len(sealed), cap(sealed), want)
+			}
+		}
+	}
+}
+
 func TestOpenErrors(t *testing.T) {
 	ms, team := testTeam(t, 2)
 	other, _ := GenerateMember("Outsider")
