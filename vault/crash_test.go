@@ -67,9 +67,6 @@ func crashChild() int {
 // file passes bbolt's consistency check.
 func TestCrashDurability(t *testing.T) {
 	t.Parallel() // its waits are on the disk or a child process
-	if testing.Short() {
-		t.Skip("slow: kills a child process repeatedly")
-	}
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)

@@ -46,9 +46,13 @@ type Browser struct {
 	ctx context.Context // the browser's own chromedp context
 }
 
-// Start starts chromium for t and stops it when t ends.
+// Start starts chromium for t and stops it when t ends. With -short it
+// skips t: a real browser is the slowest part of the suite.
 func Start(t testing.TB) *Browser {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("a real browser is slow: go test -short leaves it out")
+	}
 	path, err := execPath()
 	if err != nil {
 		if os.Getenv("CI") != "" {
