@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/hearken-project/hearken/internal/browser"
 	"github.com/hearken-project/hearken/internal/testkit"
 	"github.com/hearken-project/hearken/reviewer"
@@ -128,6 +130,22 @@ func TestDeskInBrowser(t *testing.T) {
 		}
 		return html
 	}
+	// A case number is read aloud and compared between colleagues: it
+	// must never break across lines, at its hyphens or anywhere else.
+	numbersWhole := func(width int) {
+		t.Helper()
+		broken, err := chromedp.Run(tab.Context(), chromedp.Evaluate[[]string](`[...document.querySelectorAll(".inbox .case a")].filter(a => {
+			const h = a.getBoundingClientRect().height;
+			a.style.whiteSpace = "nowrap";
+			const one = a.getBoundingClientRect().height;
+			a.style.whiteSpace = "";
+			return h > one;
+		}).map(a => a.textContent)`))
+		must(err)
+		if len(broken) > 0 {
+			t.Errorf("case numbers broken across lines at %d px: %v", width, broken)
+		}
+	}
 	shot := func(name string) {
 		t.Helper()
 		_, err := tab.Screenshot(name)
@@ -153,6 +171,7 @@ func TestDeskInBrowser(t *testing.T) {
 		t.Errorf("inbox after sync:\n%s", html)
 	}
 	shot("inbox-1280")
+	numbersWhole(1280)
 
 	// The danger case is first; open it.
 	must(tab.Click(`tr.dn a[href^="/case/"]`))
@@ -209,6 +228,9 @@ func TestDeskInBrowser(t *testing.T) {
 		_, err := tab.Load(base+path, 390)
 		must(err)
 		shot(name + "-390")
+		if name == "inbox" {
+			numbersWhole(390)
+		}
 		if w, err := tab.ScrollWidth(); err != nil || w > 390 {
 			t.Errorf("%s is %d px wide on a 390 px phone (%v)", path, w, err)
 		}
