@@ -171,19 +171,14 @@ func (s *Store) commitPage(items []staff.Item, checks []itemCheck, acked []strin
 				}
 			}
 			if ck.team != nil && kind == vault.KindEvent {
-				if err := s.storeEvent(tx, it.Thread, ck.team); err != nil {
+				n, refused, err := s.keepEvent(tx, it.Thread, it.Route, ck.team, teams, reports)
+				if err != nil {
 					return err
 				}
 				st.Events++
-				if ck.team.data.Type == evHandover {
-					n, refused, err := s.placeHandover(tx, it.Thread, it.Route, ck.team, teams, reports)
-					if err != nil {
-						return err
-					}
-					st.HandedOver += n
-					if refused > 0 {
-						st.SetAside = append(st.SetAside, SetAsideItem{Case: CaseNumber(c.Number), ID: it.ID, Reason: handoverRefused(refused, ck.team)})
-					}
+				st.HandedOver += n
+				if refused != "" {
+					st.SetAside = append(st.SetAside, SetAsideItem{Case: CaseNumber(c.Number), ID: it.ID, Reason: refused})
 				}
 			}
 			if ck.report != nil && ck.reason == "" {
@@ -207,6 +202,22 @@ func (s *Store) commitPage(items []staff.Item, checks []itemCheck, acked []strin
 		return pageResult{}, fmt.Errorf("failed to store items: %w", err)
 	}
 	return st, nil
+}
+
+// keepEvent stores a checked team event and, for a handover, places the
+// items it carries; refused says why any of them were left out.
+func (s *Store) keepEvent(tx *bolt.Tx, thread, route string, tc *teamCheck, teams *teamSet, reports map[string]reportText) (handedOver int, refused string, err error) {
+	if err := s.storeEvent(tx, thread, tc); err != nil {
+		return 0, "", err
+	}
+	if tc.data.Type != evHandover {
+		return 0, "", nil
+	}
+	n, bad, err := s.placeHandover(tx, thread, route, tc, teams, reports)
+	if err != nil || bad == 0 {
+		return n, "", err
+	}
+	return n, handoverRefused(bad, tc), nil
 }
 
 // storeEvent keeps a verified team event; one written here that comes

@@ -70,20 +70,15 @@ func (s *Store) recheck(teams *teamSet, res *SyncResult) error {
 				return err
 			}
 			if ck.team != nil && ck.kind == vault.KindEvent {
-				if err := s.storeEvent(tx, m.Thread, ck.team); err != nil {
+				n, refused, err := s.keepEvent(tx, m.Thread, m.Route, ck.team, teams, nil)
+				if err != nil {
 					return err
 				}
 				res.Updates++
-				if ck.team.data.Type == evHandover {
-					n, refused, err := s.placeHandover(tx, m.Thread, m.Route, ck.team, teams, nil)
-					if err != nil {
-						return err
-					}
-					res.HandedOver += n
-					if refused > 0 {
-						num, _ := numberOf(m.Thread, false)
-						res.SetAside = append(res.SetAside, SetAsideItem{Case: CaseNumber(num), ID: m.ID, Reason: handoverRefused(refused, ck.team)})
-					}
+				res.HandedOver += n
+				if refused != "" {
+					num, _ := numberOf(m.Thread, false)
+					res.SetAside = append(res.SetAside, SetAsideItem{Case: CaseNumber(num), ID: m.ID, Reason: refused})
 				}
 			}
 			if err := s.refreshDigest(tx, m.Thread, nil); err != nil {
