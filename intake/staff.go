@@ -160,16 +160,19 @@ func staffError(w http.ResponseWriter, code int, msg string) {
 }
 
 func staffJSON(w http.ResponseWriter, code int, v any) {
-	var b bytes.Buffer
-	if err := json.NewEncoder(&b).Encode(v); err != nil {
+	b, err := json.Marshal(v)
+	if err != nil {
 		code = http.StatusInternalServerError
-		b.Reset()
-		b.WriteString(`{"error":"internal error"}` + "\n")
+		b = []byte(`{"error":"internal error"}`)
 	}
+	writeJSON(w, code, append(b, '\n'))
+}
+
+func writeJSON(w http.ResponseWriter, code int, b []byte) {
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(code)
-	w.Write(b.Bytes())
+	w.Write(b)
 }
 
 func (h *staffHandler) internal(w http.ResponseWriter, r *http.Request, what string, err error) {
@@ -230,7 +233,7 @@ func (h *staffHandler) items(w http.ResponseWriter, r *http.Request, m *staff.Me
 	// A short page may still have been cut by the byte limit, so only an
 	// empty page is certainly the end.
 	resp.More, resp.Next = len(resp.Items) > 0, next
-	staffJSON(w, http.StatusOK, resp)
+	writeJSON(w, http.StatusOK, append(resp.AppendJSON(nil), '\n'))
 }
 
 // reply serves POST /staff/v1/replies.

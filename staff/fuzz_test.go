@@ -1,6 +1,7 @@
 package staff
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -38,6 +39,30 @@ func FuzzVerify(f *testing.F) {
 		}
 		if member != sig.Member || ts != sig.Time || nonce != sig.Nonce || signature != sig.Signature || query != "after=0" {
 			t.Fatal("accepted a request that was never signed")
+		}
+	})
+}
+
+// FuzzItemsJSON checks that AppendJSON writes what json.Marshal writes,
+// whatever the strings and bytes of a page.
+func FuzzItemsJSON(f *testing.F) {
+	f.Add("8f0c6b1e-2c3d-4e5f-8a9b-0c1d2e3f4a5b", "safeguarding", "report", "2026-12-01", []byte("age-encryption.org/v1\n"), true, "c1", 0, 2)
+	f.Add("<\"\\\u2028\x00é", "", "", "", []byte(nil), false, "", 3, 1)
+	f.Add("", "", "", "", []byte{}, false, "&", -1, 0)
+	f.Fuzz(func(t *testing.T, id, route, kind, day string, sealed []byte, more bool, next string, undeliverable, n int) {
+		r := ItemsResponse{More: more, Next: next, Undeliverable: undeliverable}
+		if n%4 != 3 {
+			r.Items = []Item{}
+		}
+		for i := 0; i < n%4; i++ {
+			r.Items = append(r.Items, Item{ID: id, Thread: day + id, Route: route, Kind: vault.Kind(kind), Day: day, Sealed: sealed})
+		}
+		want, err := json.Marshal(&r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.AppendJSON([]byte("x")); string(got) != "x"+string(want) {
+			t.Fatalf("AppendJSON:\n%s\njson.Marshal:\n%s", got, want)
 		}
 	})
 }

@@ -210,7 +210,11 @@ func Open(sealed []byte, ids ...age.Identity) (*Envelope, error) {
 	if err != nil {
 		return nil, headerErr(sealed, err)
 	}
-	plain, err := io.ReadAll(io.LimitReader(r, maxPlainSize+1))
+	// The plaintext is shorter than the envelope: read it into one buffer
+	// of that size rather than let ReadAll grow one step by step.
+	pb := bytes.NewBuffer(make([]byte, 0, min(len(sealed), maxPlainSize)+bytes.MinRead))
+	_, err = pb.ReadFrom(io.LimitReader(r, maxPlainSize+1))
+	plain := pb.Bytes()
 	if err != nil {
 		return nil, payloadErr(sealed, len(plain), err, ids)
 	}
