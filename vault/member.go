@@ -218,12 +218,15 @@ func LoadMember(path string, passphrase string) (*Member, error) {
 	if len(sealed) > memberFileMax {
 		return nil, errors.New("identity file is too large to be a Hearken identity")
 	}
-	id, err := age.NewScryptIdentity(passphrase)
+	id, err := NewPassphraseIdentity(passphrase)
 	if err != nil {
 		return nil, fmt.Errorf("failed to use passphrase: %w", err)
 	}
 	r, err := age.Decrypt(bytes.NewReader(sealed), id)
 	var noMatch *age.NoIdentityMatchError
+	if errors.As(err, &noMatch) && !id.SawPassphrase() {
+		return nil, errors.New("the identity file is sealed to a key, not a passphrase: it is not a Hearken identity file")
+	}
 	if errors.As(err, &noMatch) {
 		return nil, ErrWrongPassphrase
 	}

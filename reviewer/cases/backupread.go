@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"filippo.io/age"
+	"github.com/hearken-project/hearken/vault"
 )
 
 // Reading a backup: openBackup decrypts, readArchive checks the archive
@@ -49,13 +50,15 @@ const whyCut = "it was cut short, or changed after it was made"
 
 // openBackup decrypts a backup with passphrase.
 func openBackup(r io.Reader, passphrase string) (io.Reader, error) {
-	id, err := age.NewScryptIdentity(passphrase)
+	id, err := vault.NewPassphraseIdentity(passphrase)
 	if err != nil {
 		return nil, ErrBackupPassphrase // only an empty passphrase
 	}
 	plain, err := age.Decrypt(r, id)
 	var noMatch *age.NoIdentityMatchError
 	switch {
+	case errors.As(err, &noMatch) && !id.SawPassphrase():
+		return nil, damaged("it is sealed to a key, not a passphrase: it is not a Hearken backup")
 	case errors.As(err, &noMatch):
 		return nil, ErrBackupPassphrase
 	case err != nil:
