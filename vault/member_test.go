@@ -283,20 +283,9 @@ func TestSameKeys(t *testing.T) {
 // passphrase" would send the lead hunting for a passphrase that cannot
 // open it.
 func TestLoadMemberKeySealedFile(t *testing.T) {
-	id, err := age.GenerateHybridIdentity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	w, err := age.Encrypt(&buf, id.Recipient())
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.Write([]byte(memberHeader + "\n"))
-	w.Close()
 	path := filepath.Join(t.TempDir(), "sealed.age")
-	os.WriteFile(path, buf.Bytes(), 0o600)
-	_, err = LoadMember(path, "any passphrase")
+	os.WriteFile(path, testkit.SealedToKey(t, []byte(memberHeader+"\n")), 0o600)
+	_, err := LoadMember(path, "any passphrase")
 	if err == nil || errors.Is(err, ErrWrongPassphrase) || !strings.Contains(err.Error(), "not a passphrase") {
 		t.Fatalf("a file sealed to a key: %v", err)
 	}

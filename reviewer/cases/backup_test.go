@@ -290,7 +290,7 @@ func TestRestoreBadBackups(t *testing.T) {
 		"data appended":       append(bytes.Clone(data), 0),
 		"stanza flipped":      flip(bytes.Index(data, []byte("scrypt")) + 10),
 		"mac flipped":         flip(hdrEnd - 10),
-		"sealed to a key":     sealedToKey(t),
+		"sealed to a key":     testkit.SealedToKey(t, []byte("not a backup")),
 	}
 	for name, b := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -602,20 +602,4 @@ func TestReadBackupReadsToTheEnd(t *testing.T) {
 	if _, err := ReadBackup(bytes.NewReader(long), backupPass); !errors.Is(err, ErrBackupDamaged) {
 		t.Errorf("more than the archive: %v", err)
 	}
-}
-
-// sealedToKey is an age file sealed to a key, not a passphrase.
-func sealedToKey(t *testing.T) []byte {
-	id, err := age.GenerateHybridIdentity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	w, err := age.Encrypt(&buf, id.Recipient())
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.Write([]byte("not a backup"))
-	w.Close()
-	return buf.Bytes()
 }
