@@ -225,7 +225,7 @@ func LoadMember(path string, passphrase string) (*Member, error) {
 	r, err := age.Decrypt(bytes.NewReader(sealed), id)
 	var noMatch *age.NoIdentityMatchError
 	if errors.As(err, &noMatch) && !id.SawPassphrase() {
-		return nil, errors.New("the identity file is sealed to a key, not a passphrase: it is not a Hearken identity file")
+		return nil, errors.New("the identity file is sealed to a key rather than a passphrase, so it is not a Hearken identity file")
 	}
 	if errors.As(err, &noMatch) {
 		return nil, ErrWrongPassphrase

@@ -286,7 +286,7 @@ func TestLoadMemberKeySealedFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sealed.age")
 	os.WriteFile(path, testkit.SealedToKey(t, []byte(memberHeader+"\n")), 0o600)
 	_, err := LoadMember(path, "any passphrase")
-	if err == nil || errors.Is(err, ErrWrongPassphrase) || !strings.Contains(err.Error(), "not a passphrase") {
+	if err == nil || errors.Is(err, ErrWrongPassphrase) || !strings.Contains(err.Error(), "rather than a passphrase") {
 		t.Fatalf("a file sealed to a key: %v", err)
 	}
 }

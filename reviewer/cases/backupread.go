@@ -58,7 +58,7 @@ func openBackup(r io.Reader, passphrase string) (io.Reader, error) {
 	var noMatch *age.NoIdentityMatchError
 	switch {
 	case errors.As(err, &noMatch) && !id.SawPassphrase():
-		return nil, damaged("it is sealed to a key, not a passphrase: it is not a Hearken backup")
+		return nil, damaged("it is sealed to a key rather than a passphrase, so it is not a Hearken backup")
 	case errors.As(err, &noMatch):
 		return nil, ErrBackupPassphrase
 	case err != nil:
