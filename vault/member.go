@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -218,13 +219,15 @@ func LoadMember(path string, passphrase string) (*Member, error) {
 	if len(sealed) > memberFileMax {
 		return nil, errors.New("identity file is too large to be a Hearken identity")
 	}
-	id, err := NewPassphraseIdentity(passphrase)
+	id, err := age.NewScryptIdentity(passphrase)
 	if err != nil {
 		return nil, fmt.Errorf("failed to use passphrase: %w", err)
 	}
 	r, err := age.Decrypt(bytes.NewReader(sealed), id)
 	var noMatch *age.NoIdentityMatchError
-	if errors.As(err, &noMatch) && !id.SawPassphrase() {
+	// age answers "no identity matched" both for a wrong passphrase and
+	// for a file sealed to keys, which no passphrase opens.
+	if errors.As(err, &noMatch) && !slices.Contains(noMatch.StanzaTypes, "scrypt") {
 		return nil, errors.New("the identity file is sealed to a key rather than a passphrase, so it is not a Hearken identity file")
 	}
 	if errors.As(err, &noMatch) {

@@ -9,11 +9,11 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"filippo.io/age"
-	"github.com/hearken-project/hearken/vault"
 )
 
 // Reading a backup: openBackup decrypts, readArchive checks the archive
@@ -50,14 +50,14 @@ const whyCut = "it was cut short, or changed after it was made"
 
 // openBackup decrypts a backup with passphrase.
 func openBackup(r io.Reader, passphrase string) (io.Reader, error) {
-	id, err := vault.NewPassphraseIdentity(passphrase)
+	id, err := age.NewScryptIdentity(passphrase)
 	if err != nil {
 		return nil, ErrBackupPassphrase // only an empty passphrase
 	}
 	plain, err := age.Decrypt(r, id)
 	var noMatch *age.NoIdentityMatchError
 	switch {
-	case errors.As(err, &noMatch) && !id.SawPassphrase():
+	case errors.As(err, &noMatch) && !slices.Contains(noMatch.StanzaTypes, "scrypt"):
 		return nil, damaged("it is sealed to a key rather than a passphrase, so it is not a Hearken backup")
 	case errors.As(err, &noMatch):
 		return nil, ErrBackupPassphrase
