@@ -25,7 +25,9 @@ const maxHinted = 256
 
 // HintedIdentity is an age identity that tries first the stanza position
 // that last opened an envelope with as many stanzas. It is safe for
-// concurrent use, and it opens exactly what id opens.
+// concurrent use, and it opens what id opens, except that a malformed
+// stanza before the hinted one goes unnoticed when the hinted one opens
+// (age would refuse the file; the header's MAC still covers every stanza).
 type HintedIdentity struct {
 	id    age.Identity            // a *age.HybridIdentity; tests count its attempts
 	hints [maxHinted]atomic.Int32 // by stanza count: 1 + the position that last opened
