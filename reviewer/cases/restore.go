@@ -59,8 +59,12 @@ func RestoreConflict(dir string) (string, bool) {
 // (the store's copy is opened and checked with the identity from the same
 // backup); only when all of it is good are the files renamed into place,
 // each rename atomic, after the files and folders are synced. A wrong
-// passphrase, a damaged, changed or cut-short backup, or a failure on the
-// way leaves every file as it was, and removes what the restore had made.
+// passphrase, a damaged, changed or cut-short backup, or a failure before
+// the renames leaves every file as it was, and removes what the restore
+// had made. A rename that fails (or a restore cut off among them) leaves
+// the files renamed so far in place, each whole, beside their
+// NAME.before-restore; running the restore again with o.Replace completes
+// it.
 //
 // An existing case store is replaced only with o.Replace; so is any other
 // file that differs from the backup's (a file the same as the backup's is
@@ -265,7 +269,6 @@ func (st *staging) commit(res *RestoreResult) error {
 			syncDir(d)
 		}
 	}
-	st.dirs = nil
 	return nil
 }
 
