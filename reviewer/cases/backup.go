@@ -123,9 +123,10 @@ func (s *Store) Backup(w io.Writer, o BackupOptions) (BackupInfo, error) {
 		return info, fmt.Errorf("failed to write the backup: %w", err)
 	}
 	tw := tar.NewWriter(aw)
-	now := time.Now()
+	// The archive's times say the day, as the rest of the backup does.
+	day, _ := time.Parse(time.DateOnly, info.Day)
 	put := func(name string, size int64, write func(io.Writer) error) error {
-		hdr := &tar.Header{Typeflag: tar.TypeReg, Name: name, Size: size, Mode: 0o600, ModTime: now}
+		hdr := &tar.Header{Typeflag: tar.TypeReg, Name: name, Size: size, Mode: 0o600, ModTime: day}
 		if err := tw.WriteHeader(hdr); err != nil {
 			return err
 		}

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"filippo.io/age"
 
@@ -601,5 +602,34 @@ func TestReadBackupReadsToTheEnd(t *testing.T) {
 	long := sealArchive(t, append(bytes.Clone(archive), make([]byte, 2<<20)...))
 	if _, err := ReadBackup(bytes.NewReader(long), backupPass); !errors.Is(err, ErrBackupDamaged) {
 		t.Errorf("more than the archive: %v", err)
+	}
+}
+
+// TestBackupTimesSayTheDay: inside the encrypted archive too, a backup
+// says only the day it was made, not the time of day.
+func TestBackupTimesSayTheDay(t *testing.T) {
+	f := backupFixture(t)
+	data, info := f.backup(t)
+	plain, err := openBackup(bytes.NewReader(data), backupPass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(plain)
+	n := 0
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if got := hdr.ModTime.UTC().Format(time.DateTime); got != info.Day+" 00:00:00" {
+			t.Errorf("%s: time %s, want the day %s only", hdr.Name, got, info.Day)
+		}
+	}
+	if n < 3 {
+		t.Fatalf("the archive holds %d files", n)
 	}
 }
