@@ -216,6 +216,13 @@ func LoadMember(path string, passphrase string) (*Member, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to read identity file: %w", err)
 	}
+	return OpenMember(sealed, passphrase)
+}
+
+// OpenMember decrypts the contents of a member identity file: for a
+// caller that keeps the bytes it checked (a backup), so that what it
+// checked and what it keeps cannot differ.
+func OpenMember(sealed []byte, passphrase string) (*Member, error) {
 	if len(sealed) > memberFileMax {
 		return nil, errors.New("identity file is too large to be a Hearken identity")
 	}

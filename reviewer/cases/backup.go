@@ -102,7 +102,7 @@ func (s *Store) Backup(w io.Writer, o BackupOptions) (BackupInfo, error) {
 	if err != nil {
 		return info, fmt.Errorf("failed to read the identity file: %w", err)
 	}
-	m, err := vault.LoadMember(o.IdentityFile, o.Passphrase)
+	m, err := vault.OpenMember(idData, o.Passphrase)
 	if err != nil {
 		return info, err
 	}
