@@ -1,6 +1,7 @@
 package cases
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/hearken-project/hearken/staff"
 	"github.com/hearken-project/hearken/vault"
+	bolt "go.etcd.io/bbolt"
 )
 
 // forgedReport is a report a malicious server seals to the team itself,
@@ -227,5 +229,52 @@ func TestPageSummaryReadsItsOwnPins(t *testing.T) {
 		if cs.ReplyKeyConflict != (cs.Thread == th) || cs.Preview == "" {
 			t.Errorf("case %s (%q): reply-key conflict %v", cs.Case, cs.Preview, cs.ReplyKeyConflict)
 		}
+	}
+}
+
+// TestLegacyReplyWaitsOnKeyConflict: a reply written before replies were
+// signed, and not yet sent, is signed and sealed again to the pinned reply
+// key when it is sent. While its case presents two reply keys it is not
+// sent at all: its old copy is sealed to whichever key this reviewer took
+// when it was written, which may be a forger's.
+func TestLegacyReplyWaitsOnKeyConflict(t *testing.T) {
+	attacker, err := age.GenerateHybridIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newStoreFixture(t)
+	th := uuid.NewString()
+	if _, err := f.st.storeItems([]staff.Item{f.item(t, th, vault.KindReport, "2026-03-01", "message", "they hurt me")}); err != nil {
+		t.Fatal(err)
+	}
+	id, err := f.st.Reply(caseNumberOf(t, f.st, th), "We are here for you.", f.team)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As an older reviewer left it: unsigned, waiting in the outbox.
+	err = f.st.db.Update(func(tx *bolt.Tx) error {
+		var m itemMeta
+		if err := getJSON(tx.Bucket(bItems), []byte(id), &m); err != nil {
+			return err
+		}
+		m.Legacy = true
+		return putJSON(tx.Bucket(bItems), []byte(id), m)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.storeItems([]staff.Item{f.forgedReport(t, th, attacker)}); err != nil {
+		t.Fatal(err)
+	}
+	fs, c := newFakeStaff(t, f.st, nil)
+	res, err := Sync(context.Background(), f.st, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs.pushed) != 0 || res.Pushed != 0 {
+		t.Fatalf("a reply was sent while its case presents two reply keys: %+v", res)
+	}
+	if out, _ := f.st.outbox(); len(out) != 1 || res.Waiting != 1 {
+		t.Errorf("the reply does not wait: outbox %d, waiting %d", len(out), res.Waiting)
 	}
 }

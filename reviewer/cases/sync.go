@@ -270,7 +270,13 @@ func pushReplies(ctx context.Context, st *Store, c *Client, res *SyncResult) err
 		if o.legacy {
 			// Written before replies were signed, and not yet sent: sign
 			// it now, so colleagues can check who wrote it.
-			if sealed, err := st.resignReply(o); err == nil {
+			sealed, err := st.resignReply(o)
+			if errors.Is(err, ErrReplyKeyConflict) {
+				// Its old copy is sealed to the key this reviewer took
+				// then, perhaps a forger's: it waits for reviewer resolve.
+				continue
+			}
+			if err == nil {
 				o.Sealed = sealed
 			}
 		}
