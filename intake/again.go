@@ -2,7 +2,6 @@ package intake
 
 import (
 	"net/http"
-	"slices"
 
 	"github.com/hearken-project/hearken/vault"
 )
@@ -39,7 +38,9 @@ type againView struct {
 }
 
 // refilled are the fields a form shown again fills in. The honeypot is
-// never among them: a form that filled it in is not shown again at all.
+// never among them: a form that filled it in is not shown again at all. A
+// radio group's value that is not one of the form's own answers is kept
+// but checks no button (see Chosen).
 var refilled = []string{"message", "about", "danger", "when_where", "role", "route", "contact"}
 
 // again returns what to show again of a submission refused with ferr, or
@@ -59,14 +60,9 @@ func (sub *submission) again(ferr *formError) *againView {
 	}
 	v := &againView{Field: ferr.field, Files: sub.sentFiles > 0, Partial: !sub.complete, fields: map[string]string{}}
 	for _, name := range refilled {
-		value, ok := sub.fields[name]
-		if !ok {
-			continue
+		if value, ok := sub.fields[name]; ok {
+			v.fields[name] = value
 		}
-		if allowed, choice := choices[name]; choice && !slices.Contains(allowed, value) {
-			continue // not one of the form's own answers
-		}
-		v.fields[name] = value
 	}
 	return v
 }
