@@ -37,10 +37,9 @@ type againView struct {
 	fields map[string]string
 }
 
-// refilled are the fields a form shown again fills in. The honeypot is
-// never among them: a form that filled it in is not shown again at all. A
-// radio group's value that is not one of the form's own answers is kept
-// but checks no button (see Chosen).
+// refilled are the fields a form shown again fills in. A radio group's
+// value that is not one of the form's own answers is kept but checks no
+// button (see Chosen).
 var refilled = []string{"message", "about", "danger", "when_where", "role", "route", "contact"}
 
 // again returns what to show again of a submission refused with ferr, or
@@ -49,7 +48,7 @@ var refilled = []string{"message", "about", "danger", "when_where", "role", "rou
 // the reporter's message was never read (the site was busy before it
 // arrived, or it was too long to hold).
 func (sub *submission) again(ferr *formError) *againView {
-	if sub == nil || ferr.again == "" || sub.fields["website"] != "" {
+	if sub == nil || ferr.again == "" {
 		return nil
 	}
 	// Where the message was not read, the form cannot give it back. The
