@@ -105,9 +105,7 @@ func (s *server) showAgain(w http.ResponseWriter, p *page, again *againView, fer
 	again.Problem = p.T(ferr.again)
 	p.Again = again
 	p.Title = p.T("again_title")
-	if ferr.status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
-		w.Header().Set("Retry-After", "10")
-	}
+	retryAfterBusy(w, ferr.status)
 }
 
 // refuseReport answers a report that was not taken: with the form again,

@@ -241,8 +241,6 @@ func (s *server) renderErrorPage(w http.ResponseWriter, lang string, status int,
 	}
 	p.Notice = p.T(msgKey)
 	p.FormError = form
-	if status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
-		w.Header().Set("Retry-After", "10")
-	}
+	retryAfterBusy(w, status)
 	s.render(w, status, "error", p)
 }

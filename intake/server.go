@@ -145,8 +145,17 @@ func (s *server) sealSlot(r *http.Request) (release func(), ok bool) {
 	return s.slots.acquire(ctx, 1)
 }
 
-// sealRetry is what Retry-After says when no sealing slot came free.
+// sealRetry is what Retry-After says when no sealing slot came free, and
+// on any other 503 that set none (see retryAfterBusy).
 const sealRetry = 10 * time.Second
+
+// retryAfterBusy sets Retry-After to sealRetry on a 503 whose cause set
+// none, such as the upload memory budget's, found while reading the form.
+func retryAfterBusy(w http.ResponseWriter, status int) {
+	if status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", strconv.Itoa(int(sealRetry/time.Second)))
+	}
+}
 
 // fullRetry is what Retry-After says when the disk is full: long enough
 // for someone to make room, short enough that a reporter comes back.
