@@ -113,7 +113,7 @@ func (s *server) showAgain(w http.ResponseWriter, p *page, again *againView, fer
 func (s *server) refuseReport(w http.ResponseWriter, lang string, sub *submission, ferr *formError) {
 	again := sub.again(ferr)
 	if again == nil {
-		s.renderFormError(w, lang, ferr.status, ferr.key)
+		s.renderRefusal(w, lang, ferr)
 		return
 	}
 	if _, ok := s.cfg.routeByName(again.fields["route"]); !ok {
@@ -134,7 +134,7 @@ func (s *server) refuseReport(w http.ResponseWriter, lang string, sub *submissio
 func (s *server) refuseFollowUp(w http.ResponseWriter, lang string, sub *submission, ferr *formError) {
 	again := sub.again(ferr)
 	if again == nil {
-		s.renderFormError(w, lang, ferr.status, ferr.key)
+		s.renderRefusal(w, lang, ferr)
 		return
 	}
 	var p *page
@@ -143,7 +143,7 @@ func (s *server) refuseFollowUp(w http.ResponseWriter, lang string, sub *submiss
 		p, err = s.threadPage(lang, receipt)
 	}
 	if err != nil {
-		s.renderFormError(w, lang, ferr.status, ferr.key)
+		s.renderRefusal(w, lang, ferr)
 		return
 	}
 	if p.Closed {

@@ -227,6 +227,11 @@ func (s *server) renderFormError(w http.ResponseWriter, lang string, status int,
 	s.renderErrorPage(w, lang, status, msgKey, true)
 }
 
+// renderRefusal writes the error page for a submission refused with ferr.
+func (s *server) renderRefusal(w http.ResponseWriter, lang string, ferr *formError) {
+	s.renderFormError(w, lang, ferr.status, ferr.key)
+}
+
 func (s *server) renderErrorPage(w http.ResponseWriter, lang string, status int, msgKey string, form bool) {
 	if lang == "" || !s.cfg.languageEnabled(lang) {
 		lang = s.cfg.DefaultLanguage

@@ -188,6 +188,5 @@ func (s *server) busyRefusal(w http.ResponseWriter, wait time.Duration) *formErr
 
 // busy answers a submission refused before any of it was read.
 func (s *server) busy(w http.ResponseWriter, lang string, wait time.Duration) {
-	ferr := s.busyRefusal(w, wait)
-	s.renderFormError(w, lang, ferr.status, ferr.key)
+	s.renderRefusal(w, lang, s.busyRefusal(w, wait))
 }
