@@ -3,10 +3,8 @@ package intake
 import (
 	"bytes"
 	"fmt"
-	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
-	"net/textproto"
 	"net/url"
 	"strings"
 	"testing"
@@ -193,34 +191,6 @@ func TestRefusedReportKeepsWords(t *testing.T) {
 	if n := e.items(t); n != 0 {
 		t.Fatalf("refused reports stored %d items", n)
 	}
-}
-
-// browserForm builds a multipart form in a browser's order: fields, then
-// files, then more fields.
-func browserForm(t *testing.T, before [][2]string, files []filePart, after [][2]string) ([]byte, string) {
-	t.Helper()
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	for _, f := range before {
-		mw.WriteField(f[0], f[1])
-	}
-	for _, f := range files {
-		h := textproto.MIMEHeader{}
-		h.Set("Content-Disposition", `form-data; name="file"; filename="`+f.name+`"`)
-		h.Set("Content-Type", f.contentType)
-		w, err := mw.CreatePart(h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write(f.data)
-	}
-	for _, f := range after {
-		mw.WriteField(f[0], f[1])
-	}
-	if err := mw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes(), mw.FormDataContentType()
 }
 
 // A follow-up refused for something the child can put right comes back as

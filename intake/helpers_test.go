@@ -137,13 +137,24 @@ type filePart struct {
 // multipartBody builds a form the way a browser does.
 func multipartBody(t testing.TB, fields [][2]string, files []filePart) (io.Reader, string) {
 	t.Helper()
+	raw, ct := browserForm(t, fields, files, nil)
+	return bytes.NewBuffer(raw), ct
+}
+
+// browserForm builds a multipart form in a browser's order: fields, then
+// files, then more fields.
+func browserForm(t testing.TB, before [][2]string, files []filePart, after [][2]string) ([]byte, string) {
+	t.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
-	for _, f := range fields {
-		if err := mw.WriteField(f[0], f[1]); err != nil {
-			t.Fatal(err)
+	writeFields := func(fields [][2]string) {
+		for _, f := range fields {
+			if err := mw.WriteField(f[0], f[1]); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
+	writeFields(before)
 	for _, f := range files {
 		h := textproto.MIMEHeader{}
 		h.Set("Content-Disposition", `form-data; name="file"; filename="`+f.name+`"`)
@@ -152,10 +163,15 @@ func multipartBody(t testing.TB, fields [][2]string, files []filePart) (io.Reade
 		if err != nil {
 			t.Fatal(err)
 		}
-		w.Write(f.data)
+		if _, err := w.Write(f.data); err != nil {
+			t.Fatal(err)
+		}
 	}
-	mw.Close()
-	return &buf, mw.FormDataContentType()
+	writeFields(after)
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes(), mw.FormDataContentType()
 }
 
 func (e *testEnv) postMultipart(t testing.TB, path string, fields [][2]string, files []filePart) *httptest.ResponseRecorder {
