@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/hearken-project/hearken/reviewer/cases"
@@ -79,14 +78,7 @@ func (c *cli) verifyBackup(path string, wrote cases.BackupInfo) error {
 		return fmt.Errorf("failed to read the backup back: %w", err)
 	}
 	defer f.Close()
-	got, err := cases.ReadBackup(f, c.pass)
-	if err != nil {
-		return fmt.Errorf("the backup did not read back: %w", err)
-	}
-	if !slices.Equal(got.Entries, wrote.Entries) {
-		return errors.New("the backup did not read back the same as it was written")
-	}
-	return nil
+	return cases.VerifyBackup(f, c.pass, wrote)
 }
 
 // restore puts a backup's identity, case store and settings in place.

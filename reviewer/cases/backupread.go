@@ -205,3 +205,18 @@ func (t *readTracker) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// VerifyBackup reads a backup just written back whole, with the passphrase
+// it was written with, and checks that it holds exactly the files Backup
+// said it wrote (wrote): reviewer backup and the desk do so before they
+// call a backup made.
+func VerifyBackup(r io.Reader, passphrase string, wrote BackupInfo) error {
+	got, err := ReadBackup(r, passphrase)
+	if err != nil {
+		return fmt.Errorf("the backup did not read back: %w", err)
+	}
+	if !slices.Equal(got.Entries, wrote.Entries) {
+		return errors.New("the backup did not read back the same as it was written")
+	}
+	return nil
+}

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"slices"
 	"strconv"
 
 	"github.com/hearken-project/hearken/reviewer/cases"
@@ -101,9 +100,8 @@ func (d *Desk) writeBackup(u *unlocked, passphrase string) (_ *os.File, _ cases.
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, info, err
 	}
-	got, err := cases.ReadBackup(f, passphrase)
-	if err != nil || !slices.Equal(got.Entries, info.Entries) {
-		return nil, info, errors.New("it did not read back the same as it was written")
+	if err := cases.VerifyBackup(f, passphrase, info); err != nil {
+		return nil, info, err
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, info, err
