@@ -49,8 +49,17 @@ func (d *Desk) makeBackup(w http.ResponseWriter, r *http.Request) {
 		d.failure(w, r, http.StatusConflict, "Nothing to back up yet", "There are no cases on this computer yet. Once the desk has synced, come back here.")
 		return
 	}
-	f, info, err := d.writeBackup(u, r.PostForm.Get("passphrase"))
+	passphrase := r.PostForm.Get("passphrase")
+	f, info, err := d.writeBackup(u, passphrase)
+	// The read-back needs only the file: the desk may lock meanwhile.
 	release()
+	if err == nil {
+		defer func() {
+			f.Close()
+			os.Remove(f.Name())
+		}()
+		err = readBack(f, passphrase, info)
+	}
 	if err != nil {
 		code, msg := http.StatusInternalServerError, "No backup was made: "+err.Error()
 		if errors.Is(err, vault.ErrWrongPassphrase) {
@@ -61,10 +70,6 @@ func (d *Desk) makeBackup(w http.ResponseWriter, r *http.Request) {
 		d.pages.render(w, code, "backup", v)
 		return
 	}
-	defer func() {
-		f.Close()
-		os.Remove(f.Name())
-	}()
 	fi, err := f.Stat()
 	if err != nil {
 		d.failure(w, r, http.StatusInternalServerError, "No backup was made", err.Error())
@@ -77,8 +82,8 @@ func (d *Desk) makeBackup(w http.ResponseWriter, r *http.Request) {
 	io.Copy(w, f)
 }
 
-// writeBackup writes a backup to a new file in the store folder and reads
-// it back; the file is returned open at its start.
+// writeBackup writes a backup of u's store to a new file in the store
+// folder; the file is returned open. The caller holds the desk's state.
 func (d *Desk) writeBackup(u *unlocked, passphrase string) (_ *os.File, _ cases.BackupInfo, err error) {
 	f, err := os.CreateTemp(d.opts.Store, ".desk-backup-*.tmp")
 	if err != nil {
@@ -97,14 +102,18 @@ func (d *Desk) writeBackup(u *unlocked, passphrase string) (_ *os.File, _ cases.
 	if err := f.Sync(); err != nil {
 		return nil, info, err
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, info, err
-	}
-	if err := cases.VerifyBackup(f, passphrase, info); err != nil {
-		return nil, info, err
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, info, err
-	}
 	return f, info, nil
+}
+
+// readBack reads the backup in f back whole (cases.VerifyBackup) and
+// leaves f at its start, to be sent.
+func readBack(f *os.File, passphrase string, wrote cases.BackupInfo) error {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	if err := cases.VerifyBackup(f, passphrase, wrote); err != nil {
+		return err
+	}
+	_, err := f.Seek(0, io.SeekStart)
+	return err
 }
