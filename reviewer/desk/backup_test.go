@@ -3,11 +3,13 @@ package desk
 import (
 	"bytes"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -73,6 +75,47 @@ func TestBackupPage(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "teams", "students.txt")); err != nil {
 		t.Errorf("the team file did not come back: %v", err)
+	}
+}
+
+// TestBackupReadBack: the desk checks the file it wrote against what
+// Store.Backup said it wrote, says why one does not read back, and leaves
+// a good one at its start to be sent.
+func TestBackupReadBack(t *testing.T) {
+	f := newFixture(t)
+	f.report("message", "a report")
+	f.open()
+	u, release := f.d.acquire()
+	file, info, err := f.d.writeBackup(u, passphrase)
+	release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		file.Close()
+		os.Remove(file.Name())
+	}()
+	if err := readBack(file, passphrase, info); err != nil {
+		t.Fatalf("a good backup: %v", err)
+	}
+	if at, err := file.Seek(0, io.SeekCurrent); err != nil || at != 0 {
+		t.Errorf("left at %d (%v), not at its start", at, err)
+	}
+	other := info
+	other.Entries = slices.Clone(info.Entries)
+	other.Entries[0].Size++
+	if err := readBack(file, passphrase, other); err == nil || err.Error() != "the backup did not read back the same as it was written" {
+		t.Errorf("other entries: %v", err)
+	}
+	fi, err := file.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := file.Truncate(fi.Size() / 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := readBack(file, passphrase, info); !errors.Is(err, cases.ErrBackupDamaged) || !strings.HasPrefix(err.Error(), "the backup did not read back: ") {
+		t.Errorf("cut short: %v", err)
 	}
 }
 
