@@ -79,18 +79,8 @@ func (c *cli) printSync(res *cases.SyncResult) {
 	if n := len(res.SetAside); n > 0 {
 		fmt.Fprintf(c.stdout, "%s in this sync.\n", count(n, "item set aside", "items set aside"))
 	}
-	if n := len(res.BeforeJoining); n > 0 {
-		shown := res.BeforeJoining[:min(n, 10)]
-		more := ""
-		if n > len(shown) {
-			more = fmt.Sprintf(" and %d more", n-len(shown))
-		}
-		who := "A colleague who was on the team then"
-		if len(res.Colleagues) > 0 {
-			who += " (" + clean(strings.Join(res.Colleagues, ", ")) + ")"
-		}
-		fmt.Fprintf(c.stdout, "%s sealed to the team before you joined it, so your key cannot open them yet: %s%s. %s can hand them over to you with reviewer handover CASE (or --all); you can read them after their next reviewer sync and yours.\n",
-			count(n, "case has items", "cases have items"), strings.Join(shown, ", "), more, who)
+	if note := res.HandoverNote(10); note != "" {
+		fmt.Fprintln(c.stdout, clean(note))
 	}
 	if n := res.HandedOver; n > 0 {
 		fmt.Fprintf(c.stdout, "Received %s that colleagues handed over.\n", count(n, "item", "items"))

@@ -85,3 +85,28 @@ func TestJSONEscapesUnsafe(t *testing.T) {
 		t.Errorf("--json changed the text: %q", out)
 	}
 }
+
+// TestPrintSyncBeforeJoining: sync names at most ten cases that wait for a
+// handover and counts the rest, and a colleague's name from a team file
+// reaches the terminal cleaned.
+func TestPrintSyncBeforeJoining(t *testing.T) {
+	res := &cases.SyncResult{KindCount: map[string]int{}, Colleagues: []string{"Ada\x1b]0;owned\x07 Lead", "Ben Deputy"}}
+	for i := range 12 {
+		res.BeforeJoining = append(res.BeforeJoining, cases.CaseNumber(uint64(i+7)))
+	}
+	var b strings.Builder
+	c := &cli{stdout: &b, stderr: &b}
+	c.printSync(res)
+	out := b.String()
+	want := "12 cases have items sealed to the team before you joined it, so your key cannot open them yet: " +
+		strings.Join(res.BeforeJoining[:10], ", ") + " and 2 more. A colleague who was on the team then (Ada"
+	if !strings.Contains(out, want) || strings.Contains(out, res.BeforeJoining[10]) ||
+		!strings.Contains(out, "Ben Deputy) can hand them over to you with reviewer handover CASE (or --all); you can read them after their next reviewer sync and yours.\n") {
+		t.Errorf("got\n%s", out)
+	}
+	for _, r := range out {
+		if r != '\n' && cases.UnsafeRune(r) {
+			t.Fatalf("printed %U: %q", r, out)
+		}
+	}
+}

@@ -22,3 +22,18 @@ func TestSyncLinesBeforeJoining(t *testing.T) {
 		t.Errorf("a newcomer is warned of damage:\n%s", text)
 	}
 }
+
+// TestSyncLinesBeforeJoiningAll: the desk names every case that waits for
+// a handover, however many.
+func TestSyncLinesBeforeJoiningAll(t *testing.T) {
+	res := &cases.SyncResult{}
+	for i := range 12 {
+		res.BeforeJoining = append(res.BeforeJoining, cases.CaseNumber(uint64(i+7)))
+	}
+	text := strings.Join(syncLines(res), "\n")
+	want := "12 cases have items sealed to the team before you joined it, so your key cannot open them yet: " +
+		strings.Join(res.BeforeJoining, ", ") + ". A colleague who was on the team then can hand them over"
+	if !strings.Contains(text, want) || strings.Contains(text, "more") {
+		t.Errorf("not every case, or more, in\n%s", text)
+	}
+}

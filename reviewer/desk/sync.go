@@ -258,13 +258,8 @@ func syncLines(res *cases.SyncResult) []string {
 		}
 		out = append(out, "Warning: "+where+" was set aside because "+a.Reason+". It is kept unchanged; tell the person who runs Hearken.")
 	}
-	if n := len(res.BeforeJoining); n > 0 {
-		who := "A colleague who was on the team then"
-		if len(res.Colleagues) > 0 {
-			who += " (" + strings.Join(res.Colleagues, ", ") + ")"
-		}
-		out = append(out, plural(n, "case has", "cases have")+" items sealed to the team before you joined it, so your key cannot open them yet: "+
-			strings.Join(res.BeforeJoining, ", ")+". "+who+" can hand them over to you with reviewer handover CASE (or --all); you can read them after their next sync and yours.")
+	if note := res.HandoverNote(0); note != "" {
+		out = append(out, note)
 	}
 	if n := res.HandedOver; n > 0 {
 		out = append(out, plural(n, "item", "items")+" handed over by colleagues.")
