@@ -166,8 +166,8 @@ func (c *cli) handle(fs *flag.FlagSet, args []string) error {
 	case *stop:
 		fmt.Fprintf(c.stdout, "%s: you are no longer handling it; %s still %s.\n", cases.CaseNumber(n), strings.Join(others, " and "), pick(len(others), "is", "are"))
 	case len(others) > 0:
-		fmt.Fprintf(c.stdout, "%s: you are handling it. Note: %s said they are handling it too; talk to %s.\n",
-			cases.CaseNumber(n), strings.Join(others, " and "), "them")
+		fmt.Fprintf(c.stdout, "%s: you are handling it. Note: %s said they are handling it too; talk to them.\n",
+			cases.CaseNumber(n), strings.Join(others, " and "))
 	default:
 		fmt.Fprintf(c.stdout, "%s: you are handling it.\n", cases.CaseNumber(n))
 	}
