@@ -43,7 +43,8 @@ type guidanceBlock struct {
 
 // guidanceFor returns the guidance for category in lang, or nil if there
 // is none: the school's own file first, then the embedded default, each in
-// lang and then in English.
+// lang and then in English. lang is the desk's, which New checked
+// (CheckLang): a language code, never a path.
 func guidanceFor(store, lang, category string) *guidance {
 	if category == "" {
 		return nil
@@ -55,9 +56,6 @@ func guidanceFor(store, lang, category string) *guidance {
 	}
 	var note string
 	for _, l := range langs {
-		if !validLang(l) {
-			continue
-		}
 		text, err := readLimited(filepath.Join(store, "guidance", l, name))
 		switch {
 		case err == nil:
