@@ -276,11 +276,9 @@ func (s *Store) addEvent(thread string, build func(st *caseState) (*eventData, e
 		if err := s.refreshDigest(tx, thread, nil); err != nil {
 			return err
 		}
-		after, err := s.caseState(tx, thread)
-		if err != nil {
-			return err
-		}
-		num = after.number[id.String()]
+		// Its Lamport time is greater than every other's, so it is last
+		// in the merged order (merge.go).
+		num = len(st.events) + 1
 		return nil
 	})
 	return num, err
