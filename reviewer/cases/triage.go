@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/hearken-project/hearken/vault"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -125,29 +124,24 @@ func (s *Store) Handle(number uint64, on bool) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	me := vault.FormatSigningKey(s.m.SigningPublic())
 	var who []string
 	_, err = s.addEvent(thread, func(st *caseState) (*eventData, error) {
 		who = st.handling()
-		if st.handles(me) == on {
+		if st.handles(s.myKey) == on {
 			return nil, nil
 		}
 		v := ""
 		if on {
-			v = me
+			v = s.myKey
 		}
 		return &eventData{Type: evHandling, Set: map[string]string{fHandler: v}}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	rc, err := s.loadCaseNumber(number, false)
-	if err != nil {
-		return nil, err
-	}
 	var st *caseState
 	err = s.db.View(func(tx *bolt.Tx) (err error) {
-		st, err = s.caseState(tx, rc.Thread)
+		st, err = s.caseState(tx, thread)
 		return err
 	})
 	if err != nil {
