@@ -23,9 +23,9 @@ import (
 
 // pendingEvent is an event written here that waits to be sent.
 type pendingEvent struct {
-	thread, route string
-	rec           eventRec
-	ev            *event
+	thread string
+	rec    eventRec
+	ev     *event // its Route is the case's, set when it was written
 }
 
 // eventOutbox lists the events waiting to be sent, oldest first.
@@ -34,10 +34,6 @@ func (s *Store) eventOutbox() ([]pendingEvent, error) {
 	err := s.db.View(func(tx *bolt.Tx) error {
 		eb := tx.Bucket(bEvents)
 		return tx.Bucket(bEventOut).ForEach(func(id, thread []byte) error {
-			var c caseRec
-			if err := getJSON(tx.Bucket(bThreads), thread, &c); err != nil {
-				return err
-			}
 			k := eventKey(string(thread), string(id))
 			v := eb.Get(k)
 			if v == nil {
@@ -51,7 +47,7 @@ func (s *Store) eventOutbox() ([]pendingEvent, error) {
 			if err != nil {
 				return ErrStoreCorrupt
 			}
-			out = append(out, pendingEvent{thread: string(thread), route: c.Route, rec: r, ev: ev})
+			out = append(out, pendingEvent{thread: string(thread), rec: r, ev: ev})
 			return nil
 		})
 	})
@@ -97,10 +93,10 @@ func pushEvents(ctx context.Context, st *Store, c *Client, res *SyncResult) erro
 		return err
 	}
 	for _, p := range out {
-		team, err := st.TeamFor(p.route)
+		team, err := st.TeamFor(p.ev.Route)
 		if err != nil {
-			if !slices.Contains(res.NoTeam, p.route) {
-				res.NoTeam = append(res.NoTeam, p.route)
+			if !slices.Contains(res.NoTeam, p.ev.Route) {
+				res.NoTeam = append(res.NoTeam, p.ev.Route)
 			}
 			continue
 		}
@@ -147,7 +143,7 @@ func (s *Store) eventSent(p pendingEvent, sealed []byte, failed string) error {
 				return err
 			}
 		} else if tx.Bucket(bItems).Get([]byte(p.ev.ID)) == nil {
-			m := itemMeta{ID: p.ev.ID, Thread: p.thread, Route: p.route, Kind: vault.KindEvent,
+			m := itemMeta{ID: p.ev.ID, Thread: p.thread, Route: p.ev.Route, Kind: vault.KindEvent,
 				Day: s.today(), Mine: true, Sent: true}
 			if err := putItem(tx, m, sealed); err != nil {
 				return err
