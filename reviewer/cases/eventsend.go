@@ -55,22 +55,31 @@ func (s *Store) eventOutbox() ([]pendingEvent, error) {
 	return out, err
 }
 
+// teamRecipients returns the recipient of every member of team, in the
+// team file's order, and the member's own last if the file leaves them
+// out: the author of a team item can read it when it comes back (or
+// after a restore).
+func (s *Store) teamRecipients(team *vault.Team) []age.Recipient {
+	var out []age.Recipient
+	self := s.m.Recipient().String()
+	haveSelf := false
+	for _, tm := range team.Members {
+		out = append(out, tm.Recipient)
+		haveSelf = haveSelf || tm.Recipient.String() == self
+	}
+	if !haveSelf {
+		out = append(out, s.m.Recipient())
+	}
+	return out
+}
+
 // sealEvent seals an event as signed to team, behind a stand-in key.
 func (s *Store) sealEvent(p pendingEvent, team *vault.Team) ([]byte, error) {
 	standIn, err := age.GenerateHybridIdentity()
 	if err != nil {
 		return nil, err
 	}
-	recipients := []age.Recipient{standIn.Recipient()}
-	haveSelf := false
-	for _, tm := range team.Members {
-		recipients = append(recipients, tm.Recipient)
-		haveSelf = haveSelf || tm.Recipient.String() == s.m.Recipient().String()
-	}
-	if !haveSelf {
-		// The author can read it when it comes back (or after a restore).
-		recipients = append(recipients, s.m.Recipient())
-	}
+	recipients := append([]age.Recipient{standIn.Recipient()}, s.teamRecipients(team)...)
 	e := &vault.Envelope{Kind: vault.KindEvent, Day: p.ev.Day, Route: p.ev.Route, Signed: p.rec.Signed, Sig: p.rec.Sig}
 	sealed, err := vault.Seal(e, recipients...)
 	if err != nil {

@@ -88,14 +88,9 @@ func (s *Store) Handover(n uint64) (*HandoverResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	recipients, names := []age.Recipient{}, []string{}
-	haveSelf := false
+	recipients, names := s.teamRecipients(team), []string{}
 	for _, tm := range team.Members {
-		recipients, names = append(recipients, tm.Recipient), append(names, tm.Name)
-		haveSelf = haveSelf || tm.Recipient.String() == s.m.Recipient().String()
-	}
-	if !haveSelf {
-		recipients = append(recipients, s.m.Recipient())
+		names = append(names, tm.Name)
 	}
 	res := &HandoverResult{Case: CaseNumber(n)}
 	var batches [][]handedItem

@@ -93,19 +93,7 @@ func (s *Store) sealReply(thread, id, route, replyTo string, lamport uint64, tex
 	if err != nil {
 		return nil, errors.New("the report of this case carries no valid reply address")
 	}
-	recipients := []age.Recipient{reporter}
-	self := s.m.Recipient().String()
-	haveSelf := false
-	for _, tm := range team.Members {
-		recipients = append(recipients, tm.Recipient)
-		if tm.Recipient.String() == self {
-			haveSelf = true
-		}
-	}
-	if !haveSelf {
-		// Keep the author able to read their own reply when it comes back.
-		recipients = append(recipients, s.m.Recipient())
-	}
+	recipients := append([]age.Recipient{reporter}, s.teamRecipients(team)...)
 	data, err := json.Marshal(eventData{ReplyKey: Fingerprint(replyTo)})
 	if err != nil {
 		return nil, err
