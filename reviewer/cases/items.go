@@ -235,9 +235,6 @@ func (s *Store) storeEvent(tx *bolt.Tx, thread string, tc *teamCheck) error {
 // pinned one, from it or from a colleague's team item, is recorded for a
 // lead to resolve.
 func (s *Store) placeKeys(tx *bolt.Tx, it staff.Item, ck *itemCheck) error {
-	if ck.reason != "" && !(ck.kind == vault.KindReport || ck.kind == vault.KindFollowUp) {
-		return nil
-	}
 	switch {
 	case ck.kind == vault.KindReport && ck.reason == "":
 		p, err := s.ensurePin(tx, it.Thread)
@@ -250,7 +247,7 @@ func (s *Store) placeKeys(tx *bolt.Tx, it staff.Item, ck *itemCheck) error {
 			return s.putPin(tx, it.Thread, &pinRec{ReplyTo: ck.replyTo, Item: it.ID})
 		}
 		ck.reason = asideSecondReport
-		if p != nil && ck.replyTo != "" && ck.replyTo != p.ReplyTo {
+		if ck.replyTo != "" && ck.replyTo != p.ReplyTo {
 			ck.reason += "; it presents another reply key"
 			p.claim(keyClaim{Fingerprint: Fingerprint(ck.replyTo), ReplyTo: ck.replyTo, Item: it.ID, From: "a second report", Day: it.Day})
 			return s.putPin(tx, it.Thread, p)
@@ -265,6 +262,8 @@ func (s *Store) placeKeys(tx *bolt.Tx, it staff.Item, ck *itemCheck) error {
 			return s.putPin(tx, it.Thread, p)
 		}
 	case ck.team != nil && !ck.team.mine && ck.team.data.ReplyKey != "":
+		// (ck.team is only set for a team item that checked out, so
+		// never for one set aside.)
 		p, err := s.ensurePin(tx, it.Thread)
 		if err != nil || p == nil {
 			return err
