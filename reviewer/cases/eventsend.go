@@ -101,8 +101,18 @@ func pushEvents(ctx context.Context, st *Store, c *Client, res *SyncResult) erro
 	if err != nil {
 		return err
 	}
+	type teamOf struct {
+		team *vault.Team
+		err  error
+	}
+	teams := map[string]teamOf{} // route -> its team file, read once
 	for _, p := range out {
-		team, err := st.TeamFor(p.ev.Route)
+		t, ok := teams[p.ev.Route]
+		if !ok {
+			t.team, t.err = st.TeamFor(p.ev.Route)
+			teams[p.ev.Route] = t
+		}
+		team, err := t.team, t.err
 		if err != nil {
 			if !slices.Contains(res.NoTeam, p.ev.Route) {
 				res.NoTeam = append(res.NoTeam, p.ev.Route)
