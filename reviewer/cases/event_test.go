@@ -293,3 +293,34 @@ func FuzzEventData(f *testing.F) {
 		}
 	})
 }
+
+// TestRecheckNamesItsCase: a handover checked again once its team file is
+// installed, refusing an item it carries, names its own case, also when
+// another case had that case's number first.
+func TestRecheckNamesItsCase(t *testing.T) {
+	f := newStoreFixture(t)
+	first, second := testThread(7), testThread(7)
+	if _, err := f.st.storeItems([]staff.Item{f.item(t, first, vault.KindReport, "2026-03-01", "message", "x"),
+		f.item(t, second, vault.KindReport, "2026-03-01", "message", "y")}); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(f.dir, teamsDir, "students.txt"))
+	mallory, _ := vault.GenerateMember("Mallory")
+	forged := f.event(t, second, mallory, 1, eventData{Type: evNote, Text: "a forged note"})
+	hand := f.event(t, second, f.peer, 2, eventData{Type: evHandover, Text: "handed over", Items: []handedItem{f.handed(t, forged, vault.KindEvent)}})
+	if res, err := f.st.storeItems([]staff.Item{hand}); err != nil || len(res.SetAside) != 1 {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	os.WriteFile(filepath.Join(f.dir, teamsDir, "students.txt"), []byte(f.m.TeamLine()+"\n"+f.peer.TeamLine()+"\n"), 0o600)
+	var sr SyncResult
+	if err := f.st.recheck(newTeamSet(f.st), &sr); err != nil {
+		t.Fatal(err)
+	}
+	want := CaseNumber(caseNumberOf(t, f.st, second))
+	if want == CaseNumber(caseNumberOf(t, f.st, first)) {
+		t.Fatal("the two cases have one number")
+	}
+	if len(sr.SetAside) != 1 || sr.SetAside[0].Case != want {
+		t.Errorf("recheck set aside %+v, want one item of %s", sr.SetAside, want)
+	}
+}

@@ -77,8 +77,13 @@ func (s *Store) recheck(teams *teamSet, res *SyncResult) error {
 				res.Updates++
 				res.HandedOver += n
 				if refused != "" {
-					num, _ := numberOf(m.Thread, false)
-					res.SetAside = append(res.SetAside, SetAsideItem{Case: CaseNumber(num), ID: m.ID, Reason: refused})
+					// The case's own number: another case may have had
+					// the one its thread gives first.
+					var c caseRec
+					if err := getJSON(tx.Bucket(bThreads), []byte(m.Thread), &c); err != nil {
+						return err
+					}
+					res.SetAside = append(res.SetAside, SetAsideItem{Case: CaseNumber(c.Number), ID: m.ID, Reason: refused})
 				}
 			}
 			if err := s.refreshDigest(tx, m.Thread, nil); err != nil {
